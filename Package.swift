@@ -1,0 +1,85 @@
+// swift-tools-version: 6.2
+// Strata: a self-hosted, real-time recommendation platform. One module per layer; imports flow
+// downward (see ARCHITECTURE.md). C libraries come from Debian through system-library targets.
+import PackageDescription
+
+let package = Package(
+    name: "Strata",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "strata", targets: ["strata"]),
+        .library(name: "StrataCore", targets: ["StrataCore"]),
+        .library(name: "StrataLake", targets: ["StrataLake"]),
+        .library(name: "StrataServer", targets: ["StrataServer"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-collections", from: "1.6.0"),
+    ],
+    targets: [
+        // C libraries (Debian packages), see scripts/install-deps.sh.
+        .systemLibrary(name: "CZstd", path: "Sources/CSystem/CZstd", pkgConfig: "libzstd", providers: [.apt(["libzstd-dev"])]),
+        .systemLibrary(name: "CSnappy", path: "Sources/CSystem/CSnappy", pkgConfig: "snappy", providers: [.apt(["libsnappy-dev"])]),
+        .systemLibrary(name: "CZlib", path: "Sources/CSystem/CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+
+        // Domain values, the contract, configuration, errors, hashing, clock.
+        .target(
+            name: "StrataCore",
+            dependencies: [
+                .product(name: "Yams", package: "Yams"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
+        // A Parquet reader and writer (no Swift package exists offline); pure codec, no I/O policy.
+        .target(name: "StrataParquet", dependencies: ["CZstd", "CSnappy", "CZlib"]),
+        // Layer 1: ingestion, the event log, the lake, snapshots, import, the generator.
+        .target(
+            name: "StrataLake",
+            dependencies: [
+                "StrataCore", "StrataParquet",
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+                .product(name: "DequeModule", package: "swift-collections"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            exclude: ["Ingestion/event_batch.proto"]
+        ),
+        // The HTTP API and the dashboard.
+        .target(
+            name: "StrataServer",
+            dependencies: [
+                "StrataCore", "StrataLake",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        .executableTarget(
+            name: "strata",
+            dependencies: [
+                "StrataCore", "StrataLake", "StrataServer",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // Fixtures and helpers shared by the test suites.
+        .target(name: "StrataTesting", dependencies: ["StrataCore", "StrataLake"]),
+
+        .testTarget(name: "StrataCoreTests", dependencies: ["StrataCore", "StrataTesting"]),
+        .testTarget(name: "StrataParquetTests", dependencies: ["StrataParquet", "StrataTesting"]),
+        .testTarget(name: "StrataLakeTests", dependencies: ["StrataLake", "StrataTesting"]),
+        .testTarget(
+            name: "StrataServerTests",
+            dependencies: [
+                "StrataServer", "StrataTesting", "strata",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ]
+        ),
+    ]
+)

@@ -1,0 +1,191 @@
+import Foundation
+
+/// The root of `strata.yaml`: the contract plus each component's configuration.
+///
+/// Loaded once at start and validated with errors that point at the key; each component then
+/// receives only its own `Sendable` section.
+public struct StrataConfig: Sendable {
+    /// The project id. Every storage path and key derives from it, so that several projects can
+    /// later share one Strata.
+    public var project: String
+    public var contract: Contract
+    public var server: ServerConfig
+    public var ingest: IngestConfig
+    public var log: LogConfig
+    public var lake: LakeConfig
+    public var backends: BackendsConfig
+    /// `data_dir` from the file, if set (flags and `STRATA_DATA_DIR` win over it).
+    public var dataDirectory: String?
+    /// Where the configuration was read from, for messages.
+    public var source: String
+
+    public init(
+        project: String = "default", contract: Contract, server: ServerConfig = ServerConfig(), ingest: IngestConfig = IngestConfig(),
+        log: LogConfig = LogConfig(), lake: LakeConfig = LakeConfig(), backends: BackendsConfig = BackendsConfig(),
+        dataDirectory: String? = nil, source: String = "(built-in)"
+    ) {
+        self.project = project
+        self.contract = contract
+        self.server = server
+        self.ingest = ingest
+        self.log = log
+        self.lake = lake
+        self.backends = backends
+        self.dataDirectory = dataDirectory
+        self.source = source
+    }
+
+    static let topLevelKeys = ["project", "data_dir", "server", "ingest", "log", "lake", "backends"] + Contract.yamlKeys
+
+    /// Parses and validates `strata.yaml` text.
+    public static func parse(yaml: String, file: String) throws(StrataError) -> StrataConfig {
+        guard let root = try ConfigNode.parse(yaml: yaml, file: file) else {
+            throw StrataError.invalid("invalid_config", "\(file): the file is empty; see examples/strata.yaml")
+        }
+        try root.checkKeys(topLevelKeys)
+        var config = StrataConfig(contract: try Contract(root: root), source: file)
+        if let node = root["project"] {
+            config.project = try node.string()
+            try Contract.checkName(config.project, at: node, what: "project")
+        }
+        config.dataDirectory = try root["data_dir"]?.string()
+        if let node = root["server"] { config.server = try ServerConfig(node: node) }
+        if let node = root["ingest"] { config.ingest = try IngestConfig(node: node) }
+        if let node = root["log"] { config.log = try LogConfig(node: node) }
+        if let node = root["lake"] { config.lake = try LakeConfig(node: node) }
+        if let node = root["backends"] { config.backends = try BackendsConfig(node: node) }
+        if config.log.retentionMillis < config.ingest.dedupeWindowMillis {
+            throw StrataError.invalid(
+                "invalid_config", "\(file): log.retention (\(DurationText.format(millis: config.log.retentionMillis))) must be at least ingest.dedupe_window (\(DurationText.format(millis: config.ingest.dedupeWindowMillis))): de-duplication reads the retained log")
+        }
+        return config
+    }
+
+    /// Reads and validates a `strata.yaml` file.
+    public static func load(path: String) throws(StrataError) -> StrataConfig {
+        let text: String
+        do {
+            text = try String(contentsOfFile: path, encoding: .utf8)
+        } catch {
+            throw StrataError(.notFound, code: "config_not_found", "cannot read the configuration file \(path): \(error.localizedDescription)")
+        }
+        return try parse(yaml: text, file: path)
+    }
+
+    /// The built-in example (an e-commerce site), used when no file is given.
+    public static func example() -> StrataConfig {
+        // The embedded example is validated by the test suite; failing here is a build defect.
+        try! parse(yaml: ExampleConfig.yaml, file: "(built-in example)")
+    }
+}
+
+/// HTTP server settings.
+public struct ServerConfig: Sendable {
+    public var host: String = "127.0.0.1"
+    public var port: Int = 8080
+    /// Seconds a graceful shutdown waits for in-flight requests.
+    public var shutdownGraceSeconds: Int = 10
+
+    public init() {}
+
+    init(node: ConfigNode) throws(StrataError) {
+        try node.checkKeys(["host", "port", "shutdown_grace"])
+        if let v = node["host"] { host = try v.string() }
+        if let v = node["port"] {
+            port = try v.int()
+            guard (0...65535).contains(port) else { throw v.error("port must be between 0 and 65535") }
+        }
+        if let v = node["shutdown_grace"] { shutdownGraceSeconds = Int(try v.durationMillis() / 1000) }
+    }
+}
+
+/// Limits and durability of the ingestion path.
+public struct IngestConfig: Sendable {
+    /// Largest request body accepted (413 above it).
+    public var maxBodyBytes: Int = 16 << 20
+    /// Most events in one batch (413 above it).
+    public var maxBatchEvents: Int = 10_000
+    /// Retries carrying the same `event_id` within this window are acknowledged, not stored twice.
+    public var dedupeWindowMillis: Int64 = 86_400_000
+    /// How much of a rejected event's raw text the dead-letter store keeps.
+    public var deadLetterRawBytes: Int = 8192
+
+    public init() {}
+
+    init(node: ConfigNode) throws(StrataError) {
+        try node.checkKeys(["max_body_size", "max_batch_events", "dedupe_window", "dead_letter_raw_bytes"])
+        if let v = node["max_body_size"] { maxBodyBytes = try v.byteSize() }
+        if let v = node["max_batch_events"] { maxBatchEvents = try v.positiveInt() }
+        if let v = node["dedupe_window"] { dedupeWindowMillis = try v.durationMillis() }
+        if let v = node["dead_letter_raw_bytes"] { deadLetterRawBytes = try v.positiveInt() }
+    }
+}
+
+/// The embedded event log.
+public struct LogConfig: Sendable {
+    /// A segment is closed (and becomes compactable) when it reaches this size.
+    public var segmentBytes: Int = 64 << 20
+    /// A segment is also closed when it is this old, so the lake never lags far behind.
+    public var segmentMaxAgeMillis: Int64 = 600_000
+    /// Compacted segments older than this are deleted.
+    public var retentionMillis: Int64 = 7 * 86_400_000
+
+    public init() {}
+
+    init(node: ConfigNode) throws(StrataError) {
+        try node.checkKeys(["segment_size", "segment_max_age", "retention"])
+        if let v = node["segment_size"] {
+            segmentBytes = try v.byteSize()
+            guard segmentBytes >= 4096 else { throw v.error("segment_size must be at least 4KB") }
+        }
+        if let v = node["segment_max_age"] { segmentMaxAgeMillis = try v.durationMillis() }
+        if let v = node["retention"] { retentionMillis = try v.durationMillis() }
+    }
+}
+
+/// The Parquet lake.
+public struct LakeConfig: Sendable {
+    public enum Compression: String, Sendable, CaseIterable {
+        case none, snappy, zstd
+    }
+
+    public var compression: Compression = .zstd
+    /// How often closed log segments are compacted into Parquet.
+    public var compactIntervalMillis: Int64 = 60_000
+    /// Rows per Parquet row group.
+    public var rowGroupRows: Int = 131_072
+
+    public init() {}
+
+    init(node: ConfigNode) throws(StrataError) {
+        try node.checkKeys(["compression", "compact_interval", "row_group_rows"])
+        if let v = node["compression"] { compression = Compression(rawValue: try v.oneOf(Compression.allCases.map(\.rawValue)))! }
+        if let v = node["compact_interval"] { compactIntervalMillis = try v.durationMillis() }
+        if let v = node["row_group_rows"] { rowGroupRows = try v.positiveInt() }
+    }
+}
+
+/// Which implementation backs each store, chosen by URL scheme.
+public struct BackendsConfig: Sendable {
+    public var metadata = "sqlite:"
+    public var online = "memory:"
+    public var lake = "file:"
+    public var stream = "log:"
+
+    public init() {}
+
+    init(node: ConfigNode) throws(StrataError) {
+        try node.checkKeys(["metadata", "online", "lake", "stream"])
+        let supported: [(String, WritableKeyPath<BackendsConfig, String>, [String])] = [
+            ("metadata", \.metadata, ["sqlite:"]), ("online", \.online, ["memory:"]), ("lake", \.lake, ["file:"]), ("stream", \.stream, ["log:"]),
+        ]
+        for (key, keyPath, schemes) in supported {
+            guard let v = node[key] else { continue }
+            let url = try v.string()
+            guard schemes.contains(where: { url.hasPrefix($0) }) else {
+                throw v.error("'\(url)' is not a supported \(key) backend in this build; supported: \(schemes.joined(separator: ", "))")
+            }
+            self[keyPath: keyPath] = url
+        }
+    }
+}

@@ -1,0 +1,215 @@
+import Foundation
+import Logging
+import ServiceLifecycle
+import StrataCore
+import Synchronization
+
+/// The current state of one catalog entry (an item or a user).
+public struct CatalogEntry: Sendable, Equatable {
+    public var id: String
+    public var properties: [String: FieldValue]
+    public var hidden: Bool
+    /// Event time of the change that produced this state.
+    public var updatedAt: Int64
+    /// Log offset of that change.
+    public var offset: Int64
+
+    /// Whether this entry may be recommended.
+    public var isRecommendable: Bool { !hidden }
+
+    public var json: JSONValue {
+        var properties: [String: JSONValue] = [:]
+        for (name, value) in self.properties { properties[name] = value.jsonValue }
+        return ["id": .string(id), "properties": .object(properties), "hidden": .bool(hidden), "updated_at": .string(EventTime.format(millis: updatedAt)), "offset": .int(offset)]
+    }
+}
+
+public enum CatalogKind: String, Sendable {
+    case item, user
+
+    public var eventType: String { self == .item ? CatalogEventType.item : CatalogEventType.user }
+}
+
+/// The catalog materialised from catalog events in the log: tails the log, keeps the latest
+/// state of every item and user in memory, and checkpoints to disk so that a restart replays
+/// only the log's tail.
+public final class CatalogView: Service, Sendable {
+    struct State {
+        var items: [String: CatalogEntry] = [:]
+        var users: [String: CatalogEntry] = [:]
+        var appliedThrough: Int64 = 0
+        var waiters: [(offset: Int64, continuation: CheckedContinuation<Void, Never>)] = []
+    }
+
+    let log: SegmentedLog
+    let path: String
+    let logger: Logger
+    private let state: Mutex<State>
+    /// Serialises catch-ups (the tailer's and read-your-writes callers'), so each applies a
+    /// range once, in order.
+    private let catchingUp = Mutex(())
+
+    public init(log: SegmentedLog, directory: DataDirectory, logger: Logger) throws {
+        self.log = log
+        self.path = "\(directory.catalog)/checkpoint.log"
+        self.logger = logger
+        self.state = Mutex(try Self.loadCheckpoint(path))
+        try catchUp()
+    }
+
+    // MARK: - Reading
+
+    public func item(_ id: String) -> CatalogEntry? { state.withLock { $0.items[id] } }
+    public func user(_ id: String) -> CatalogEntry? { state.withLock { $0.users[id] } }
+    public func entry(_ kind: CatalogKind, id: String) -> CatalogEntry? { kind == .item ? item(id) : user(id) }
+    public var itemCount: Int { state.withLock { $0.items.count } }
+    public var userCount: Int { state.withLock { $0.users.count } }
+    public var appliedThrough: Int64 { state.withLock { $0.appliedThrough } }
+
+    /// Items that may be recommended (neither hidden nor deleted).
+    public func recommendableItemIDs() -> [String] {
+        state.withLock { $0.items.values.filter(\.isRecommendable).map(\.id) }
+    }
+
+    /// Applies the log up to at least `offset` now, on the caller's task (read-your-writes for
+    /// the catalog API, whether or not the tailing service runs).
+    public func applyThrough(_ offset: Int64) throws {
+        if appliedThrough < offset { try catchUp() }
+    }
+
+    /// Returns once every log record below `offset` has been applied.
+    public func waitUntilApplied(through offset: Int64) async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let ready = state.withLock { s -> Bool in
+                if s.appliedThrough >= offset { return true }
+                s.waiters.append((offset, continuation))
+                return false
+            }
+            if ready { continuation.resume() }
+        }
+    }
+
+    // MARK: - Tailing
+
+    /// Tails the log until graceful shutdown, then writes a checkpoint.
+    public func run() async throws {
+        await cancelWhenGracefulShutdown {
+            while !Task.isCancelled {
+                do {
+                    try self.catchUp()
+                } catch {
+                    self.logger.error("catalog view could not read the log", metadata: ["error": "\(error)"])
+                    try? await Task.sleep(for: .seconds(1))
+                }
+                await self.log.waitForRecords(from: self.appliedThrough)
+            }
+        }
+        try checkpoint()
+    }
+
+    /// Applies every durable record not yet applied.
+    public func catchUp() throws {
+        try catchingUp.withLock { _ in try applyPending() }
+    }
+
+    private func applyPending() throws {
+        let from = appliedThrough
+        if from < log.startOffset {
+            logger.warning("the catalog checkpoint is older than the retained log; catalog changes before the log's start are missing", metadata: ["checkpoint": "\(from)", "log_start": "\(log.startOffset)"])
+        }
+        var changes: [(CatalogKind, CatalogEntry?, String, Int64, Int64)] = []
+        let end = try log.scan(from: max(from, log.startOffset)) { offset, payload in
+            let envelope = try EventCodec.envelope(payload)
+            let isItem = envelope.type.elementsEqual(CatalogEventType.item.utf8)
+            let isUser = !isItem && envelope.type.elementsEqual(CatalogEventType.user.utf8)
+            guard isItem || isUser else { return true }
+            let event = try EventCodec.decode(payload)
+            let kind: CatalogKind = isItem ? .item : .user
+            guard let id = isItem ? event.itemID : event.userID else { return true }
+            if event[field: "deleted"]?.boolValue == true {
+                changes.append((kind, nil, id, event.timestamp, offset))
+            } else {
+                var properties: [String: FieldValue] = [:]
+                for (name, value) in event.fields where !["item_id", "hidden", "deleted"].contains(name) { properties[name] = value }
+                let entry = CatalogEntry(id: id, properties: properties, hidden: event[field: "hidden"]?.boolValue ?? false, updatedAt: event.timestamp, offset: offset)
+                changes.append((kind, entry, id, event.timestamp, offset))
+            }
+            return true
+        }
+        let ready = state.withLock { s -> [CheckedContinuation<Void, Never>] in
+            for (kind, entry, id, time, changeOffset) in changes {
+                let current = kind == .item ? s.items[id] : s.users[id]
+                // Last writer wins by (event time, offset), so late catalog events do not undo
+                // newer ones.
+                let offset = entry?.offset ?? changeOffset
+                if let current, (current.updatedAt, current.offset) > (time, offset) { continue }
+                if kind == .item { s.items[id] = entry } else { s.users[id] = entry }
+            }
+            s.appliedThrough = max(s.appliedThrough, end)
+            var ready: [CheckedContinuation<Void, Never>] = []
+            s.waiters.removeAll { waiter in
+                if waiter.offset <= s.appliedThrough {
+                    ready.append(waiter.continuation)
+                    return true
+                }
+                return false
+            }
+            return ready
+        }
+        for continuation in ready { continuation.resume() }
+    }
+
+    // MARK: - Checkpoints
+
+    /// Writes the current state to disk; returns the log offset it covers (log retention
+    /// keeps everything after it).
+    @discardableResult
+    public func checkpoint() throws -> Int64 {
+        let (entries, through) = state.withLock { s in
+            (s.items.values.map { (CatalogKind.item, $0) } + s.users.values.map { (CatalogKind.user, $0) }, s.appliedThrough)
+        }
+        var batch = FramedBatch()
+        let header: JSONValue = ["format": 1, "applied_through": .int(through)]
+        batch.append(payload: header.serializedBytes)
+        for (kind, entry) in entries.sorted(by: { ($0.0.rawValue, $0.1.id) < ($1.0.rawValue, $1.1.id) }) {
+            var fields: [(name: String, value: FieldValue)] = entry.properties.keys.sorted().map { ($0, entry.properties[$0]!) }
+            if kind == .item { fields.insert(("item_id", .string(entry.id)), at: 0) }
+            fields.append(("hidden", .bool(entry.hidden)))
+            let event = Event(type: kind.eventType, userID: kind == .user ? entry.id : nil, timestamp: entry.updatedAt, ingestedAt: entry.offset, fields: fields)
+            EventCodec.append(event, to: &batch)
+        }
+        try AtomicFile.write(batch.bytes, to: path)
+        return through
+    }
+
+    static func loadCheckpoint(_ path: String) throws -> State {
+        var state = State()
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return state }
+        defer { close(fd) }
+        var info = stat()
+        fstat(fd, &info)
+        var reader = SegmentFileReader(fd: fd, fileSize: Int(info.st_size), position: 0)
+        var header = true
+        var status = SegmentFileReader.Status.record
+        while status == .record {
+            status = try reader.next { payload in
+                if header {
+                    header = false
+                    state.appliedThrough = try JSONValue.parse(payload)["applied_through"]?.intValue ?? 0
+                    return
+                }
+                let event = try EventCodec.decode(payload)
+                var properties: [String: FieldValue] = [:]
+                for (name, value) in event.fields where name != "item_id" && name != "hidden" { properties[name] = value }
+                let isItem = event.type == CatalogEventType.item
+                let entry = CatalogEntry(
+                    id: (isItem ? event.itemID : event.userID) ?? "", properties: properties, hidden: event[field: "hidden"]?.boolValue ?? false,
+                    updatedAt: event.timestamp, offset: event.ingestedAt)
+                if isItem { state.items[entry.id] = entry } else { state.users[entry.id] = entry }
+            }
+        }
+        guard status == .end else { throw StrataError.internal("the catalog checkpoint \(path) is damaged; delete it to rebuild from the log") }
+        return state
+    }
+}

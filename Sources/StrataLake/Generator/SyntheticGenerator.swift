@@ -1,0 +1,191 @@
+import Foundation
+import StrataCore
+
+/// Shape of the synthetic data.
+public struct GeneratorConfig: Sendable {
+    public var seed: UInt64 = 42
+    public var users = 1000
+    public var items = 2000
+    public var categories = 20
+    /// History spans this many days up to `endMillis`.
+    public var days = 14
+    /// End of the history (epoch ms); defaults to the start of the current UTC day, so that
+    /// one seed gives the same data all day.
+    public var endMillis: Int64
+    /// Average sessions per user per day.
+    public var sessionsPerUserPerDay = 0.4
+
+    public init(endMillis: Int64? = nil) {
+        let now = SystemClock().nowMillis()
+        self.endMillis = endMillis ?? (now - now % 86_400_000)
+    }
+}
+
+/// A deterministic generator of realistic e-commerce behaviour: a power-law (Zipf–Mandelbrot)
+/// item popularity, users with latent tastes over categories, sessions in which impressions
+/// of recommendations (with recommendation ids) lead to clicks, views lead to add-to-carts and
+/// purchases, and the occasional hide. It emits only the event types and fields the contract
+/// declares, so tests and the demo need no downloaded data.
+public struct SyntheticGenerator: Sendable {
+    public let config: GeneratorConfig
+    let contract: Contract
+    let itemCategory: [Int]
+    let itemPrice: [Double]
+    /// Cumulative popularity over all items, and per category.
+    let popularity: [Double]
+    let categoryItems: [[Int]]
+    let categoryPopularity: [[Double]]
+    /// Each user's three favourite categories and their cumulative weights.
+    let userTastes: [[Int]]
+    var rng: SplitMix64
+    var sequence = 0
+
+    public init(contract: Contract, config: GeneratorConfig) {
+        self.contract = contract
+        self.config = config
+        var rng = SplitMix64(seed: config.seed)
+        var categories: [Int] = []
+        var prices: [Double] = []
+        var weights: [Double] = []
+        var byCategory = Array(repeating: [Int](), count: config.categories)
+        for item in 0..<config.items {
+            let category = rng.nextInt(below: config.categories)
+            categories.append(category)
+            byCategory[category].append(item)
+            // Log-normal-ish prices between about 2 and 500.
+            prices.append((exp(1.5 + 2.5 * rng.nextDouble() + rng.nextDouble()) * 100).rounded() / 100)
+            weights.append(1 / pow(Double(item) + 2.7, 1.1))
+        }
+        self.itemCategory = categories
+        self.itemPrice = prices
+        self.popularity = Self.cumulative(weights)
+        self.categoryItems = byCategory
+        self.categoryPopularity = byCategory.map { items in Self.cumulative(items.map { weights[$0] }) }
+        self.userTastes = (0..<config.users).map { _ in (0..<3).map { _ in rng.nextInt(below: config.categories) } }
+        self.rng = rng
+    }
+
+    static func cumulative(_ weights: [Double]) -> [Double] {
+        var total = 0.0
+        return weights.map { total += $0; return total }
+    }
+
+    public static func itemID(_ index: Int) -> String { "i\(index)" }
+    public static func userID(_ index: Int) -> String { "u\(index)" }
+
+    // MARK: - Catalog
+
+    /// Catalog upserts for every item and user, with the properties the contract declares.
+    public func catalog() -> (items: [CatalogUpsert], users: [CatalogUpsert]) {
+        var rng = SplitMix64(seed: config.seed ^ 0xCA7A_106)
+        let start = config.endMillis - Int64(config.days) * 86_400_000
+        let itemProperties = Set(contract.item.properties.map(\.name))
+        let userProperties = Set(contract.user.properties.map(\.name))
+        let items = (0..<config.items).map { index -> CatalogUpsert in
+            var properties: [String: JSONValue] = [:]
+            let category = "c\(itemCategory[index])"
+            if itemProperties.contains("title") { properties["title"] = .string("Product \(index) of \(category)") }
+            if itemProperties.contains("category") { properties["category"] = .string(category) }
+            if itemProperties.contains("price") { properties["price"] = .double(itemPrice[index]) }
+            if itemProperties.contains("in_stock") { properties["in_stock"] = .bool(!rng.chance(0.05)) }
+            if itemProperties.contains("tags") { properties["tags"] = .array([.string(category), .string(rng.chance(0.5) ? "sale" : "new")]) }
+            if itemProperties.contains("created_at") {
+                properties["created_at"] = .string(EventTime.format(millis: start - Int64(rng.nextInt(below: 365)) * 86_400_000))
+            }
+            properties["timestamp"] = .int(start - 86_400_000)
+            return CatalogUpsert(id: Self.itemID(index), properties: .object(properties))
+        }
+        let segments = contract.user.properties.first { $0.name == "segment" }?.allowedValues ?? ["new", "casual", "loyal", "vip"]
+        let countries = ["DE", "FR", "GB", "US", "NL", "ES"]
+        let users = (0..<config.users).map { index -> CatalogUpsert in
+            var properties: [String: JSONValue] = [:]
+            if userProperties.contains("segment") { properties["segment"] = .string(segments[rng.nextInt(below: segments.count)]) }
+            if userProperties.contains("country") { properties["country"] = .string(countries[rng.nextInt(below: countries.count)]) }
+            properties["timestamp"] = .int(start - 86_400_000)
+            return CatalogUpsert(id: Self.userID(index), properties: .object(properties))
+        }
+        return (items, users)
+    }
+
+    // MARK: - Behaviour
+
+    /// About `config.days` of history, sorted by time; with `limit`, exactly that many events.
+    public mutating func history(limit: Int? = nil) -> [IncomingEvent] {
+        let start = config.endMillis - Int64(config.days) * 86_400_000
+        let span = config.endMillis - start
+        let sessions = max(1, Int(Double(config.users * config.days) * config.sessionsPerUserPerDay))
+        var events: [IncomingEvent] = []
+        var made = 0
+        while made < sessions || (limit.map { events.count < $0 } ?? false) {
+            let user = rng.nextInt(below: config.users)
+            let at = start + Int64(rng.nextDouble() * Double(span - 3_600_000))
+            events += session(user: user, at: at)
+            made += 1
+        }
+        events.sort { lhs, rhs in
+            guard case .millis(let a) = lhs.time, case .millis(let b) = rhs.time else { return false }
+            return a < b
+        }
+        if let limit { events.removeSubrange(min(limit, events.count)...) }
+        return events
+    }
+
+    /// One session of a random user, happening now (for the live stream of the demo).
+    public mutating func liveSession(now: Int64) -> [IncomingEvent] {
+        session(user: rng.nextInt(below: config.users), at: now, spacingMillis: 0)
+    }
+
+    /// One user's session starting at `at`: impressions of a recommendation slate, maybe a
+    /// click on it, then browsing that may lead to carts and purchases.
+    mutating func session(user: Int, at: Int64, spacingMillis: Int64 = 20_000) -> [IncomingEvent] {
+        var events: [IncomingEvent] = []
+        var time = at
+        let userID = Self.userID(user)
+        let sessionID = "s\(config.seed)-\(sequence)"
+        func emit(_ type: String, _ fields: [String: FieldValue]) {
+            guard let schema = contract.eventType(named: type) else { return }
+            sequence += 1
+            let declared = schema.fields.compactMap { field in fields[field.name].map { (name: field.name, value: Optional($0)) } }
+            events.append(IncomingEvent(type: type, eventID: "g\(config.seed)-\(sequence)", userID: userID, time: .millis(time), fields: declared))
+            time += spacingMillis == 0 ? 1 : Int64(rng.nextInt(below: Int(spacingMillis))) + 1000
+        }
+        // A slate of recommendations, mostly popular items, some from the user's tastes.
+        let recommendationID = "rec-\(config.seed)-\(sequence)"
+        let slate = (0..<5).map { _ in rng.chance(0.5) ? tasteItem(user) : rng.pick(cumulative: popularity) }
+        for (position, item) in slate.enumerated() {
+            emit("impression", ["item_id": .string(Self.itemID(item)), "recommendation_id": .string(recommendationID), "position": .int(Int64(position)), "surface": .string("home")])
+        }
+        if let liked = slate.enumerated().first(where: { userTastes[user].contains(itemCategory[$0.element]) && rng.chance(0.35) }) {
+            emit("click", ["item_id": .string(Self.itemID(liked.element)), "recommendation_id": .string(recommendationID), "position": .int(Int64(liked.offset)), "session_id": .string(sessionID)])
+            emit("view", ["item_id": .string(Self.itemID(liked.element)), "recommendation_id": .string(recommendationID), "session_id": .string(sessionID), "page": .string("product")])
+        } else if rng.chance(0.02) {
+            emit("hide", ["item_id": .string(Self.itemID(slate[0])), "reason": .string("not_interested")])
+        }
+        let views = 1 + Int(-log(1 - rng.nextDouble()) * 3)
+        var order = 0
+        for _ in 0..<min(views, 20) {
+            let item = rng.chance(0.8) ? tasteItem(user) : rng.pick(cumulative: popularity)
+            emit("view", ["item_id": .string(Self.itemID(item)), "session_id": .string(sessionID), "page": .string("product")])
+            guard rng.chance(0.12) else { continue }
+            let quantity = Int64(1 + (rng.chance(0.2) ? 1 : 0))
+            emit("add_to_cart", ["item_id": .string(Self.itemID(item)), "session_id": .string(sessionID), "quantity": .int(quantity), "price": .double(itemPrice[item])])
+            guard rng.chance(0.45) else { continue }
+            order += 1
+            emit(
+                "purchase",
+                [
+                    "item_id": .string(Self.itemID(item)), "order_id": .string("o\(config.seed)-\(sequence)-\(order)"), "session_id": .string(sessionID),
+                    "quantity": .int(quantity), "price": .double(itemPrice[item]), "currency": .string("EUR"), "category": .string("c\(itemCategory[item])"),
+                ])
+        }
+        return events
+    }
+
+    /// An item from one of the user's favourite categories, by popularity within it.
+    mutating func tasteItem(_ user: Int) -> Int {
+        let category = userTastes[user][rng.nextInt(below: 3)]
+        let items = categoryItems[category]
+        guard !items.isEmpty else { return rng.pick(cumulative: popularity) }
+        return items[rng.pick(cumulative: categoryPopularity[category])]
+    }
+}

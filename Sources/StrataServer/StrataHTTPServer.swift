@@ -1,0 +1,94 @@
+import Hummingbird
+import Logging
+import NIOCore
+import ServiceLifecycle
+import StrataCore
+import StrataLake
+
+/// The HTTP API over a project's layers, and its life cycle: run with the lake's services in one
+/// service group; SIGTERM/SIGINT stop the listener, let in-flight requests finish, stop the
+/// services, then flush and close the lake.
+public struct StrataHTTPServer: Sendable {
+    public let lake: Lake
+    public let readiness = Readiness()
+    let logger: Logger
+
+    public init(lake: Lake, logger: Logger) {
+        self.lake = lake
+        self.logger = logger
+    }
+
+    /// Every route of the API.
+    public func router() -> Router<BasicRequestContext> {
+        let router = Router(context: BasicRequestContext.self)
+        router.add(middleware: JSONErrorMiddleware())
+        router.add(middleware: RequestLogMiddleware())
+        HealthRoutes(readiness: readiness).register(on: router)
+        EventRoutes(lake: lake).register(on: router)
+        CatalogRoutes(lake: lake).register(on: router)
+        LakeRoutes(lake: lake).register(on: router)
+        ContractRoutes(lake: lake).register(on: router)
+        DashboardRoutes().register(on: router)
+        return router
+    }
+
+    /// Serves until a shutdown signal, then closes the lake. `onRunning` receives the bound
+    /// port (useful with port 0).
+    public func run(
+        host: String, port: Int, extraServices: [any Service] = [], onRunning: @escaping @Sendable (Int) async -> Void = { _ in }
+    ) async throws {
+        let readiness = self.readiness
+        let application = Application(
+            router: router(),
+            configuration: ApplicationConfiguration(address: .hostname(host, port: port), serverName: "strata/\(StrataVersion.current)"),
+            onServerRunning: { channel in
+                readiness.set(true)
+                await onRunning(channel.localAddress?.port ?? port)
+            },
+            logger: logger)
+        let group = ServiceGroup(
+            configuration: ServiceGroupConfiguration(
+                services: (lake.services + extraServices).map { ServiceGroupConfiguration.ServiceConfiguration(service: $0) }
+                    + [ServiceGroupConfiguration.ServiceConfiguration(service: ShutdownNotice(readiness: readiness, logger: logger)),
+                       ServiceGroupConfiguration.ServiceConfiguration(service: application)],
+                gracefulShutdownSignals: [.sigterm, .sigint],
+                logger: logger))
+        do {
+            try await group.run()
+        } catch {
+            logger.error("server stopped with an error", metadata: ["error": "\(error)"])
+            await lake.close()
+            throw error
+        }
+        await lake.close()
+        logger.info("stopped cleanly; the event log is flushed and closed")
+    }
+}
+
+/// Marks the server not ready as soon as shutdown begins, so load balancers drain it while
+/// in-flight requests finish.
+struct ShutdownNotice: Service {
+    let readiness: Readiness
+    let logger: Logger
+
+    func run() async throws {
+        try? await gracefulShutdown()
+        readiness.set(false)
+        logger.info("shutting down: finishing in-flight requests")
+    }
+}
+
+/// One structured log line per request.
+struct RequestLogMiddleware<Context: RequestContext>: RouterMiddleware {
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        let start = MonotonicClock.nanoseconds()
+        let response = try await next(request, context)
+        context.logger.debug(
+            "request",
+            metadata: [
+                "method": "\(request.method)", "path": "\(request.uri.path)", "status": "\(response.status.code)",
+                "ms": "\(Double(MonotonicClock.nanoseconds() - start) / 1e6)",
+            ])
+        return response
+    }
+}

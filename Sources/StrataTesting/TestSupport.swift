@@ -1,0 +1,94 @@
+import Foundation
+import Logging
+import StrataCore
+import StrataLake
+import Synchronization
+
+/// A folder under the system's temporary directory, removed by `remove()`.
+public struct TemporaryDirectory: Sendable {
+    public let path: String
+
+    public init(_ name: String = "strata-test") {
+        path = FileManager.default.temporaryDirectory.appendingPathComponent("\(name)-\(getpid())-\(UInt64.random(in: 0...UInt64.max))").path
+        try? FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+    }
+
+    public func remove() {
+        try? FileManager.default.removeItem(atPath: path)
+    }
+
+    public func file(_ name: String) -> String { "\(path)/\(name)" }
+}
+
+/// A wall clock the test sets.
+public final class ManualClock: WallClock {
+    private let now: Mutex<Int64>
+
+    public init(_ millis: Int64) {
+        now = Mutex(millis)
+    }
+
+    public func nowMillis() -> Int64 { now.withLock { $0 } }
+    public func set(_ millis: Int64) { now.withLock { $0 = millis } }
+    public func advance(_ millis: Int64) { now.withLock { $0 += millis } }
+}
+
+/// A logger that prints nothing.
+public let quietLogger = Logger(label: "strata-test") { _ in SwiftLogNoOpLogHandler() }
+
+/// Fixtures built on the documented example contract.
+public enum Fixtures {
+    public static var config: StrataConfig { StrataConfig.example() }
+
+    /// `count` generated events ending now, with ids unique to `seed`.
+    public static func events(_ count: Int, seed: UInt64 = 7, endMillis: Int64 = SystemClock().nowMillis()) -> [IncomingEvent] {
+        var generatorConfig = GeneratorConfig(endMillis: endMillis)
+        generatorConfig.seed = seed
+        generatorConfig.days = 3
+        generatorConfig.users = 300
+        generatorConfig.items = 500
+        var generator = SyntheticGenerator(contract: config.contract, config: generatorConfig)
+        return generator.history(limit: count)
+    }
+
+    /// Opens a lake on a fresh directory.
+    public static func lake(_ directory: TemporaryDirectory, config: StrataConfig = Fixtures.config, clock: any WallClock = SystemClock()) throws -> Lake {
+        try Lake(config: config, dataDirectory: directory.path, clock: clock, logger: quietLogger)
+    }
+}
+
+/// Runs a Python snippet with `python3`; returns nil (after printing why) when Python or one of
+/// `modules` is missing, so that peer-backed tests skip visibly.
+public func runPython(_ script: String, arguments: [String] = [], requiring modules: [String]) throws -> String? {
+    let check = Process()
+    check.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+    check.arguments = ["python3", "-c", modules.map { "import \($0)" }.joined(separator: "; ")]
+    check.standardOutput = FileHandle.nullDevice
+    check.standardError = FileHandle.nullDevice
+    do {
+        try check.run()
+        check.waitUntilExit()
+    } catch {
+        print("SKIPPED: python3 is not available (scripts/install-deps.sh --with-test-peers installs the peers)")
+        return nil
+    }
+    guard check.terminationStatus == 0 else {
+        print("SKIPPED: python3 lacks \(modules.joined(separator: ", ")) (scripts/install-deps.sh --with-test-peers installs them)")
+        return nil
+    }
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+    process.arguments = ["python3", "-c", script] + arguments
+    let pipe = Pipe()
+    let errors = Pipe()
+    process.standardOutput = pipe
+    process.standardError = errors
+    try process.run()
+    let data = pipe.fileHandleForReading.readDataToEndOfFile()
+    let errorData = errors.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    guard process.terminationStatus == 0 else {
+        throw StrataError.internal("python failed: \(String(decoding: errorData, as: UTF8.self))")
+    }
+    return String(decoding: data, as: UTF8.self)
+}

@@ -1,0 +1,69 @@
+import ArgumentParser
+import Foundation
+import Logging
+import ServiceLifecycle
+import StrataCore
+import StrataLake
+import StrataServer
+
+/// `strata up`: the whole platform on the embedded default, optionally with demo data.
+struct Up: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Start Strata on the embedded default (one folder, no services); --demo adds generated history, a live event stream and the dashboard's data.")
+
+    @OptionGroup var data: DataOptions
+    @OptionGroup var listen: ListenOptions
+
+    @Flag(help: "Ingest a generated history (catalog and events) if the data directory is empty, and stream generated live events.")
+    var demo = false
+
+    @Option(help: "Seed of the generated data.")
+    var seed: UInt64 = 42
+
+    @Option(help: "Live events per second in demo mode (0 turns the stream off).")
+    var rate: Double = 20
+
+    @Option(help: "Generated users.")
+    var users = 500
+
+    @Option(help: "Generated items.")
+    var items = 2000
+
+    @Option(help: "Days of generated history.")
+    var days = 14
+
+    func run() async throws {
+        let logger = data.bootstrapLogging()
+        try await runReportingErrors {
+            let (config, lake) = try data.openLake(logger: logger)
+            let (host, port) = listen.resolve(config)
+            var extra: [any Service] = []
+            if demo {
+                var generatorConfig = GeneratorConfig()
+                generatorConfig.seed = seed
+                generatorConfig.users = users
+                generatorConfig.items = items
+                generatorConfig.days = days
+                try await DemoData.loadHistoryIfEmpty(lake: lake, config: generatorConfig, logger: logger)
+                if rate > 0 { extra.append(LiveEventStream(lake: lake, config: generatorConfig, eventsPerSecond: rate, logger: logger)) }
+            }
+            let server = StrataHTTPServer(lake: lake, logger: logger)
+            try await server.run(host: host, port: port, extraServices: extra) { bound in
+                let url = "http://\(host == "0.0.0.0" ? "127.0.0.1" : host):\(bound)"
+                output(
+                    """
+
+                    Strata is up: project '\(config.project)', data in \(lake.directory.projectRoot)
+                      dashboard      \(url)/
+                      health         \(url)/healthz
+                      lake status    \(url)/v1/lake
+                      send an event  curl -X POST \(url)/v1/events -H 'Content-Type: application/json' \\
+                                       -d '{"type":"view","user_id":"u1","item_id":"i7","timestamp":"\(EventTime.format(millis: SystemClock().nowMillis()))"}'
+                      query the lake duckdb -c "SELECT type, count(*) FROM read_parquet('\(lake.directory.lakeEvents)/**/*.parquet', hive_partitioning=true) GROUP BY type"
+                    \(demo && rate > 0 ? "Streaming about \(Int(rate)) generated events per second. " : "")Ctrl-C stops it cleanly.
+
+                    """)
+            }
+        }
+    }
+}

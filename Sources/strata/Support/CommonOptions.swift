@@ -1,0 +1,57 @@
+import ArgumentParser
+import Foundation
+import Logging
+import StrataCore
+import StrataLake
+
+/// Options every data command shares, each with a `STRATA_*` environment equivalent.
+struct DataOptions: ParsableArguments {
+    @Option(name: .long, help: "Folder of the embedded backends (env STRATA_DATA_DIR; default ./strata-data).")
+    var dataDir: String?
+
+    @Option(name: .long, help: "Path of strata.yaml (env STRATA_CONFIG; default ./strata.yaml if present, else the built-in e-commerce example).")
+    var config: String?
+
+    @Option(name: .long, help: "Log format: text or json (env STRATA_LOG_FORMAT; default text on a terminal, json otherwise).")
+    var logFormat: String?
+
+    /// The configuration: the file named by flag or environment, ./strata.yaml, or the example.
+    func loadConfig() throws -> StrataConfig {
+        let environment = ProcessInfo.processInfo.environment
+        if let path = config ?? environment["STRATA_CONFIG"] { return try StrataConfig.load(path: path) }
+        if FileManager.default.fileExists(atPath: "strata.yaml") { return try StrataConfig.load(path: "strata.yaml") }
+        return StrataConfig.example()
+    }
+
+    /// The data directory: flag, then environment, then the file's `data_dir`, then ./strata-data.
+    func dataDirectory(_ config: StrataConfig) -> String {
+        dataDir ?? ProcessInfo.processInfo.environment["STRATA_DATA_DIR"] ?? config.dataDirectory ?? "./strata-data"
+    }
+
+    func bootstrapLogging() -> Logger {
+        LoggingSetup.bootstrap(format: logFormat ?? ProcessInfo.processInfo.environment["STRATA_LOG_FORMAT"])
+        return Logger(label: "strata")
+    }
+
+    /// Opens the project's lake (taking the data directory's lock).
+    func openLake(logger: Logger) throws -> (StrataConfig, Lake) {
+        let config = try loadConfig()
+        let lake = try Lake(config: config, dataDirectory: dataDirectory(config), logger: logger)
+        return (config, lake)
+    }
+}
+
+/// Runs a command body, printing user errors as one clear line and exiting non-zero.
+func runReportingErrors(_ body: () async throws -> Void) async throws {
+    do {
+        try await body()
+    } catch let error as StrataError {
+        FileHandle.standardError.write(Data("error: \(error.code): \(error.message)\n".utf8))
+        throw ExitCode(error.kind == .internal ? 70 : 1)
+    }
+}
+
+/// Writes text to standard output.
+func output(_ text: String) {
+    FileHandle.standardOutput.write(Data((text.hasSuffix("\n") ? text : text + "\n").utf8))
+}

@@ -1,0 +1,73 @@
+import Foundation
+import Logging
+import ServiceLifecycle
+import StrataCore
+import StrataLake
+
+/// The demo's generated history: the catalog and about two weeks of behaviour, loaded through
+/// the ingestion path, compacted into the lake and snapshotted.
+enum DemoData {
+    static func loadHistoryIfEmpty(lake: Lake, config: GeneratorConfig, logger: Logger) async throws {
+        guard lake.log.endOffset == 0 else {
+            logger.info("the data directory already holds events; not generating history", metadata: ["events": "\(lake.log.endOffset)"])
+            return
+        }
+        var generator = SyntheticGenerator(contract: lake.config.contract, config: config)
+        let catalog = generator.catalog()
+        for chunk in stride(from: 0, to: catalog.items.count, by: 1000) {
+            _ = try await lake.ingestor.upsertCatalog(.item, Array(catalog.items[chunk..<min(chunk + 1000, catalog.items.count)]), source: "demo")
+        }
+        for chunk in stride(from: 0, to: catalog.users.count, by: 1000) {
+            _ = try await lake.ingestor.upsertCatalog(.user, Array(catalog.users[chunk..<min(chunk + 1000, catalog.users.count)]), source: "demo")
+        }
+        let history = generator.history()
+        var accepted = 0
+        for chunk in stride(from: 0, to: history.count, by: 5000) {
+            let result = try await lake.ingestor.ingest(events: Array(history[chunk..<min(chunk + 5000, history.count)]), source: "demo", allowLate: true)
+            accepted += result.accepted
+        }
+        try lake.catalog.catchUp()
+        _ = try await lake.maintain(force: true)
+        let snapshot = try await lake.compactor.snapshot()
+        logger.info(
+            "generated demo history",
+            metadata: ["items": "\(catalog.items.count)", "users": "\(catalog.users.count)", "events": "\(accepted)", "data_version": "\(snapshot.version)"])
+    }
+}
+
+/// Generated live sessions, sent through the same parsing and validation path as HTTP
+/// requests (with one event in a hundred deliberately broken, to show the dead-letter store).
+struct LiveEventStream: Service {
+    let lake: Lake
+    let config: GeneratorConfig
+    let eventsPerSecond: Double
+    let logger: Logger
+
+    func run() async throws {
+        await cancelWhenGracefulShutdown {
+            // A fresh seed per run, so that live event ids never repeat earlier runs'.
+            var live = config
+            live.seed = config.seed &+ UInt64(SystemClock().nowMillis())
+            var generator = SyntheticGenerator(contract: lake.config.contract, config: live)
+            var batchNumber: UInt64 = 0
+            while !Task.isCancelled {
+                do {
+                    try await Task.sleep(for: .milliseconds(250))
+                } catch {
+                    return
+                }
+                var events: [IncomingEvent] = []
+                let target = max(1, Int(eventsPerSecond / 4))
+                while events.count < target { events += generator.liveSession(now: lake.clock.nowMillis()) }
+                for index in events.indices { events[index].eventID = "live-\(live.seed)-\(batchNumber)-\(index)" }
+                batchNumber += 1
+                let lines = InvalidEvents.ndjson(events, invalidFraction: 0.01, seed: live.seed &+ batchNumber).lines
+                do {
+                    _ = try await lake.ingestor.ingest(body: Array(lines.joined(separator: "\n").utf8), format: .ndjson, source: "demo-live")
+                } catch {
+                    logger.warning("live demo events were not stored", metadata: ["error": "\(error)"])
+                }
+            }
+        }
+    }
+}

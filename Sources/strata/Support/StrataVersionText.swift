@@ -1,0 +1,5 @@
+import StrataCore
+
+enum StrataVersionText {
+    static var full: String { StrataVersion.current }
+}

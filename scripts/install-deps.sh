@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Installs what building and testing Strata needs and a fresh machine may lack:
+# the Debian C libraries behind the system-library targets, and the Python peers
+# (pyarrow, DuckDB) that read the lake in the tests. Idempotent: a second run installs nothing.
+set -euo pipefail
+
+need_apt=()
+have_pkg() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"; }
+for pkg in libzstd-dev libsnappy-dev zlib1g-dev libsqlite3-dev pkg-config; do
+  have_pkg "$pkg" || need_apt+=("$pkg")
+done
+if [ "${STRATA_SKIP_APT:-0}" != "1" ] && [ ${#need_apt[@]} -gt 0 ]; then
+  echo "install-deps: apt-get install ${need_apt[*]}"
+  SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need_apt[@]}" >/dev/null
+fi
+
+if [ "${1:-}" = "--with-test-peers" ]; then
+  missing=()
+  python3 -c "import pyarrow" 2>/dev/null || missing+=("pyarrow")
+  python3 -c "import duckdb" 2>/dev/null || missing+=("duckdb")
+  if [ ${#missing[@]} -gt 0 ]; then
+    echo "install-deps: pip install ${missing[*]}"
+    python3 -m pip install -q "${missing[@]}"
+  fi
+fi
