@@ -46,13 +46,15 @@ public struct StrataHTTPServer: Sendable {
                 await onRunning(channel.localAddress?.port ?? port)
             },
             logger: logger)
-        let group = ServiceGroup(
-            configuration: ServiceGroupConfiguration(
-                services: (lake.services + extraServices).map { ServiceGroupConfiguration.ServiceConfiguration(service: $0) }
-                    + [ServiceGroupConfiguration.ServiceConfiguration(service: ShutdownNotice(readiness: readiness, logger: logger)),
-                       ServiceGroupConfiguration.ServiceConfiguration(service: application)],
-                gracefulShutdownSignals: [.sigterm, .sigint],
-                logger: logger))
+        var configuration = ServiceGroupConfiguration(
+            services: (lake.services + extraServices).map { ServiceGroupConfiguration.ServiceConfiguration(service: $0) }
+                + [ServiceGroupConfiguration.ServiceConfiguration(service: ShutdownNotice(readiness: readiness, logger: logger)),
+                   ServiceGroupConfiguration.ServiceConfiguration(service: application)],
+            gracefulShutdownSignals: [.sigterm, .sigint],
+            logger: logger)
+        // Past the grace period, in-flight requests are cancelled; the lake still closes cleanly.
+        configuration.maximumGracefulShutdownDuration = .seconds(lake.config.server.shutdownGraceSeconds)
+        let group = ServiceGroup(configuration: configuration)
         do {
             try await group.run()
         } catch {

@@ -1,0 +1,89 @@
+import Foundation
+import StrataCore
+@testable import StrataLake
+import StrataTesting
+import Synchronization
+import Testing
+
+/// Real processes, real signals: acknowledged means durable.
+@Suite(.serialized) struct CrashTests {
+    /// Event ids in the log, with how often each occurs.
+    func storedIDs(_ directory: TemporaryDirectory) async throws -> [String: Int] {
+        let lake = try Fixtures.lake(directory)
+        var counts: [String: Int] = [:]
+        try lake.log.scan(from: lake.log.startOffset) { _, payload in
+            if let id = try EventCodec.decode(payload).eventID { counts[id, default: 0] += 1 }
+            return true
+        }
+        await lake.close()
+        return counts
+    }
+
+    @Test(arguments: [UInt64(1), 2, 3])
+    func sigkillDuringIngestionLosesAndDuplicatesNothingAcknowledged(seed: UInt64) async throws {
+        let directory = TemporaryDirectory()
+        defer { directory.remove() }
+        let events = Fixtures.events(12_000, seed: seed)
+        let batches = stride(from: 0, to: events.count, by: 200).map { Array(events[$0..<min($0 + 200, events.count)]) }
+        var acknowledged = Set<Int>()
+        var rng = SplitMix64(seed: seed)
+        // Two crashes at random points, then a clean run that retries whatever was not acknowledged.
+        for round in 0..<3 {
+            let server = try ServerProcess(dataDirectory: directory.path)
+            let pending = (0..<batches.count).filter { !acknowledged.contains($0) }
+            let killAfter = round < 2 ? 5 + rng.nextInt(below: 15) : Int.max
+            let acks = AcknowledgedBatches()
+            await withTaskGroup(of: Void.self) { group in
+                for worker in 0..<4 {
+                    group.addTask {
+                        for index in stride(from: worker, to: pending.count, by: 4) {
+                            let batch = pending[index]
+                            let body = batches[batch].map(\.json.serialized).joined(separator: "\n")
+                            guard let status = await server.post(ndjson: body) else { return }
+                            if status == 200 { acks.insert(batch) }
+                        }
+                    }
+                }
+                if killAfter != .max {
+                    group.addTask {
+                        while acks.count < killAfter { try? await Task.sleep(for: .milliseconds(2)) }
+                        server.stop(signal: SIGKILL)
+                    }
+                }
+            }
+            acknowledged.formUnion(acks.all)
+            if round < 2 { #expect(acknowledged.count < batches.count, "the kill happened mid-stream") }
+            if killAfter == .max { #expect(server.stop(signal: SIGTERM) == 0) }
+            let stored = try await storedIDs(directory)
+            for batch in acknowledged {
+                for event in batches[batch] {
+                    #expect(stored[event.eventID!] == 1, "acknowledged \(event.eventID!) is stored \(stored[event.eventID!] ?? 0) times after round \(round)")
+                }
+            }
+            #expect(stored.values.allSatisfy { $0 == 1 }, "no event is stored twice")
+        }
+        #expect(acknowledged.count == batches.count)
+        #expect(try await storedIDs(directory).count == events.count)
+    }
+
+    @Test func sigtermStopsCleanlyAndKeepsEverything() async throws {
+        let directory = TemporaryDirectory()
+        defer { directory.remove() }
+        let server = try ServerProcess(dataDirectory: directory.path)
+        let events = Fixtures.events(1000, seed: 40)
+        #expect(await server.post(ndjson: events.map(\.json.serialized).joined(separator: "\n")) == 200)
+        #expect(server.stop(signal: SIGTERM) == 0)
+        let log = server.remainingLog()
+        #expect(log.contains("stopped cleanly"))
+        #expect(!log.contains("\"level\":\"error\""))
+        #expect(try await storedIDs(directory).count == 1000)
+    }
+}
+
+/// Batches the server answered 200 for, shared by the writers.
+final class AcknowledgedBatches: Sendable {
+    private let batches = Mutex(Set<Int>())
+    func insert(_ batch: Int) { batches.withLock { _ = $0.insert(batch) } }
+    var count: Int { batches.withLock { $0.count } }
+    var all: Set<Int> { batches.withLock { $0 } }
+}

@@ -1,0 +1,76 @@
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+import StrataCore
+
+/// A `strata serve` child process on a free port, for tests that need a real process (crash,
+/// signals).
+final class ServerProcess: @unchecked Sendable {
+    let process = Process()
+    let port: Int
+    private let errors = Pipe()
+
+    /// The `strata` binary next to the test bundle (the test target depends on it).
+    static var binary: String {
+        let bundle = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+        for candidate in [bundle.appendingPathComponent("strata"), bundle.deletingLastPathComponent().appendingPathComponent("strata")] {
+            if FileManager.default.isExecutableFile(atPath: candidate.path) { return candidate.path }
+        }
+        return bundle.appendingPathComponent("strata").path
+    }
+
+    init(dataDirectory: String) throws {
+        process.executableURL = URL(fileURLWithPath: Self.binary)
+        process.arguments = ["serve", "--data-dir", dataDirectory, "--port", "0", "--log-format", "json"]
+        process.standardError = errors
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        // The "serving" log line names the bound port.
+        var seen = ""
+        let deadline = Date().addingTimeInterval(30)
+        var found: Int?
+        while found == nil && Date() < deadline && process.isRunning {
+            let data = errors.fileHandleForReading.availableData
+            seen += String(decoding: data, as: UTF8.self)
+            for line in seen.split(separator: "\n") where line.contains("\"msg\":\"serving\"") {
+                if let json = try? JSONValue.parse(String(line)), let url = json["url"]?.stringValue, let port = url.split(separator: ":").last.flatMap({ Int($0) }) {
+                    found = port
+                }
+            }
+        }
+        guard let found else {
+            process.terminate()
+            throw StrataError.internal("strata serve did not start: \(seen)")
+        }
+        port = found
+    }
+
+    /// Sends a signal and waits for the process to exit; returns its status.
+    @discardableResult
+    func stop(signal: Int32) -> Int32 {
+        kill(process.processIdentifier, signal)
+        process.waitUntilExit()
+        return process.terminationStatus
+    }
+
+    /// What the process wrote to standard error since start (after it exited).
+    func remainingLog() -> String {
+        String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+    }
+
+    /// POSTs NDJSON; returns the status code, or nil when the connection failed.
+    func post(ndjson: String) async -> Int? {
+        var request = URLRequest(url: URL(string: "http://127.0.0.1:\(port)/v1/events")!)
+        request.httpMethod = "POST"
+        request.setValue("application/x-ndjson", forHTTPHeaderField: "Content-Type")
+        request.httpBody = Data(ndjson.utf8)
+        request.timeoutInterval = 10
+        do {
+            let (_, response) = try await URLSession.shared.data(for: request)
+            return (response as? HTTPURLResponse)?.statusCode
+        } catch {
+            return nil
+        }
+    }
+}
