@@ -4,5 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh --with-test-peers
+# Style is checked, never argued about (.swift-format; `swift format format -i -r Sources Tests` fixes it).
+swift format lint --strict -r Sources Tests
 swift build --build-tests
 swift test --skip-build "$@"

@@ -35,7 +35,8 @@ public struct StrataHTTPServer: Sendable {
     /// Serves until a shutdown signal, then closes the lake. `onRunning` receives the bound
     /// port (useful with port 0).
     public func run(
-        host: String, port: Int, extraServices: [any Service] = [], onRunning: @escaping @Sendable (Int) async -> Void = { _ in }
+        host: String, port: Int, extraServices: [any Service] = [], stop: StopHandle? = nil,
+        onRunning: @escaping @Sendable (Int) async -> Void = { _ in }
     ) async throws {
         let readiness = self.readiness
         let application = Application(
@@ -48,8 +49,11 @@ public struct StrataHTTPServer: Sendable {
             logger: logger)
         var configuration = ServiceGroupConfiguration(
             services: (lake.services + extraServices).map { ServiceGroupConfiguration.ServiceConfiguration(service: $0) }
-                + [ServiceGroupConfiguration.ServiceConfiguration(service: ShutdownNotice(readiness: readiness, logger: logger)),
-                   ServiceGroupConfiguration.ServiceConfiguration(service: application)],
+                + [
+                    ServiceGroupConfiguration.ServiceConfiguration(service: ShutdownNotice(readiness: readiness, logger: logger)),
+                    ServiceGroupConfiguration.ServiceConfiguration(service: application),
+                ]
+                + (stop.map { [ServiceGroupConfiguration.ServiceConfiguration(service: $0, successTerminationBehavior: .gracefullyShutdownGroup)] } ?? []),
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger)
         // Past the grace period, in-flight requests are cancelled; the lake still closes cleanly.
@@ -64,6 +68,22 @@ public struct StrataHTTPServer: Sendable {
         }
         await lake.close()
         logger.info("stopped cleanly; the event log is flushed and closed")
+    }
+}
+
+/// Stops a running server gracefully from code, as SIGTERM would (benchmarks, embedding).
+public final class StopHandle: Service, Sendable {
+    private let stream = AsyncStream<Void>.makeStream()
+
+    public init() {}
+
+    /// Begins a graceful shutdown of the server this handle was passed to.
+    public func stop() { stream.continuation.finish() }
+
+    public func run() async throws {
+        await cancelWhenGracefulShutdown {
+            for await _ in self.stream.stream {}
+        }
     }
 }
 

@@ -18,7 +18,8 @@ import Testing
     @Test func versionIgnoresFormattingButNotMeaning() throws {
         let a = try StrataConfig.parse(yaml: "events:\n  view:\n    fields:\n      item_id: {type: string, required: true}\n", file: "a.yaml")
         let b = try StrataConfig.parse(
-            yaml: "# a comment\nserver: {port: 9000}\nevents:\n  view:\n    description: Views.\n    fields:\n      item_id:\n        type: string\n        required: true\n",
+            yaml:
+                "# a comment\nserver: {port: 9000}\nevents:\n  view:\n    description: Views.\n    fields:\n      item_id:\n        type: string\n        required: true\n",
             file: "b.yaml")
         let c = try StrataConfig.parse(yaml: "events:\n  view:\n    fields:\n      item_id: {type: string, required: false}\n", file: "c.yaml")
         #expect(a.contract.version == b.contract.version)

@@ -11,7 +11,9 @@ import Testing
         #expect(EventTime.parse("2024-02-29T00:00:00Z") != nil)
     }
 
-    @Test(arguments: ["2026-11-29", "2026-11-29T12:00:00", "2026-13-01T00:00:00Z", "2023-02-29T00:00:00Z", "2026-11-29T24:00:00Z", "2026-11-29T12:00:00+0100", "yesterday"])
+    @Test(arguments: [
+        "2026-11-29", "2026-11-29T12:00:00", "2026-13-01T00:00:00Z", "2023-02-29T00:00:00Z", "2026-11-29T24:00:00Z", "2026-11-29T12:00:00+0100", "yesterday",
+    ])
     func rejectsWhatIsNotATime(text: String) {
         #expect(EventTime.parse(text) == nil)
     }

@@ -1,8 +1,9 @@
 import Foundation
 import StrataCore
-@testable import StrataLake
 import StrataTesting
 import Testing
+
+@testable import StrataLake
 
 @Suite struct CatalogTests {
     @Test func upsertsAreEventsAndTheViewKeepsTheLatestState() async throws {
@@ -26,7 +27,8 @@ import Testing
         #expect(lake.catalog.item("i2")?.hidden == true)
         #expect(lake.catalog.recommendableItemIDs() == ["i1"])
         // An older change arriving late does not undo a newer one.
-        _ = try await lake.ingestor.upsertCatalog(.item, [CatalogUpsert(id: "i1", properties: ["category": "old", "timestamp": "2026-10-01T00:00:00Z"])], source: "test")
+        _ = try await lake.ingestor.upsertCatalog(
+            .item, [CatalogUpsert(id: "i1", properties: ["category": "old", "timestamp": "2026-10-01T00:00:00Z"])], source: "test")
         _ = try await lake.ingestor.upsertCatalog(.user, [CatalogUpsert(id: "u1", properties: ["segment": "vip", "country": "DE"])], source: "test")
         _ = try await lake.ingestor.upsertCatalog(.item, [CatalogUpsert(id: "i2", properties: ["deleted": true])], source: "test")
         try lake.catalog.catchUp()

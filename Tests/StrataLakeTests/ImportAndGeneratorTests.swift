@@ -1,8 +1,9 @@
 import Foundation
 import StrataCore
-@testable import StrataLake
 import StrataTesting
 import Testing
+
+@testable import StrataLake
 
 @Suite struct ImportAndGeneratorTests {
     @Test func generatorIsDeterministicAndRealistic() {
@@ -52,7 +53,9 @@ import Testing
         let orders = directory.file("orders.csv")
         try AtomicFile.write("customer,sku,when,amount,note\nc1,s1,2026-11-01T10:00:00Z,9.99,x\nc2,s2,1764417600000,5,y\n", to: orders)
         let csv = try await importer.run(
-            ImportSpec(path: orders, eventType: "purchase", mapping: ["user_id": "customer", "item_id": "sku", "timestamp": "when", "price": "amount", "order_id": "sku"]))
+            ImportSpec(
+                path: orders, eventType: "purchase",
+                mapping: ["user_id": "customer", "item_id": "sku", "timestamp": "when", "price": "amount", "order_id": "sku"]))
         #expect(csv.accepted == 2)
         #expect(csv.ignoredColumns == ["note"])
         await #expect(throws: StrataError.self) {

@@ -1,8 +1,9 @@
 import Foundation
 import StrataCore
-@testable import StrataLake
 import StrataTesting
 import Testing
+
+@testable import StrataLake
 
 @Suite struct IngestionTests {
     @Test func acceptsAndRejectsExactlyTheRightEventsAndKeepsTheRejected() async throws {
@@ -70,30 +71,31 @@ import Testing
 
     static let now: Int64 = 1_795_953_600_000
 
-    @Test(arguments: [
-        (#"{"user_id":"u","item_id":"i","timestamp":1795953600000}"#, "type", "missing_field"),
-        (#"{"type":"fly","user_id":"u","timestamp":1795953600000}"#, "type", "unknown_event_type"),
-        (#"{"type":"catalog_item","item_id":"i","timestamp":1795953600000}"#, "type", "reserved_event_type"),
-        (#"{"type":"view","item_id":"i","timestamp":1795953600000}"#, "user_id", "missing_field"),
-        (#"{"type":"view","user_id":"","item_id":"i","timestamp":1795953600000}"#, "user_id", "empty_string"),
-        (#"{"type":"view","user_id":42,"item_id":"i","timestamp":1795953600000}"#, "user_id", "wrong_type"),
-        (#"{"type":"view","user_id":"u","timestamp":1795953600000}"#, "item_id", "missing_field"),
-        (#"{"type":"view","user_id":"u","item_id":"i"}"#, "timestamp", "missing_field"),
-        (#"{"type":"view","user_id":"u","item_id":"i","timestamp":"noon"}"#, "timestamp", "invalid_timestamp"),
-        (#"{"type":"view","user_id":"u","item_id":"i","timestamp":1795953600}"#, "timestamp", "too_late"),
-        (#"{"type":"view","user_id":"u","item_id":"i","timestamp":"2026-11-30T12:00:00Z"}"#, "timestamp", "in_future"),
-        (#"{"type":"view","user_id":"u","item_id":"i","timestamp":1795953600000,"colour":"red"}"#, "colour", "unknown_field"),
-        (#"{"type":"view","user_id":"u","item_id":"i","item_id":"j","timestamp":1795953600000}"#, "item_id", "duplicate_field"),
-        (#"{"type":"view","user_id":"u","item_id":"i","timestamp":1795953600000,"page":"basement"}"#, "page", "value_not_allowed"),
-        (#"{"type":"click","user_id":"u","item_id":"i","timestamp":1795953600000,"position":"first"}"#, "position", "wrong_type"),
-        (#"{"type":"click","user_id":"u","item_id":"i","timestamp":1795953600000,"position":-1}"#, "position", "below_minimum"),
-        (#"{"type":"click","user_id":"u","item_id":"i","timestamp":1795953600000,"position":2.5}"#, "position", "wrong_type"),
-        (#"{"type":"purchase","user_id":"u","item_id":"i","order_id":"o","timestamp":1795953600000}"#, "price", "missing_field"),
-        (#"{"type":"rate","user_id":"u","item_id":"i","timestamp":1795953600000,"rating":7}"#, "rating", "above_maximum"),
-        (#"{"type":"view","user_id":"u","item_id":"\#(String(repeating: "x", count: 129))","timestamp":1795953600000}"#, "item_id", "string_too_long"),
-        (#"["not", "an", "object"]"#, nil, "not_an_object"),
-        (#"{"type":"view", "user_id": "u""#, nil, "malformed_json"),
-    ] as [(String, String?, String)])
+    @Test(
+        arguments: [
+            (#"{"user_id":"u","item_id":"i","timestamp":1795953600000}"#, "type", "missing_field"),
+            (#"{"type":"fly","user_id":"u","timestamp":1795953600000}"#, "type", "unknown_event_type"),
+            (#"{"type":"catalog_item","item_id":"i","timestamp":1795953600000}"#, "type", "reserved_event_type"),
+            (#"{"type":"view","item_id":"i","timestamp":1795953600000}"#, "user_id", "missing_field"),
+            (#"{"type":"view","user_id":"","item_id":"i","timestamp":1795953600000}"#, "user_id", "empty_string"),
+            (#"{"type":"view","user_id":42,"item_id":"i","timestamp":1795953600000}"#, "user_id", "wrong_type"),
+            (#"{"type":"view","user_id":"u","timestamp":1795953600000}"#, "item_id", "missing_field"),
+            (#"{"type":"view","user_id":"u","item_id":"i"}"#, "timestamp", "missing_field"),
+            (#"{"type":"view","user_id":"u","item_id":"i","timestamp":"noon"}"#, "timestamp", "invalid_timestamp"),
+            (#"{"type":"view","user_id":"u","item_id":"i","timestamp":1795953600}"#, "timestamp", "too_late"),
+            (#"{"type":"view","user_id":"u","item_id":"i","timestamp":"2026-11-30T12:00:00Z"}"#, "timestamp", "in_future"),
+            (#"{"type":"view","user_id":"u","item_id":"i","timestamp":1795953600000,"colour":"red"}"#, "colour", "unknown_field"),
+            (#"{"type":"view","user_id":"u","item_id":"i","item_id":"j","timestamp":1795953600000}"#, "item_id", "duplicate_field"),
+            (#"{"type":"view","user_id":"u","item_id":"i","timestamp":1795953600000,"page":"basement"}"#, "page", "value_not_allowed"),
+            (#"{"type":"click","user_id":"u","item_id":"i","timestamp":1795953600000,"position":"first"}"#, "position", "wrong_type"),
+            (#"{"type":"click","user_id":"u","item_id":"i","timestamp":1795953600000,"position":-1}"#, "position", "below_minimum"),
+            (#"{"type":"click","user_id":"u","item_id":"i","timestamp":1795953600000,"position":2.5}"#, "position", "wrong_type"),
+            (#"{"type":"purchase","user_id":"u","item_id":"i","order_id":"o","timestamp":1795953600000}"#, "price", "missing_field"),
+            (#"{"type":"rate","user_id":"u","item_id":"i","timestamp":1795953600000,"rating":7}"#, "rating", "above_maximum"),
+            (#"{"type":"view","user_id":"u","item_id":"\#(String(repeating: "x", count: 129))","timestamp":1795953600000}"#, "item_id", "string_too_long"),
+            (#"["not", "an", "object"]"#, nil, "not_an_object"),
+            (#"{"type":"view", "user_id": "u""#, nil, "malformed_json"),
+        ] as [(String, String?, String)])
     func rejectionsNameTheFieldAndTheRule(line: String, field: String?, code: String) async throws {
         let directory = TemporaryDirectory()
         defer { directory.remove() }

@@ -1,8 +1,9 @@
 import Foundation
 import StrataCore
-@testable import StrataLake
 import StrataTesting
 import Testing
+
+@testable import StrataLake
 
 @Suite struct LakeTests {
     /// Events as comparable values: what the lake must give back for what was ingested.
@@ -93,7 +94,9 @@ import Testing
         let (lines, invalid) = InvalidEvents.ndjson(events, invalidFraction: 0.01, seed: 5)
         var accepted = 0
         for start in stride(from: 0, to: lines.count, by: 1000) {
-            accepted += try await lake.ingestor.ingest(body: Array(lines[start..<min(start + 1000, lines.count)].joined(separator: "\n").utf8), format: .ndjson, source: "test").accepted
+            accepted += try await lake.ingestor.ingest(
+                body: Array(lines[start..<min(start + 1000, lines.count)].joined(separator: "\n").utf8), format: .ndjson, source: "test"
+            ).accepted
         }
         #expect(accepted == 20_000 - invalid.count)
         _ = try await lake.maintain(force: true)

@@ -1,8 +1,9 @@
 import Foundation
 import StrataCore
-@testable import StrataLake
 import StrataTesting
 import Testing
+
+@testable import StrataLake
 
 @Suite struct SegmentedLogTests {
     func batch(_ payloads: [String]) -> FramedBatch {
@@ -91,7 +92,10 @@ import Testing
         let directory = TemporaryDirectory()
         defer { directory.remove() }
         let log = try SegmentedLog(directory: directory.path, logger: quietLogger)
-        let waiter = Task { await log.waitForRecords(from: 0); return log.endOffset }
+        let waiter = Task {
+            await log.waitForRecords(from: 0)
+            return log.endOffset
+        }
         try await Task.sleep(for: .milliseconds(50))
         try await log.append(batch(["wake"]))
         #expect(await waiter.value == 1)

@@ -13,7 +13,8 @@ import Testing
         let rows = 3000
         let columns = ParquetRoundTripTests.sampleColumns(rows: rows, seed: 21)
         let path = directory.file("strata.parquet")
-        try Data(try ParquetWriter.write(columns: columns, rowCount: rows, options: ParquetWriteOptions(codec: .zstd, rowGroupRows: 1000))).write(to: URL(fileURLWithPath: path))
+        try Data(try ParquetWriter.write(columns: columns, rowCount: rows, options: ParquetWriteOptions(codec: .zstd, rowGroupRows: 1000))).write(
+            to: URL(fileURLWithPath: path))
         let script = """
             import sys, json, pyarrow.parquet as pq, duckdb
             t = pq.read_table(sys.argv[1])

@@ -1,8 +1,9 @@
 import Foundation
 import StrataCore
-@testable import StrataParquet
 import StrataTesting
 import Testing
+
+@testable import StrataParquet
 
 @Suite struct ParquetRoundTripTests {
     static func sampleColumns(rows: Int, seed: UInt64) -> [WritableColumn] {

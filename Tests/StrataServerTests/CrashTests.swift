@@ -1,9 +1,10 @@
 import Foundation
 import StrataCore
-@testable import StrataLake
 import StrataTesting
 import Synchronization
 import Testing
+
+@testable import StrataLake
 
 /// Real processes, real signals: acknowledged means durable.
 @Suite(.serialized) struct CrashTests {

@@ -47,7 +47,9 @@ import Testing
             let events = Fixtures.events(30, seed: 31)
             var lines = events.map(\.json.serialized)
             lines[4] = #"{"type":"view"}"#
-            try await client.execute(uri: "/v1/events", method: .post, headers: [.contentType: "application/x-ndjson"], body: ByteBuffer(string: lines.joined(separator: "\n"))) { response throws in
+            try await client.execute(
+                uri: "/v1/events", method: .post, headers: [.contentType: "application/x-ndjson"], body: ByteBuffer(string: lines.joined(separator: "\n"))
+            ) { response throws in
                 #expect(response.status == .ok)
                 let body = try json(response)
                 #expect(body["accepted"] == 29)
@@ -55,14 +57,19 @@ import Testing
                 #expect(body["rejected"]?.arrayValue?.first?["code"] == "missing_field")
             }
             let array = "[" + Fixtures.events(5, seed: 32).map(\.json.serialized).joined(separator: ",") + "]"
-            try await client.execute(uri: "/v1/events", method: .post, headers: [.contentType: "application/json; charset=utf-8"], body: ByteBuffer(string: array)) { response throws in
+            try await client.execute(
+                uri: "/v1/events", method: .post, headers: [.contentType: "application/json; charset=utf-8"], body: ByteBuffer(string: array)
+            ) { response throws in
                 #expect(try json(response)["accepted"] == 5)
             }
             let single = Fixtures.events(1, seed: 33)[0].json.serialized
-            try await client.execute(uri: "/v1/events", method: .post, headers: [.contentType: "application/json"], body: ByteBuffer(string: single)) { response throws in
+            try await client.execute(uri: "/v1/events", method: .post, headers: [.contentType: "application/json"], body: ByteBuffer(string: single)) {
+                response throws in
                 #expect(response.status == .accepted)
             }
-            try await client.execute(uri: "/v1/events", method: .post, headers: [.contentType: "application/json"], body: ByteBuffer(string: #"{"type":"nope"}"#)) { response throws in
+            try await client.execute(
+                uri: "/v1/events", method: .post, headers: [.contentType: "application/json"], body: ByteBuffer(string: #"{"type":"nope"}"#)
+            ) { response throws in
                 #expect(response.status == .badRequest)
                 #expect(try errorCode(response) == "unknown_event_type")
             }
@@ -77,7 +84,8 @@ import Testing
 
     @Test func badRequestsGetJSONErrorsNotCrashes() async throws {
         try await withServer { client, lake in
-            try await client.execute(uri: "/v1/events", method: .post, headers: [.contentType: "text/plain"], body: ByteBuffer(string: "hi")) { response throws in
+            try await client.execute(uri: "/v1/events", method: .post, headers: [.contentType: "text/plain"], body: ByteBuffer(string: "hi")) {
+                response throws in
                 #expect(response.status == .unsupportedMediaType)
                 #expect(try errorCode(response) == "unsupported_media_type")
             }
@@ -85,18 +93,22 @@ import Testing
                 #expect(response.status == .unsupportedMediaType)
             }
             let big = String(repeating: "x", count: 70 * 1024)
-            try await client.execute(uri: "/v1/events", method: .post, headers: [.contentType: "application/x-ndjson"], body: ByteBuffer(string: big)) { response throws in
+            try await client.execute(uri: "/v1/events", method: .post, headers: [.contentType: "application/x-ndjson"], body: ByteBuffer(string: big)) {
+                response throws in
                 #expect(response.status == .contentTooLarge)
                 #expect(try errorCode(response) == "body_too_large")
             }
-            try await client.execute(uri: "/v1/events", method: .post, headers: [.contentType: "application/json"], body: ByteBuffer(string: "[{\"type\": ")) { response throws in
+            try await client.execute(uri: "/v1/events", method: .post, headers: [.contentType: "application/json"], body: ByteBuffer(string: "[{\"type\": ")) {
+                response throws in
                 #expect(response.status == .badRequest)
                 #expect(try errorCode(response) == "malformed_json")
             }
             try await client.execute(uri: "/v1/events", method: .post, headers: [.contentType: "application/json"], body: ByteBuffer()) { response throws in
                 #expect(response.status == .badRequest)
             }
-            try await client.execute(uri: "/v1/events", method: .post, headers: [.contentType: "application/x-protobuf"], body: ByteBuffer(bytes: [0x0A, 0xFF])) { response throws in
+            try await client.execute(
+                uri: "/v1/events", method: .post, headers: [.contentType: "application/x-protobuf"], body: ByteBuffer(bytes: [0x0A, 0xFF])
+            ) { response throws in
                 #expect(response.status == .badRequest)
             }
             try await client.execute(uri: "/v1/nothing", method: .get) { response throws in
@@ -112,7 +124,8 @@ import Testing
 
     @Test func catalogRoutes() async throws {
         try await withServer { client, _ in
-            try await client.execute(uri: "/v1/items/i1", method: .put, body: ByteBuffer(string: #"{"category":"shoes","price":30,"in_stock":true}"#)) { response throws in
+            try await client.execute(uri: "/v1/items/i1", method: .put, body: ByteBuffer(string: #"{"category":"shoes","price":30,"in_stock":true}"#)) {
+                response throws in
                 #expect(response.status == .ok)
                 #expect(try json(response)["properties"]?["category"] == "shoes")
             }
@@ -123,7 +136,8 @@ import Testing
                 #expect(response.status == .badRequest)
                 #expect(try errorCode(response) == "below_minimum")
             }
-            try await client.execute(uri: "/v1/users", method: .post, body: ByteBuffer(string: #"[{"id":"u1","segment":"vip"},{"id":"u2","segment":"king"}]"#)) { response throws in
+            try await client.execute(uri: "/v1/users", method: .post, body: ByteBuffer(string: #"[{"id":"u1","segment":"vip"},{"id":"u2","segment":"king"}]"#))
+            { response throws in
                 let body = try json(response)
                 #expect(body["accepted"] == 1)
                 #expect(body["rejected"]?.arrayValue?.first?["index"] == 1)

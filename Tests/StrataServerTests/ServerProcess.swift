@@ -1,8 +1,9 @@
 import Foundation
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
 import StrataCore
+
+#if canImport(FoundationNetworking)
+    import FoundationNetworking
+#endif
 
 /// A `strata serve` child process on a free port, for tests that need a real process (crash,
 /// signals).
@@ -34,7 +35,9 @@ final class ServerProcess: @unchecked Sendable {
             let data = errors.fileHandleForReading.availableData
             seen += String(decoding: data, as: UTF8.self)
             for line in seen.split(separator: "\n") where line.contains("\"msg\":\"serving\"") {
-                if let json = try? JSONValue.parse(String(line)), let url = json["url"]?.stringValue, let port = url.split(separator: ":").last.flatMap({ Int($0) }) {
+                if let json = try? JSONValue.parse(String(line)), let url = json["url"]?.stringValue,
+                    let port = url.split(separator: ":").last.flatMap({ Int($0) })
+                {
                     found = port
                 }
             }

@@ -3,137 +3,137 @@
 /// keeps this copy identical to the file.
 public enum ExampleConfig {
     public static let yaml = #"""
-# strata.yaml — the contract and configuration of one Strata project.
-#
-# This example describes an e-commerce site. The contract (events, entities, validation) is
-# validated at start; its canonical form hashes to the contract version that every dataset,
-# feature and model records. Every other section is configuration and has defaults.
-# Durations: 500ms, 30s, 5m, 1h, 7d, 2w. Sizes: 4096, 512KB, 16MB, 1GB.
+        # strata.yaml — the contract and configuration of one Strata project.
+        #
+        # This example describes an e-commerce site. The contract (events, entities, validation) is
+        # validated at start; its canonical form hashes to the contract version that every dataset,
+        # feature and model records. Every other section is configuration and has defaults.
+        # Durations: 500ms, 30s, 5m, 1h, 7d, 2w. Sizes: 4096, 512KB, 16MB, 1GB.
 
-# Project id: every storage path and key derives from it.
-project: shop
+        # Project id: every storage path and key derives from it.
+        project: shop
 
-# Where the embedded backends keep their files (overridden by --data-dir or STRATA_DATA_DIR).
-# data_dir: ./strata-data
+        # Where the embedded backends keep their files (overridden by --data-dir or STRATA_DATA_DIR).
+        # data_dir: ./strata-data
 
-# ---------------------------------------------------------------------------------------------
-# The contract
-# ---------------------------------------------------------------------------------------------
+        # ---------------------------------------------------------------------------------------------
+        # The contract
+        # ---------------------------------------------------------------------------------------------
 
-# How strictly events are checked. Every event also has an envelope that needs no declaration:
-#   type (required), user_id (required string), timestamp (required: RFC 3339 text or epoch ms),
-#   event_id (optional string; retries with the same id are stored once).
-validation:
-  unknown_fields: reject     # reject | keep (undeclared fields are kept as JSON text)
-  max_lateness: 30d          # reject events whose time is older than this at ingestion
-  max_future_skew: 5m        # reject events whose time is further ahead than this
-  max_string_length: 256     # UTF-8 bytes, for strings without their own max_length (and ids)
-  max_items: 64              # entries of a string_list without its own max_items
+        # How strictly events are checked. Every event also has an envelope that needs no declaration:
+        #   type (required), user_id (required string), timestamp (required: RFC 3339 text or epoch ms),
+        #   event_id (optional string; retries with the same id are stored once).
+        validation:
+          unknown_fields: reject     # reject | keep (undeclared fields are kept as JSON text)
+          max_lateness: 30d          # reject events whose time is older than this at ingestion
+          max_future_skew: 5m        # reject events whose time is further ahead than this
+          max_string_length: 256     # UTF-8 bytes, for strings without their own max_length (and ids)
+          max_items: 64              # entries of a string_list without its own max_items
 
-# Event types and their fields. A field is `name: type` (optional) or a mapping of rules:
-#   type: string | int | double | bool | timestamp | string_list
-#   required: true | false          max_length: N (strings, list entries)
-#   min: X, max: Y (numbers)        values: [a, b] (allowed strings)      max_items: N (lists)
-events:
-  view:
-    description: A product page was viewed.
-    fields:
-      item_id: { type: string, required: true, max_length: 128 }
-      session_id: string
-      recommendation_id: { type: string, description: Set when the view followed a recommendation. }
-      page: { type: string, values: [product, category, search, home, cart] }
-  click:
-    description: A recommended or listed item was clicked.
-    fields:
-      item_id: { type: string, required: true, max_length: 128 }
-      session_id: string
-      recommendation_id: string
-      position: { type: int, min: 0, max: 1000 }
-  add_to_cart:
-    description: An item was put in the cart.
-    fields:
-      item_id: { type: string, required: true, max_length: 128 }
-      session_id: string
-      recommendation_id: string
-      quantity: { type: int, min: 1, max: 1000 }
-      price: { type: double, min: 0 }
-  purchase:
-    description: An item was bought (one event per order line).
-    fields:
-      item_id: { type: string, required: true, max_length: 128 }
-      order_id: { type: string, required: true }
-      session_id: string
-      recommendation_id: string
-      quantity: { type: int, min: 1, max: 1000 }
-      price: { type: double, required: true, min: 0 }
-      currency: { type: string, values: [EUR, USD, GBP] }
-      category: string
-  impression:
-    description: An item was shown to the user in a recommendation slot.
-    fields:
-      item_id: { type: string, required: true, max_length: 128 }
-      recommendation_id: { type: string, required: true }
-      position: { type: int, min: 0, max: 1000 }
-      surface: { type: string, values: [home, product, cart, email] }
-  rate:
-    description: An explicit rating (MovieLens-style imports arrive as these).
-    fields:
-      item_id: { type: string, required: true, max_length: 128 }
-      rating: { type: double, required: true, min: 0, max: 5 }
-  hide:
-    description: The user asked not to see an item again (negative signal).
-    fields:
-      item_id: { type: string, required: true, max_length: 128 }
-      reason: { type: string, values: [not_interested, already_bought, offensive, other] }
+        # Event types and their fields. A field is `name: type` (optional) or a mapping of rules:
+        #   type: string | int | double | bool | timestamp | string_list
+        #   required: true | false          max_length: N (strings, list entries)
+        #   min: X, max: Y (numbers)        values: [a, b] (allowed strings)      max_items: N (lists)
+        events:
+          view:
+            description: A product page was viewed.
+            fields:
+              item_id: { type: string, required: true, max_length: 128 }
+              session_id: string
+              recommendation_id: { type: string, description: Set when the view followed a recommendation. }
+              page: { type: string, values: [product, category, search, home, cart] }
+          click:
+            description: A recommended or listed item was clicked.
+            fields:
+              item_id: { type: string, required: true, max_length: 128 }
+              session_id: string
+              recommendation_id: string
+              position: { type: int, min: 0, max: 1000 }
+          add_to_cart:
+            description: An item was put in the cart.
+            fields:
+              item_id: { type: string, required: true, max_length: 128 }
+              session_id: string
+              recommendation_id: string
+              quantity: { type: int, min: 1, max: 1000 }
+              price: { type: double, min: 0 }
+          purchase:
+            description: An item was bought (one event per order line).
+            fields:
+              item_id: { type: string, required: true, max_length: 128 }
+              order_id: { type: string, required: true }
+              session_id: string
+              recommendation_id: string
+              quantity: { type: int, min: 1, max: 1000 }
+              price: { type: double, required: true, min: 0 }
+              currency: { type: string, values: [EUR, USD, GBP] }
+              category: string
+          impression:
+            description: An item was shown to the user in a recommendation slot.
+            fields:
+              item_id: { type: string, required: true, max_length: 128 }
+              recommendation_id: { type: string, required: true }
+              position: { type: int, min: 0, max: 1000 }
+              surface: { type: string, values: [home, product, cart, email] }
+          rate:
+            description: An explicit rating (MovieLens-style imports arrive as these).
+            fields:
+              item_id: { type: string, required: true, max_length: 128 }
+              rating: { type: double, required: true, min: 0, max: 5 }
+          hide:
+            description: The user asked not to see an item again (negative signal).
+            fields:
+              item_id: { type: string, required: true, max_length: 128 }
+              reason: { type: string, values: [not_interested, already_bought, offensive, other] }
 
-# Catalog entities. Every upsert (PUT /v1/items/{id}, PUT /v1/users/{id}) is stored as an event
-# (types catalog_item and catalog_user), so the catalog as of any past time can be rebuilt.
-# Every entity also has the flags `hidden` and `deleted`: such entities are never recommended.
-entities:
-  item:
-    properties:
-      title: { type: string, max_length: 512 }
-      category: { type: string, max_length: 64 }
-      price: { type: double, min: 0 }
-      in_stock: bool
-      tags: { type: string_list, max_items: 32, max_length: 64 }
-      created_at: timestamp
-  user:
-    properties:
-      segment: { type: string, values: [new, casual, loyal, vip] }
-      country: { type: string, max_length: 2 }
+        # Catalog entities. Every upsert (PUT /v1/items/{id}, PUT /v1/users/{id}) is stored as an event
+        # (types catalog_item and catalog_user), so the catalog as of any past time can be rebuilt.
+        # Every entity also has the flags `hidden` and `deleted`: such entities are never recommended.
+        entities:
+          item:
+            properties:
+              title: { type: string, max_length: 512 }
+              category: { type: string, max_length: 64 }
+              price: { type: double, min: 0 }
+              in_stock: bool
+              tags: { type: string_list, max_items: 32, max_length: 64 }
+              created_at: timestamp
+          user:
+            properties:
+              segment: { type: string, values: [new, casual, loyal, vip] }
+              country: { type: string, max_length: 2 }
 
-# ---------------------------------------------------------------------------------------------
-# Configuration
-# ---------------------------------------------------------------------------------------------
+        # ---------------------------------------------------------------------------------------------
+        # Configuration
+        # ---------------------------------------------------------------------------------------------
 
-server:
-  host: 127.0.0.1            # --host / STRATA_HOST
-  port: 8080                 # --port / STRATA_PORT
-  shutdown_grace: 10s        # how long SIGTERM waits for in-flight requests
+        server:
+          host: 127.0.0.1            # --host / STRATA_HOST
+          port: 8080                 # --port / STRATA_PORT
+          shutdown_grace: 10s        # how long SIGTERM waits for in-flight requests
 
-ingest:
-  max_body_size: 16MB        # larger requests get 413 body_too_large
-  max_batch_events: 10000    # larger batches get 413 batch_too_large
-  dedupe_window: 24h         # a retried event_id within this window is acknowledged, not stored twice
-  dead_letter_raw_bytes: 8192  # how much of a rejected event the dead-letter store keeps
+        ingest:
+          max_body_size: 16MB        # larger requests get 413 body_too_large
+          max_batch_events: 10000    # larger batches get 413 batch_too_large
+          dedupe_window: 24h         # a retried event_id within this window is acknowledged, not stored twice
+          dead_letter_raw_bytes: 8192  # how much of a rejected event the dead-letter store keeps
 
-log:
-  segment_size: 64MB         # a segment closes at this size and becomes compactable
-  segment_max_age: 10m       # ...or at this age, so the lake trails the log by at most this much
-  retention: 7d              # compacted segments older than this are deleted (>= dedupe_window)
+        log:
+          segment_size: 64MB         # a segment closes at this size and becomes compactable
+          segment_max_age: 10m       # ...or at this age, so the lake trails the log by at most this much
+          retention: 7d              # compacted segments older than this are deleted (>= dedupe_window)
 
-lake:
-  compression: zstd          # none | snappy | zstd
-  compact_interval: 1m       # how often closed segments become Parquet files
-  row_group_rows: 131072
+        lake:
+          compression: zstd          # none | snappy | zstd
+          compact_interval: 1m       # how often closed segments become Parquet files
+          row_group_rows: 131072
 
-# Backends by URL. The embedded default needs no services.
-backends:
-  metadata: "sqlite:"
-  online: "memory:"
-  lake: "file:"
-  stream: "log:"
+        # Backends by URL. The embedded default needs no services.
+        backends:
+          metadata: "sqlite:"
+          online: "memory:"
+          lake: "file:"
+          stream: "log:"
 
-"""#
+        """#
 }

@@ -56,7 +56,9 @@ public struct StrataConfig: Sendable {
         if let node = root["backends"] { config.backends = try BackendsConfig(node: node) }
         if config.log.retentionMillis < config.ingest.dedupeWindowMillis {
             throw StrataError.invalid(
-                "invalid_config", "\(file): log.retention (\(DurationText.format(millis: config.log.retentionMillis))) must be at least ingest.dedupe_window (\(DurationText.format(millis: config.ingest.dedupeWindowMillis))): de-duplication reads the retained log")
+                "invalid_config",
+                "\(file): log.retention (\(DurationText.format(millis: config.log.retentionMillis))) must be at least ingest.dedupe_window (\(DurationText.format(millis: config.ingest.dedupeWindowMillis))): de-duplication reads the retained log"
+            )
         }
         return config
     }

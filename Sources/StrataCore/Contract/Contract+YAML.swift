@@ -50,7 +50,9 @@ extension Contract {
     static func checkName(_ name: String, at node: ConfigNode, what: String) throws(StrataError) {
         let valid =
             !name.isEmpty && name.utf8.count <= 64 && name.utf8.first.map { $0 >= UInt8(ascii: "a") && $0 <= UInt8(ascii: "z") } == true
-            && name.utf8.allSatisfy { ($0 >= UInt8(ascii: "a") && $0 <= UInt8(ascii: "z")) || ($0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9")) || $0 == UInt8(ascii: "_") }
+            && name.utf8.allSatisfy {
+                ($0 >= UInt8(ascii: "a") && $0 <= UInt8(ascii: "z")) || ($0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9")) || $0 == UInt8(ascii: "_")
+            }
         guard valid else {
             throw node.error("\(what) name '\(name)' must be lowercase letters, digits and '_', start with a letter, at most 64 characters")
         }

@@ -143,7 +143,11 @@ public struct EntitySchema: Sendable, Equatable {
     func eventSchema(type: String, idField: String?) -> EventTypeSchema {
         var fields: [FieldSchema] = []
         if let idField { fields.append(FieldSchema(name: idField, type: .string, required: true)) }
-        fields += properties.map { var property = $0; property.required = false; return property }
+        fields += properties.map {
+            var property = $0
+            property.required = false
+            return property
+        }
         fields += Self.flagFields
         return EventTypeSchema(name: type, description: "Catalog change", fields: fields, requiresUser: idField == nil)
     }

@@ -134,9 +134,18 @@ public struct JSONScanner {
     /// Reads `true`, `false` or `null`.
     public mutating func readLiteral() throws(JSONScanError) -> JSONLiteral {
         skipWhitespace()
-        if matches("true") { position += 4; return .true }
-        if matches("false") { position += 5; return .false }
-        if matches("null") { position += 4; return .null }
+        if matches("true") {
+            position += 4
+            return .true
+        }
+        if matches("false") {
+            position += 5
+            return .false
+        }
+        if matches("null") {
+            position += 4
+            return .null
+        }
         throw error(position < bytes.count ? "unexpected \(describe(bytes[position]))" : "unexpected end of input")
     }
 
@@ -221,9 +230,15 @@ public struct JSONScanner {
         let length: Int
         var minimum: UInt32
         switch lead {
-        case 0xC2...0xDF: length = 2; minimum = 0x80
-        case 0xE0...0xEF: length = 3; minimum = 0x800
-        case 0xF0...0xF4: length = 4; minimum = 0x10000
+        case 0xC2...0xDF:
+            length = 2
+            minimum = 0x80
+        case 0xE0...0xEF:
+            length = 3
+            minimum = 0x800
+        case 0xF0...0xF4:
+            length = 4
+            minimum = 0x10000
         default: throw error("invalid UTF-8")
         }
         guard position + length <= bytes.count else { throw error("truncated UTF-8 sequence") }

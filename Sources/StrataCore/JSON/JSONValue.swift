@@ -123,7 +123,10 @@ public enum JSONValue: Sendable, Hashable {
         case .double(let v): output += JSONValue.format(v)
         case .string(let v): JSONValue.writeQuoted(v, to: &output)
         case .array(let values):
-            if values.isEmpty { output += "[]"; return }
+            if values.isEmpty {
+                output += "[]"
+                return
+            }
             output += "["
             for (index, value) in values.enumerated() {
                 if index > 0 { output += "," }
@@ -133,7 +136,10 @@ public enum JSONValue: Sendable, Hashable {
             if pretty { output += "\n" + String(repeating: "  ", count: indent) }
             output += "]"
         case .object(let object):
-            if object.isEmpty { output += "{}"; return }
+            if object.isEmpty {
+                output += "{}"
+                return
+            }
             output += "{"
             for (index, key) in object.keys.sorted().enumerated() {
                 if index > 0 { output += "," }

@@ -69,7 +69,10 @@ public enum EventTime {
         let (days, msOfDay) = millis.floorDivided(by: 86_400_000)
         let (year, month, day) = civilFromDays(Int(days))
         let ms = Int(msOfDay)
-        let hour = ms / 3_600_000, minute = ms / 60_000 % 60, second = ms / 1000 % 60, fraction = ms % 1000
+        let hour = ms / 3_600_000
+        let minute = ms / 60_000 % 60
+        let second = ms / 1000 % 60
+        let fraction = ms % 1000
         func pad(_ value: Int, _ width: Int) -> String {
             let text = String(value)
             return text.count >= width ? text : String(repeating: "0", count: width - text.count) + text

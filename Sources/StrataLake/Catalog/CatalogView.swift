@@ -20,7 +20,10 @@ public struct CatalogEntry: Sendable, Equatable {
     public var json: JSONValue {
         var properties: [String: JSONValue] = [:]
         for (name, value) in self.properties { properties[name] = value.jsonValue }
-        return ["id": .string(id), "properties": .object(properties), "hidden": .bool(hidden), "updated_at": .string(EventTime.format(millis: updatedAt)), "offset": .int(offset)]
+        return [
+            "id": .string(id), "properties": .object(properties), "hidden": .bool(hidden), "updated_at": .string(EventTime.format(millis: updatedAt)),
+            "offset": .int(offset),
+        ]
     }
 }
 
@@ -115,7 +118,9 @@ public final class CatalogView: Service, Sendable {
     private func applyPending() throws {
         let from = appliedThrough
         if from < log.startOffset {
-            logger.warning("the catalog checkpoint is older than the retained log; catalog changes before the log's start are missing", metadata: ["checkpoint": "\(from)", "log_start": "\(log.startOffset)"])
+            logger.warning(
+                "the catalog checkpoint is older than the retained log; catalog changes before the log's start are missing",
+                metadata: ["checkpoint": "\(from)", "log_start": "\(log.startOffset)"])
         }
         var changes: [(CatalogKind, CatalogEntry?, String, Int64, Int64)] = []
         let end = try log.scan(from: max(from, log.startOffset)) { offset, payload in
@@ -131,7 +136,8 @@ public final class CatalogView: Service, Sendable {
             } else {
                 var properties: [String: FieldValue] = [:]
                 for (name, value) in event.fields where !["item_id", "hidden", "deleted"].contains(name) { properties[name] = value }
-                let entry = CatalogEntry(id: id, properties: properties, hidden: event[field: "hidden"]?.boolValue ?? false, updatedAt: event.timestamp, offset: offset)
+                let entry = CatalogEntry(
+                    id: id, properties: properties, hidden: event[field: "hidden"]?.boolValue ?? false, updatedAt: event.timestamp, offset: offset)
                 changes.append((kind, entry, id, event.timestamp, offset))
             }
             return true
@@ -175,7 +181,8 @@ public final class CatalogView: Service, Sendable {
             var fields: [(name: String, value: FieldValue)] = entry.properties.keys.sorted().map { ($0, entry.properties[$0]!) }
             if kind == .item { fields.insert(("item_id", .string(entry.id)), at: 0) }
             fields.append(("hidden", .bool(entry.hidden)))
-            let event = Event(type: kind.eventType, userID: kind == .user ? entry.id : nil, timestamp: entry.updatedAt, ingestedAt: entry.offset, fields: fields)
+            let event = Event(
+                type: kind.eventType, userID: kind == .user ? entry.id : nil, timestamp: entry.updatedAt, ingestedAt: entry.offset, fields: fields)
             EventCodec.append(event, to: &batch)
         }
         try AtomicFile.write(batch.bytes, to: path)

@@ -21,7 +21,8 @@ extension EventIngestor {
         var rejections: [(Int, Rejection)] = []
         for (index, upsert) in upserts.enumerated() {
             guard case .object(var properties) = upsert.properties else {
-                rejections.append((index, Rejection(index: index, field: nil, code: "not_an_object", message: "a catalog entry must be a JSON object of properties")))
+                rejections.append(
+                    (index, Rejection(index: index, field: nil, code: "not_an_object", message: "a catalog entry must be a JSON object of properties")))
                 continue
             }
             var time: IncomingEvent.Time = .millis(clock.nowMillis())
@@ -30,7 +31,9 @@ extension EventIngestor {
             case .int(let ms)?: time = .millis(ms)
             case nil, .null?: break
             default:
-                rejections.append((index, Rejection(index: index, field: "timestamp", code: "wrong_type", message: "'timestamp' must be RFC 3339 text or epoch milliseconds")))
+                rejections.append(
+                    (index, Rejection(index: index, field: "timestamp", code: "wrong_type", message: "'timestamp' must be RFC 3339 text or epoch milliseconds"))
+                )
                 continue
             }
             properties.removeValue(forKey: "id")
@@ -41,11 +44,12 @@ extension EventIngestor {
         var prepared = prepare(events: events, source: source, options: EventValidator.Options(scope: .catalog, allowLate: true))
         // Renumber rejections to positions in the request, around entries rejected up front.
         let positions = (0..<upserts.count).filter { index in !rejections.contains { $0.0 == index } }
-        prepared.rejections = prepared.rejections.map { entry in
-            var entry = entry
-            entry.rejection.index = positions[entry.rejection.index]
-            return entry
-        } + rejections.map { ($0.1, upsertText(upserts[$0.0])) }
+        prepared.rejections =
+            prepared.rejections.map { entry in
+                var entry = entry
+                entry.rejection.index = positions[entry.rejection.index]
+                return entry
+            } + rejections.map { ($0.1, upsertText(upserts[$0.0])) }
         prepared.rejections.sort { $0.rejection.index < $1.rejection.index }
         return try await commit(prepared)
     }

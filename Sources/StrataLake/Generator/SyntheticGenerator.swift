@@ -67,7 +67,10 @@ public struct SyntheticGenerator: Sendable {
 
     static func cumulative(_ weights: [Double]) -> [Double] {
         var total = 0.0
-        return weights.map { total += $0; return total }
+        return weights.map {
+            total += $0
+            return total
+        }
     }
 
     public static func itemID(_ index: Int) -> String { "i\(index)" }
@@ -153,11 +156,26 @@ public struct SyntheticGenerator: Sendable {
         let recommendationID = "rec-\(config.seed)-\(sequence)"
         let slate = (0..<5).map { _ in rng.chance(0.5) ? tasteItem(user) : rng.pick(cumulative: popularity) }
         for (position, item) in slate.enumerated() {
-            emit("impression", ["item_id": .string(Self.itemID(item)), "recommendation_id": .string(recommendationID), "position": .int(Int64(position)), "surface": .string("home")])
+            emit(
+                "impression",
+                [
+                    "item_id": .string(Self.itemID(item)), "recommendation_id": .string(recommendationID), "position": .int(Int64(position)),
+                    "surface": .string("home"),
+                ])
         }
         if let liked = slate.enumerated().first(where: { userTastes[user].contains(itemCategory[$0.element]) && rng.chance(0.35) }) {
-            emit("click", ["item_id": .string(Self.itemID(liked.element)), "recommendation_id": .string(recommendationID), "position": .int(Int64(liked.offset)), "session_id": .string(sessionID)])
-            emit("view", ["item_id": .string(Self.itemID(liked.element)), "recommendation_id": .string(recommendationID), "session_id": .string(sessionID), "page": .string("product")])
+            emit(
+                "click",
+                [
+                    "item_id": .string(Self.itemID(liked.element)), "recommendation_id": .string(recommendationID), "position": .int(Int64(liked.offset)),
+                    "session_id": .string(sessionID),
+                ])
+            emit(
+                "view",
+                [
+                    "item_id": .string(Self.itemID(liked.element)), "recommendation_id": .string(recommendationID), "session_id": .string(sessionID),
+                    "page": .string("product"),
+                ])
         } else if rng.chance(0.02) {
             emit("hide", ["item_id": .string(Self.itemID(slate[0])), "reason": .string("not_interested")])
         }
@@ -168,7 +186,9 @@ public struct SyntheticGenerator: Sendable {
             emit("view", ["item_id": .string(Self.itemID(item)), "session_id": .string(sessionID), "page": .string("product")])
             guard rng.chance(0.12) else { continue }
             let quantity = Int64(1 + (rng.chance(0.2) ? 1 : 0))
-            emit("add_to_cart", ["item_id": .string(Self.itemID(item)), "session_id": .string(sessionID), "quantity": .int(quantity), "price": .double(itemPrice[item])])
+            emit(
+                "add_to_cart",
+                ["item_id": .string(Self.itemID(item)), "session_id": .string(sessionID), "quantity": .int(quantity), "price": .double(itemPrice[item])])
             guard rng.chance(0.45) else { continue }
             order += 1
             emit(

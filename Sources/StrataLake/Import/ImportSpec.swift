@@ -30,7 +30,10 @@ public struct ImportSpec: Sendable {
     /// Separator of string-list cells in CSV.
     public var listSeparator: Character
 
-    public init(path: String, format: Format? = nil, eventType: String? = nil, mapping: [String: String] = [:], timeUnit: TimeUnit = .auto, listSeparator: Character = "|") {
+    public init(
+        path: String, format: Format? = nil, eventType: String? = nil, mapping: [String: String] = [:], timeUnit: TimeUnit = .auto,
+        listSeparator: Character = "|"
+    ) {
         self.path = path
         self.format = format ?? Self.detectFormat(path)
         self.eventType = eventType

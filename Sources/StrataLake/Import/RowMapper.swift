@@ -19,17 +19,21 @@ struct RowMapper {
         var typeName = spec.eventType
         if spec.format == .movielens {
             typeName = typeName ?? "rate"
-            for (target, column) in [("user_id", "userId"), ("item_id", "movieId"), ("rating", "rating"), ("timestamp", "timestamp")] where mapping[target] == nil {
+            for (target, column) in [("user_id", "userId"), ("item_id", "movieId"), ("rating", "rating"), ("timestamp", "timestamp")]
+            where mapping[target] == nil {
                 mapping[target] = column
             }
             if unit == .auto { unit = .seconds }
         }
         guard let typeName else {
-            throw StrataError.invalid("missing_event_type", "say which event type the rows are: --type (declared: \(contract.eventTypes.map(\.name).joined(separator: ", ")))")
+            throw StrataError.invalid(
+                "missing_event_type", "say which event type the rows are: --type (declared: \(contract.eventTypes.map(\.name).joined(separator: ", ")))")
         }
         guard let schema = contract.eventType(named: typeName) else {
             throw StrataError.invalid(
-                "unknown_event_type", "the contract declares no event type '\(typeName)' (declared: \(contract.eventTypes.map(\.name).joined(separator: ", "))); declare it or pass --type")
+                "unknown_event_type",
+                "the contract declares no event type '\(typeName)' (declared: \(contract.eventTypes.map(\.name).joined(separator: ", "))); declare it or pass --type"
+            )
         }
         let positions = Dictionary(header.enumerated().map { ($1, $0) }, uniquingKeysWith: { first, _ in first })
         func column(_ target: String, required: Bool) throws -> Int? {
@@ -37,12 +41,14 @@ struct RowMapper {
             if let index = positions[name] { return index }
             if mapping[target] != nil || required {
                 throw StrataError.invalid(
-                    "missing_column", "no column '\(name)' for \(target) in \(spec.path) (columns: \(header.joined(separator: ", "))); map one with --map \(target)=COLUMN")
+                    "missing_column",
+                    "no column '\(name)' for \(target) in \(spec.path) (columns: \(header.joined(separator: ", "))); map one with --map \(target)=COLUMN")
             }
             return nil
         }
         for target in mapping.keys where target != "user_id" && target != "event_id" && target != "timestamp" && schema.field(named: target) == nil {
-            throw StrataError.invalid("unknown_field", "--map \(target)=… names no field of \(typeName) (fields: \(schema.fields.map(\.name).joined(separator: ", ")))")
+            throw StrataError.invalid(
+                "unknown_field", "--map \(target)=… names no field of \(typeName) (fields: \(schema.fields.map(\.name).joined(separator: ", ")))")
         }
         self.type = typeName
         self.userIDColumn = try column("user_id", required: true)
@@ -66,7 +72,8 @@ struct RowMapper {
             (column.target, cell(column.index).map { parse($0, as: column.type) })
         }
         return IncomingEvent(
-            type: type, eventID: cell(eventIDColumn) ?? "imp-\(fileTag)-\(row)", userID: cell(userIDColumn), time: cell(timestampColumn).map(time), fields: fields)
+            type: type, eventID: cell(eventIDColumn) ?? "imp-\(fileTag)-\(row)", userID: cell(userIDColumn), time: cell(timestampColumn).map(time),
+            fields: fields)
     }
 
     /// An event from typed cells (Parquet).
@@ -92,7 +99,8 @@ struct RowMapper {
         case .string(let text)?: timeValue = time(text)
         default: timeValue = nil
         }
-        return IncomingEvent(type: type, eventID: text(cell(eventIDColumn)) ?? "imp-\(fileTag)-\(row)", userID: text(cell(userIDColumn)), time: timeValue, fields: fields)
+        return IncomingEvent(
+            type: type, eventID: text(cell(eventIDColumn)) ?? "imp-\(fileTag)-\(row)", userID: text(cell(userIDColumn)), time: timeValue, fields: fields)
     }
 
     private func parse(_ text: String, as type: FieldType?) -> FieldValue {

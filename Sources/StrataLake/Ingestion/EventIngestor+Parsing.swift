@@ -19,7 +19,9 @@ extension EventIngestor {
             var index = 0
             var lineStart = 0
             while lineStart < body.count {
-                let lineEnd = memchr(body.baseAddress! + lineStart, 0x0A, body.count - lineStart).map { $0 - UnsafeMutableRawPointer(mutating: body.baseAddress!) } ?? body.count
+                let lineEnd =
+                    memchr(body.baseAddress! + lineStart, 0x0A, body.count - lineStart).map { $0 - UnsafeMutableRawPointer(mutating: body.baseAddress!) }
+                    ?? body.count
                 let line = UnsafeRawBufferPointer(rebasing: body[lineStart..<lineEnd])
                 lineStart = lineEnd + 1
                 guard !isBlank(line) else { continue }
@@ -28,7 +30,9 @@ extension EventIngestor {
             }
         case .json:
             var scanner = JSONScanner(body)
-            guard let first = scanner.peekToken() else { throw StrataError.invalid("empty_body", "the request body is empty; send a JSON event, a JSON array or NDJSON") }
+            guard let first = scanner.peekToken() else {
+                throw StrataError.invalid("empty_body", "the request body is empty; send a JSON event, a JSON array or NDJSON")
+            }
             if first == UInt8(ascii: "{") {
                 prepared.isSingleEvent = true
                 validateJSONObject(body, index: 0, options: options, members: &members, scratch: &scratch, into: &prepared)
@@ -36,10 +40,13 @@ extension EventIngestor {
                 let elements = try arrayElements(body)
                 guard elements.count <= config.maxBatchEvents else { throw tooManyEvents(elements.count) }
                 for (index, range) in elements.enumerated() {
-                    validateJSONObject(UnsafeRawBufferPointer(rebasing: body[range]), index: index, options: options, members: &members, scratch: &scratch, into: &prepared)
+                    validateJSONObject(
+                        UnsafeRawBufferPointer(rebasing: body[range]), index: index, options: options, members: &members, scratch: &scratch, into: &prepared)
                 }
             } else {
-                throw StrataError.invalid("malformed_json", "the body must be a JSON object (one event) or a JSON array of events; for one event per line use Content-Type application/x-ndjson")
+                throw StrataError.invalid(
+                    "malformed_json",
+                    "the body must be a JSON object (one event) or a JSON array of events; for one event per line use Content-Type application/x-ndjson")
             }
         case .protobuf:
             try prepareProtobuf(body, options: options, into: &prepared)
@@ -76,7 +83,8 @@ extension EventIngestor {
         let start = prepared.batch.bytes.count
         let outcome = scratch.withUnsafeBytes { scratchBytes -> Result<EventValidator.Accepted, FieldFailure> in
             Result { () throws(FieldFailure) -> EventValidator.Accepted in
-                try validator.validate(members, buffers: RawBuffers(body: body, scratch: scratchBytes), ingestedAt: prepared.ingestedAt, options: options, into: &prepared.batch)
+                try validator.validate(
+                    members, buffers: RawBuffers(body: body, scratch: scratchBytes), ingestedAt: prepared.ingestedAt, options: options, into: &prepared.batch)
             }
         }
         switch outcome {
@@ -121,7 +129,9 @@ extension EventIngestor {
         var count = 0
         var lineStart = 0
         while lineStart < body.count {
-            let lineEnd = memchr(body.baseAddress! + lineStart, 0x0A, body.count - lineStart).map { $0 - UnsafeMutableRawPointer(mutating: body.baseAddress!) } ?? body.count
+            let lineEnd =
+                memchr(body.baseAddress! + lineStart, 0x0A, body.count - lineStart).map { $0 - UnsafeMutableRawPointer(mutating: body.baseAddress!) }
+                ?? body.count
             if !isBlank(UnsafeRawBufferPointer(rebasing: body[lineStart..<lineEnd])) { count += 1 }
             lineStart = lineEnd + 1
         }
@@ -149,12 +159,16 @@ extension EventIngestor {
             guard scanner.isAtEnd else { throw scanner.error("unexpected content after the array") }
         } catch {
             if elements.count > config.maxBatchEvents { throw tooManyEvents(elements.count) }
-            throw StrataError.invalid("malformed_json", "the JSON array is not valid JSON (\(error)); nothing was stored. NDJSON (one event per line) lets valid events through when some are damaged")
+            throw StrataError.invalid(
+                "malformed_json",
+                "the JSON array is not valid JSON (\(error)); nothing was stored. NDJSON (one event per line) lets valid events through when some are damaged")
         }
         return elements
     }
 
     private func tooManyEvents(_ count: Int) -> StrataError {
-        StrataError(.tooLarge, code: "batch_too_large", "the batch holds \(count) events; the limit is \(config.maxBatchEvents) (ingest.max_batch_events). Split it into smaller batches")
+        StrataError(
+            .tooLarge, code: "batch_too_large",
+            "the batch holds \(count) events; the limit is \(config.maxBatchEvents) (ingest.max_batch_events). Split it into smaller batches")
     }
 }

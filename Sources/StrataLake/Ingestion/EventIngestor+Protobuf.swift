@@ -14,7 +14,9 @@ extension EventIngestor {
             throw StrataError.invalid("unsupported_format_version", "EventBatch.format_version is \(message.formatVersion); this server reads version 1")
         }
         guard message.events.count <= config.maxBatchEvents else {
-            throw StrataError(.tooLarge, code: "batch_too_large", "the batch holds \(message.events.count) events; the limit is \(config.maxBatchEvents) (ingest.max_batch_events)")
+            throw StrataError(
+                .tooLarge, code: "batch_too_large",
+                "the batch holds \(message.events.count) events; the limit is \(config.maxBatchEvents) (ingest.max_batch_events)")
         }
         var members: [RawMember] = []
         var scratch: [UInt8] = []
@@ -23,7 +25,8 @@ extension EventIngestor {
             Self.members(of: incoming, into: &members, scratch: &scratch)
             let raw = incoming.json.serializedBytes
             raw.withUnsafeBytes { raw in
-                validate(members, scratch: scratch, body: UnsafeRawBufferPointer(start: nil, count: 0), index: index, options: options, raw: raw, into: &prepared)
+                validate(
+                    members, scratch: scratch, body: UnsafeRawBufferPointer(start: nil, count: 0), index: index, options: options, raw: raw, into: &prepared)
             }
         }
     }

@@ -51,7 +51,8 @@ extension EventIngestor {
             Self.members(of: event, into: &members, scratch: &scratch)
             let raw = event.json.serializedBytes
             raw.withUnsafeBytes { raw in
-                validate(members, scratch: scratch, body: UnsafeRawBufferPointer(start: nil, count: 0), index: index, options: options, raw: raw, into: &prepared)
+                validate(
+                    members, scratch: scratch, body: UnsafeRawBufferPointer(start: nil, count: 0), index: index, options: options, raw: raw, into: &prepared)
             }
         }
         return prepared

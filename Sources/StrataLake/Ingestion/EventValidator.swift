@@ -51,16 +51,22 @@ struct EventValidator {
         }
 
         guard let typeMember, case .text(let typeToken) = typeMember.value else {
-            throw FieldFailure(field: "type", code: typeMember == nil ? "missing_field" : "wrong_type", message: "every event needs \"type\": a string naming one of: \(compiled.declaredTypeNames)")
+            throw FieldFailure(
+                field: "type", code: typeMember == nil ? "missing_field" : "wrong_type",
+                message: "every event needs \"type\": a string naming one of: \(compiled.declaredTypeNames)")
         }
         let typeBytes = buffers.bytes(typeToken)
         guard let typeIndex = compiled.typeIndex(matching: typeBytes) else {
-            throw FieldFailure(field: "type", code: "unknown_event_type", message: "unknown event type '\(text(typeBytes))'; the contract declares: \(compiled.declaredTypeNames)")
+            throw FieldFailure(
+                field: "type", code: "unknown_event_type",
+                message: "unknown event type '\(text(typeBytes))'; the contract declares: \(compiled.declaredTypeNames)")
         }
         let type = compiled.types[typeIndex]
         switch (options.scope, type.isCatalog) {
         case (.behavioural, true):
-            throw FieldFailure(field: "type", code: "reserved_event_type", message: "'\(type.name)' is written through the catalog API (PUT /v1/items/{id}, PUT /v1/users/{id})")
+            throw FieldFailure(
+                field: "type", code: "reserved_event_type",
+                message: "'\(type.name)' is written through the catalog API (PUT /v1/items/{id}, PUT /v1/users/{id})")
         case (.catalog, false):
             throw FieldFailure(field: "type", code: "wrong_event_type", message: "the catalog API writes catalog events only")
         default: break
@@ -81,25 +87,31 @@ struct EventValidator {
         }
 
         guard let timestampMember, !isNull(timestampMember.value) else {
-            throw FieldFailure(field: "timestamp", code: "missing_field", message: "every event needs \"timestamp\": RFC 3339 text (2026-11-29T12:00:00Z) or epoch milliseconds")
+            throw FieldFailure(
+                field: "timestamp", code: "missing_field",
+                message: "every event needs \"timestamp\": RFC 3339 text (2026-11-29T12:00:00Z) or epoch milliseconds")
         }
         let timestamp = try timeValue(timestampMember.value, buffers, field: "timestamp")
         if !options.allowLate {
             if ingestedAt - timestamp > policy.maxLatenessMillis {
                 throw FieldFailure(
                     field: "timestamp", code: "too_late",
-                    message: "the event is older than the contract's max_lateness (\(DurationText.format(millis: policy.maxLatenessMillis))); send history through `strata import`")
+                    message:
+                        "the event is older than the contract's max_lateness (\(DurationText.format(millis: policy.maxLatenessMillis))); send history through `strata import`"
+                )
             }
             if timestamp - ingestedAt > policy.maxFutureSkewMillis {
                 throw FieldFailure(
                     field: "timestamp", code: "in_future",
-                    message: "the event time is more than max_future_skew (\(DurationText.format(millis: policy.maxFutureSkewMillis))) ahead of the server's clock; check the client's clock and time zone")
+                    message:
+                        "the event time is more than max_future_skew (\(DurationText.format(millis: policy.maxFutureSkewMillis))) ahead of the server's clock; check the client's clock and time zone"
+                )
             }
         }
 
         batch.beginRecord()
         do throws(FieldFailure) {
-            try {  (out: inout [UInt8]) throws(FieldFailure) in
+            try { (out: inout [UInt8]) throws(FieldFailure) in
                 EventCodec.writeEnvelope(into: &out, type: typeBytes, eventID: eventID, userID: userID, timestamp: timestamp, ingestedAt: ingestedAt)
                 var seen: UInt64 = 0
                 for member in members {
@@ -109,7 +121,9 @@ struct EventValidator {
                         guard policy.unknownFields == .keep else {
                             throw FieldFailure(
                                 field: text(key), code: "unknown_field",
-                                message: "'\(text(key))' is not a field of \(type.name) events (declared: \(type.fields.map(\.name).joined(separator: ", "))); remove it or declare it in the contract")
+                                message:
+                                    "'\(text(key))' is not a field of \(type.name) events (declared: \(type.fields.map(\.name).joined(separator: ", "))); remove it or declare it in the contract"
+                            )
                         }
                         try keepUndeclared(member, key: key, buffers: buffers, into: &out)
                         continue
@@ -120,7 +134,8 @@ struct EventValidator {
                     try write(member.value, field: type.fields[index], buffers: buffers, into: &out)
                 }
                 for (index, field) in type.fields.enumerated() where field.schema.required && seen & (1 << UInt64(index)) == 0 {
-                    throw FieldFailure(field: field.name, code: "missing_field", message: "\(type.name) events need '\(field.name)' (\(field.schema.type.rawValue))")
+                    throw FieldFailure(
+                        field: field.name, code: "missing_field", message: "\(type.name) events need '\(field.name)' (\(field.schema.type.rawValue))")
                 }
             }(&batch.bytes)
         } catch {
@@ -201,13 +216,16 @@ struct EventValidator {
             default: throw wrongType(name, "an array of strings", value)
             }
             guard items.count <= field.maxItems else {
-                throw FieldFailure(field: name, code: "too_many_items", message: "'\(name)' has \(items.count) items; the contract allows at most \(field.maxItems)")
+                throw FieldFailure(
+                    field: name, code: "too_many_items", message: "'\(name)' has \(items.count) items; the contract allows at most \(field.maxItems)")
             }
             out.append(EventCodec.Tag.stringList.rawValue)
             out.appendVarint(UInt64(items.count))
             for item in items {
                 guard item.byteCount <= field.maxLength else {
-                    throw FieldFailure(field: name, code: "string_too_long", message: "an item of '\(name)' is \(item.byteCount) bytes; the contract allows at most \(field.maxLength)")
+                    throw FieldFailure(
+                        field: name, code: "string_too_long",
+                        message: "an item of '\(name)' is \(item.byteCount) bytes; the contract allows at most \(field.maxLength)")
                 }
                 switch item {
                 case .raw(let range): out.appendLengthPrefixed(UnsafeRawBufferPointer(rebasing: buffers.body[range]))
@@ -225,7 +243,9 @@ struct EventValidator {
             rendered.withUnsafeBytes { out.appendLengthPrefixed($0) }
         } else if let source = member.source {
             let raw = UnsafeRawBufferPointer(rebasing: buffers.body[source])
-            guard raw.count <= 65_536 else { throw FieldFailure(field: text(key), code: "string_too_long", message: "undeclared field values may be at most 64KB") }
+            guard raw.count <= 65_536 else {
+                throw FieldFailure(field: text(key), code: "string_too_long", message: "undeclared field values may be at most 64KB")
+            }
             out.appendLengthPrefixed(raw)
         } else {
             throw FieldFailure(field: text(key), code: "wrong_type", message: "cannot keep undeclared field '\(text(key))'")
@@ -234,13 +254,16 @@ struct EventValidator {
 
     private func checkText(_ value: UnsafeRawBufferPointer, field: CompiledField) throws(FieldFailure) {
         guard value.count <= field.maxLength else {
-            throw FieldFailure(field: field.name, code: "string_too_long", message: "'\(field.name)' is \(value.count) bytes; the contract allows at most \(field.maxLength)")
+            throw FieldFailure(
+                field: field.name, code: "string_too_long", message: "'\(field.name)' is \(value.count) bytes; the contract allows at most \(field.maxLength)")
         }
         if field.schema.required && value.isEmpty {
             throw FieldFailure(field: field.name, code: "empty_string", message: "'\(field.name)' must not be empty")
         }
         if let allowed = field.allowed {
-            let matches = allowed.contains { option in option.count == value.count && option.withUnsafeBytes { memcmp($0.baseAddress!, value.baseAddress!, value.count) == 0 } }
+            let matches = allowed.contains { option in
+                option.count == value.count && option.withUnsafeBytes { memcmp($0.baseAddress!, value.baseAddress!, value.count) == 0 }
+            }
             guard matches else {
                 throw FieldFailure(
                     field: field.name, code: "value_not_allowed",
@@ -252,10 +275,12 @@ struct EventValidator {
     private func checkRange(_ number: Double, field: CompiledField, shown: String) throws(FieldFailure) {
         guard number.isFinite else { throw FieldFailure(field: field.name, code: "wrong_type", message: "'\(field.name)' must be a finite number") }
         if let minimum = field.schema.minimum, number < minimum {
-            throw FieldFailure(field: field.name, code: "below_minimum", message: "'\(field.name)' is \(shown); the contract's minimum is \(JSONValue.format(minimum))")
+            throw FieldFailure(
+                field: field.name, code: "below_minimum", message: "'\(field.name)' is \(shown); the contract's minimum is \(JSONValue.format(minimum))")
         }
         if let maximum = field.schema.maximum, number > maximum {
-            throw FieldFailure(field: field.name, code: "above_maximum", message: "'\(field.name)' is \(shown); the contract's maximum is \(JSONValue.format(maximum))")
+            throw FieldFailure(
+                field: field.name, code: "above_maximum", message: "'\(field.name)' is \(shown); the contract's maximum is \(JSONValue.format(maximum))")
         }
     }
 
@@ -266,7 +291,9 @@ struct EventValidator {
         let raw = buffers.bytes(token)
         guard !raw.isEmpty else { throw FieldFailure(field: field, code: "empty_string", message: "'\(field)' must not be empty") }
         guard raw.count <= policy.defaultMaxStringLength else {
-            throw FieldFailure(field: field, code: "string_too_long", message: "'\(field)' is \(raw.count) bytes; the contract allows at most \(policy.defaultMaxStringLength)")
+            throw FieldFailure(
+                field: field, code: "string_too_long", message: "'\(field)' is \(raw.count) bytes; the contract allows at most \(policy.defaultMaxStringLength)"
+            )
         }
         return raw
     }
@@ -276,7 +303,9 @@ struct EventValidator {
         switch value {
         case .text(let token):
             guard let parsed = EventTime.parse(buffers.bytes(token)) else {
-                throw FieldFailure(field: field, code: "invalid_timestamp", message: "'\(field)' is '\(text(buffers.bytes(token)))', not an RFC 3339 time such as 2026-11-29T12:00:00Z")
+                throw FieldFailure(
+                    field: field, code: "invalid_timestamp",
+                    message: "'\(field)' is '\(text(buffers.bytes(token)))', not an RFC 3339 time such as 2026-11-29T12:00:00Z")
             }
             millis = parsed
         case .integer(let v): millis = v
@@ -327,4 +356,3 @@ struct EventValidator {
         FieldFailure(field: field, code: "wrong_type", message: "'\(field)' must be \(expected), found \(value.kindDescription)")
     }
 }
-

@@ -27,7 +27,9 @@ public actor Compactor {
     public private(set) var state: LakeState
     let snapshots: SnapshotStore
 
-    public init(directory: DataDirectory, log: SegmentedLog, contract: Contract, config: LakeConfig, logConfig: LogConfig, clock: any WallClock, logger: Logger) throws {
+    public init(directory: DataDirectory, log: SegmentedLog, contract: Contract, config: LakeConfig, logConfig: LogConfig, clock: any WallClock, logger: Logger)
+        throws
+    {
         self.directory = directory
         self.log = log
         self.contract = contract
@@ -64,7 +66,9 @@ public actor Compactor {
             report.compactedThrough = segment.endOffset
             logger.info(
                 "compacted log segment into the lake",
-                metadata: ["from_offset": "\(start)", "to_offset": "\(segment.endOffset)", "files": "\(files.count)", "rows": "\(files.reduce(0) { $0 + $1.rows })"])
+                metadata: [
+                    "from_offset": "\(start)", "to_offset": "\(segment.endOffset)", "files": "\(files.count)", "rows": "\(files.reduce(0) { $0 + $1.rows })",
+                ])
         }
         return report
     }

@@ -25,7 +25,8 @@ public struct LakeFile: Sendable, Equatable, Hashable {
         ]
     }
 
-    public init(path: String, sha256: String, type: String, date: String, rows: Int, bytes: Int, firstOffset: Int64, lastOffset: Int64, contractVersion: String) {
+    public init(path: String, sha256: String, type: String, date: String, rows: Int, bytes: Int, firstOffset: Int64, lastOffset: Int64, contractVersion: String)
+    {
         self.path = path
         self.sha256 = sha256
         self.type = type
@@ -42,6 +43,8 @@ public struct LakeFile: Sendable, Equatable, Hashable {
             let date = json["date"]?.stringValue, let rows = json["rows"]?.intValue, let bytes = json["bytes"]?.intValue,
             let first = json["first_offset"]?.intValue, let last = json["last_offset"]?.intValue, let contract = json["contract_version"]?.stringValue
         else { return nil }
-        self.init(path: path, sha256: sha, type: type, date: date, rows: Int(rows), bytes: Int(bytes), firstOffset: first, lastOffset: last, contractVersion: contract)
+        self.init(
+            path: path, sha256: sha, type: type, date: date, rows: Int(rows), bytes: Int(bytes), firstOffset: first, lastOffset: last, contractVersion: contract
+        )
     }
 }

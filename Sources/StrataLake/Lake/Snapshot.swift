@@ -71,7 +71,8 @@ public struct SnapshotStore: Sendable {
         let version = manifest.version
         if let existing = try list().first(where: { $0.version == version }) { return existing }
         try AtomicFile.write(manifest.canonicalBytes, to: path(of: version))
-        let summary = SnapshotSummary(version: version, createdAt: millis, rows: manifest.rows, files: manifest.files.count, contractVersion: manifest.contractVersion)
+        let summary = SnapshotSummary(
+            version: version, createdAt: millis, rows: manifest.rows, files: manifest.files.count, contractVersion: manifest.contractVersion)
         var index = AtomicFile.read(indexPath) ?? []
         index += summary.json.serializedBytes + [0x0A]
         try AtomicFile.write(index, to: indexPath)
@@ -116,7 +117,9 @@ public struct SnapshotStore: Sendable {
         guard let version = candidates.first else {
             throw StrataError.notFound("snapshot_not_found", "no snapshot \(versionOrPrefix); `strata lake ls` lists them")
         }
-        guard candidates.count == 1 else { throw StrataError.invalid("ambiguous_version", "\(versionOrPrefix) matches several snapshots; give more characters") }
+        guard candidates.count == 1 else {
+            throw StrataError.invalid("ambiguous_version", "\(versionOrPrefix) matches several snapshots; give more characters")
+        }
         return version
     }
 }

@@ -20,13 +20,20 @@ public enum CRC32C {
     public static func checksum(_ data: UnsafeRawBufferPointer) -> UInt32 {
         var crc: UInt32 = 0xFFFF_FFFF
         tables.withUnsafeBufferPointer { tables in
-            let t0 = tables[0], t1 = tables[1], t2 = tables[2], t3 = tables[3]
-            let t4 = tables[4], t5 = tables[5], t6 = tables[6], t7 = tables[7]
+            let t0 = tables[0]
+            let t1 = tables[1]
+            let t2 = tables[2]
+            let t3 = tables[3]
+            let t4 = tables[4]
+            let t5 = tables[5]
+            let t6 = tables[6]
+            let t7 = tables[7]
             var index = 0
             let count = data.count
             while index + 8 <= count {
                 let word = data.loadUnaligned(fromByteOffset: index, as: UInt64.self).littleEndian ^ UInt64(crc)
-                crc = t7[Int(word & 0xFF)] ^ t6[Int(word >> 8 & 0xFF)] ^ t5[Int(word >> 16 & 0xFF)] ^ t4[Int(word >> 24 & 0xFF)]
+                crc =
+                    t7[Int(word & 0xFF)] ^ t6[Int(word >> 8 & 0xFF)] ^ t5[Int(word >> 16 & 0xFF)] ^ t4[Int(word >> 24 & 0xFF)]
                     ^ t3[Int(word >> 32 & 0xFF)] ^ t2[Int(word >> 40 & 0xFF)] ^ t1[Int(word >> 48 & 0xFF)] ^ t0[Int(word >> 56)]
                 index += 8
             }

@@ -62,16 +62,26 @@ public enum EventCodec {
         for (name, value) in event.fields {
             out.appendLengthPrefixed(name)
             switch value {
-            case .string(let v): out.append(Tag.string.rawValue); out.appendLengthPrefixed(v)
-            case .int(let v): out.append(Tag.int.rawValue); out.appendZigzag(v)
-            case .double(let v): out.append(Tag.double.rawValue); out.appendInt64LE(Int64(bitPattern: v.bitPattern))
+            case .string(let v):
+                out.append(Tag.string.rawValue)
+                out.appendLengthPrefixed(v)
+            case .int(let v):
+                out.append(Tag.int.rawValue)
+                out.appendZigzag(v)
+            case .double(let v):
+                out.append(Tag.double.rawValue)
+                out.appendInt64LE(Int64(bitPattern: v.bitPattern))
             case .bool(let v): out.append(v ? Tag.boolTrue.rawValue : Tag.boolFalse.rawValue)
-            case .timestamp(let v): out.append(Tag.timestamp.rawValue); out.appendZigzag(v)
+            case .timestamp(let v):
+                out.append(Tag.timestamp.rawValue)
+                out.appendZigzag(v)
             case .stringList(let list):
                 out.append(Tag.stringList.rawValue)
                 out.appendVarint(UInt64(list.count))
                 for item in list { out.appendLengthPrefixed(item) }
-            case .json(let text): out.append(Tag.json.rawValue); out.appendLengthPrefixed(text)
+            case .json(let text):
+                out.append(Tag.json.rawValue)
+                out.appendLengthPrefixed(text)
             }
         }
     }
@@ -115,7 +125,9 @@ public enum EventCodec {
     }
 
     /// The envelope alone, without decoding fields (de-duplication rebuild, filters).
-    public static func envelope(_ payload: UnsafeRawBufferPointer) throws(LogDecodeError) -> (type: UnsafeRawBufferPointer, eventID: UnsafeRawBufferPointer?, ingestedAt: Int64) {
+    public static func envelope(_ payload: UnsafeRawBufferPointer) throws(LogDecodeError) -> (
+        type: UnsafeRawBufferPointer, eventID: UnsafeRawBufferPointer?, ingestedAt: Int64
+    ) {
         var reader = PayloadReader(payload)
         guard try reader.byte() == version else { throw LogDecodeError(message: "unknown record version") }
         let flags = try reader.byte()

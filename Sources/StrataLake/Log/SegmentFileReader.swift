@@ -33,8 +33,10 @@ struct SegmentFileReader {
         guard ensure(FramedBatch.headerSize) else { return .invalid }
         let offset = position - bufferStart
         let (length, crc) = buffer.withUnsafeBytes { raw in
-            (Int(UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: offset, as: UInt32.self))),
-             UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: offset + 4, as: UInt32.self)))
+            (
+                Int(UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: offset, as: UInt32.self))),
+                UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: offset + 4, as: UInt32.self))
+            )
         }
         guard length > 0, length <= FramedBatch.maxPayloadSize, ensure(FramedBatch.headerSize + length) else { return .invalid }
         let payloadStart = position - bufferStart + FramedBatch.headerSize

@@ -34,7 +34,7 @@ extension SegmentedLog {
         }
         let now = clock.nowMillis()
         var rolled: SegmentInfo?
-        if failure == nil, (!work.rolls.isEmpty || flusher.size >= options.segmentBytes), flusher.size > 0 {
+        if failure == nil, !work.rolls.isEmpty || flusher.size >= options.segmentBytes, flusher.size > 0 {
             do {
                 rolled = try openNextSegment(base: work.end)
             } catch {
@@ -135,7 +135,8 @@ extension SegmentedLog {
                 "the disk holding \(directory) is full; nothing from this request was stored. Free space, then retry.")
         }
         return StrataError(
-            .unavailable, code: "log_write_failed", "writing the event log failed (\(String(cString: strerror(errorNumber)))); nothing from this request was stored. Retry.")
+            .unavailable, code: "log_write_failed",
+            "writing the event log failed (\(String(cString: strerror(errorNumber)))); nothing from this request was stored. Retry.")
     }
 
     /// Closes the active segment file and starts a new one at `base`.

@@ -43,8 +43,13 @@ enum LogRecovery {
         var segments: [SegmentInfo] = []
         for (index, file) in files.enumerated() {
             let end = index + 1 < files.count ? files[index + 1].base : file.base
-            let modified = (try? FileManager.default.attributesOfItem(atPath: file.path)[.modificationDate] as? Date)?.map { Int64($0.timeIntervalSince1970 * 1000) }
-            segments.append(SegmentInfo(baseOffset: file.base, endOffset: end, path: file.path, isClosed: index + 1 < files.count, firstWriteMillis: modified, lastWriteMillis: modified))
+            let modified = (try? FileManager.default.attributesOfItem(atPath: file.path)[.modificationDate] as? Date)?.map {
+                Int64($0.timeIntervalSince1970 * 1000)
+            }
+            segments.append(
+                SegmentInfo(
+                    baseOffset: file.base, endOffset: end, path: file.path, isClosed: index + 1 < files.count, firstWriteMillis: modified,
+                    lastWriteMillis: modified))
         }
         let active = files[files.count - 1]
         let fd = open(active.path, O_RDWR | O_CLOEXEC)

@@ -92,7 +92,8 @@ public final class DirectoryLock: Sendable {
             close(fd)
             throw StrataError(
                 .conflict, code: "data_dir_locked",
-                "another Strata process (\(holder.isEmpty ? "unknown" : holder)) holds \((path as NSString).deletingLastPathComponent); stop it, or talk to it over HTTP")
+                "another Strata process (\(holder.isEmpty ? "unknown" : holder)) holds \((path as NSString).deletingLastPathComponent); stop it, or talk to it over HTTP"
+            )
         }
         ftruncate(fd, 0)
         let note = "pid \(getpid())\n"

@@ -24,7 +24,8 @@ enum PageCompression {
             var output = [UInt8](repeating: 0, count: capacity)
             let status = input.withUnsafeBytes { src in
                 output.withUnsafeMutableBytes { dst in
-                    snappy_compress(src.baseAddress?.assumingMemoryBound(to: CChar.self), src.count, dst.baseAddress?.assumingMemoryBound(to: CChar.self), &capacity)
+                    snappy_compress(
+                        src.baseAddress?.assumingMemoryBound(to: CChar.self), src.count, dst.baseAddress?.assumingMemoryBound(to: CChar.self), &capacity)
                 }
             }
             guard status == SNAPPY_OK else { throw .invalidArgument("snappy compression failed") }

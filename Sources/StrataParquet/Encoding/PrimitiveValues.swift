@@ -34,13 +34,27 @@ enum PrimitiveValues {
 
     mutating func append(_ other: PrimitiveValues) throws(ParquetError) {
         switch (self, other) {
-        case (.boolean(var a), .boolean(let b)): a += b; self = .boolean(a)
-        case (.int32(var a), .int32(let b)): a += b; self = .int32(a)
-        case (.int64(var a), .int64(let b)): a += b; self = .int64(a)
-        case (.int96Nanos(var a), .int96Nanos(let b)): a += b; self = .int96Nanos(a)
-        case (.float(var a), .float(let b)): a += b; self = .float(a)
-        case (.double(var a), .double(let b)): a += b; self = .double(a)
-        case (.bytes(var a), .bytes(let b)): a += b; self = .bytes(a)
+        case (.boolean(var a), .boolean(let b)):
+            a += b
+            self = .boolean(a)
+        case (.int32(var a), .int32(let b)):
+            a += b
+            self = .int32(a)
+        case (.int64(var a), .int64(let b)):
+            a += b
+            self = .int64(a)
+        case (.int96Nanos(var a), .int96Nanos(let b)):
+            a += b
+            self = .int96Nanos(a)
+        case (.float(var a), .float(let b)):
+            a += b
+            self = .float(a)
+        case (.double(var a), .double(let b)):
+            a += b
+            self = .double(a)
+        case (.bytes(var a), .bytes(let b)):
+            a += b
+            self = .bytes(a)
         default: throw .corrupt("pages of one column decode to different types")
         }
     }

@@ -122,11 +122,21 @@ extension SchemaElement {
         var result = LogicalType.other
         try r.readStruct { (r: inout ThriftCompactReader, id, type) throws(ParquetError) in
             switch (id, type) {
-            case (1, .struct): result = .string; try r.skip(type)
-            case (3, .struct): result = .list; try r.skip(type)
-            case (4, .struct): result = .enumeration; try r.skip(type)
-            case (6, .struct): result = .date; try r.skip(type)
-            case (12, .struct): result = .json; try r.skip(type)
+            case (1, .struct):
+                result = .string
+                try r.skip(type)
+            case (3, .struct):
+                result = .list
+                try r.skip(type)
+            case (4, .struct):
+                result = .enumeration
+                try r.skip(type)
+            case (6, .struct):
+                result = .date
+                try r.skip(type)
+            case (12, .struct):
+                result = .json
+                try r.skip(type)
             case (8, .struct):
                 var utc = true
                 var unit = TimeUnit.millis

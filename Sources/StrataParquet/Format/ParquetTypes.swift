@@ -1,22 +1,45 @@
 /// Physical storage types of Parquet.
 public enum PhysicalType: Int32, Sendable {
-    case boolean = 0, int32 = 1, int64 = 2, int96 = 3, float = 4, double = 5, byteArray = 6, fixedLenByteArray = 7
+    case boolean = 0
+    case int32 = 1
+    case int64 = 2
+    case int96 = 3
+    case float = 4
+    case double = 5
+    case byteArray = 6
+    case fixedLenByteArray = 7
 }
 
 /// Whether a schema node is required, optional or repeated.
 public enum Repetition: Int32, Sendable {
-    case required = 0, optional = 1, repeated = 2
+    case required = 0
+    case optional = 1
+    case repeated = 2
 }
 
 /// Encodings of values and levels.
 public enum ParquetEncoding: Int32, Sendable {
-    case plain = 0, plainDictionary = 2, rle = 3, bitPacked = 4, deltaBinaryPacked = 5, deltaLengthByteArray = 6
-    case deltaByteArray = 7, rleDictionary = 8, byteStreamSplit = 9
+    case plain = 0
+    case plainDictionary = 2
+    case rle = 3
+    case bitPacked = 4
+    case deltaBinaryPacked = 5
+    case deltaLengthByteArray = 6
+    case deltaByteArray = 7
+    case rleDictionary = 8
+    case byteStreamSplit = 9
 }
 
 /// Page compression codecs.
 public enum CompressionCodec: Int32, Sendable {
-    case uncompressed = 0, snappy = 1, gzip = 2, lzo = 3, brotli = 4, lz4 = 5, zstd = 6, lz4Raw = 7
+    case uncompressed = 0
+    case snappy = 1
+    case gzip = 2
+    case lzo = 3
+    case brotli = 4
+    case lz4 = 5
+    case zstd = 6
+    case lz4Raw = 7
 }
 
 /// Legacy converted types (still written next to logical types for old readers).
@@ -111,7 +134,10 @@ struct FileMetaData {
 }
 
 enum PageType: Int32 {
-    case dataPage = 0, indexPage = 1, dictionaryPage = 2, dataPageV2 = 3
+    case dataPage = 0
+    case indexPage = 1
+    case dictionaryPage = 2
+    case dataPageV2 = 3
 }
 
 struct DataPageHeader {

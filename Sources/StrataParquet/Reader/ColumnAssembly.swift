@@ -37,7 +37,9 @@ enum ColumnAssembly {
         }
     }
 
-    private static func assembleStringList(_ column: ResolvedColumn, definition: [UInt32], repetition: [UInt32], values: PrimitiveValues) throws(ParquetError) -> ColumnValues {
+    private static func assembleStringList(_ column: ResolvedColumn, definition: [UInt32], repetition: [UInt32], values: PrimitiveValues) throws(ParquetError)
+        -> ColumnValues
+    {
         guard case .bytes(let present) = values else { throw .corrupt("list column '\(column.info.name)' is not of strings") }
         var rows: [[String]?] = []
         var next = 0

@@ -57,11 +57,14 @@ struct ColumnChunkReader {
                     let count = Int(page.numValues)
                     var repReader = ByteReader(UnsafeRawBufferPointer(rebasing: body[0..<repLength]))
                     var defReader = ByteReader(UnsafeRawBufferPointer(rebasing: body[repLength..<(repLength + defLength)]))
-                    let rep = column.maxRepetition == 0 ? [] : try RLEHybrid.decode(&repReader, bitWidth: RLEHybrid.bitWidth(column.maxRepetition), count: count)
-                    let def = column.maxDefinition == 0 ? [] : try RLEHybrid.decode(&defReader, bitWidth: RLEHybrid.bitWidth(column.maxDefinition), count: count)
+                    let rep =
+                        column.maxRepetition == 0 ? [] : try RLEHybrid.decode(&repReader, bitWidth: RLEHybrid.bitWidth(column.maxRepetition), count: count)
+                    let def =
+                        column.maxDefinition == 0 ? [] : try RLEHybrid.decode(&defReader, bitWidth: RLEHybrid.bitWidth(column.maxDefinition), count: count)
                     let valueBytes = UnsafeRawBufferPointer(rebasing: body[(repLength + defLength)...])
                     let uncompressedValues = Int(header.uncompressedPageSize) - repLength - defLength
-                    let raw = page.isCompressed
+                    let raw =
+                        page.isCompressed
                         ? try PageCompression.decompress(valueBytes, codec: chunk.codec, uncompressedSize: uncompressedValues) : Array(valueBytes)
                     let present = column.maxDefinition == 0 ? count : def.lazy.filter { $0 == UInt32(column.maxDefinition) }.count
                     try raw.withBytes { (raw) throws(ParquetError) in
@@ -112,7 +115,9 @@ struct ColumnChunkReader {
         }
     }
 
-    private func decodeValues(_ reader: inout ByteReader, encoding: ParquetEncoding, count: Int, dictionary: PrimitiveValues?) throws(ParquetError) -> PrimitiveValues {
+    private func decodeValues(_ reader: inout ByteReader, encoding: ParquetEncoding, count: Int, dictionary: PrimitiveValues?) throws(ParquetError)
+        -> PrimitiveValues
+    {
         let type = column.physicalType
         switch encoding {
         case .plain:
@@ -138,7 +143,9 @@ struct ColumnChunkReader {
             }
         case .deltaLengthByteArray, .deltaByteArray:
             guard type == .byteArray || type == .fixedLenByteArray else { throw .corrupt("\(encoding) for \(type)") }
-            let decoded = encoding == .deltaByteArray ? try DeltaDecoding.byteArray(&reader, maxCount: count) : try DeltaDecoding.lengthByteArray(&reader, maxCount: count)
+            let decoded =
+                encoding == .deltaByteArray
+                ? try DeltaDecoding.byteArray(&reader, maxCount: count) : try DeltaDecoding.lengthByteArray(&reader, maxCount: count)
             guard decoded.count == count else { throw .corrupt("delta page holds \(decoded.count) values, expected \(count)") }
             return .bytes(decoded)
         case .byteStreamSplit:

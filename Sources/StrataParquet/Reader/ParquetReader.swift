@@ -26,7 +26,8 @@ public struct ParquetReader: Sendable {
         guard Array(bytes[0..<4]) == magic, Array(bytes[(bytes.count - 4)...]) == magic else {
             throw .corrupt("missing PAR1 magic (encrypted footers are not supported)")
         }
-        let footerLength = Int(UInt32(bytes[bytes.count - 8]) | UInt32(bytes[bytes.count - 7]) << 8 | UInt32(bytes[bytes.count - 6]) << 16 | UInt32(bytes[bytes.count - 5]) << 24)
+        let footerLength = Int(
+            UInt32(bytes[bytes.count - 8]) | UInt32(bytes[bytes.count - 7]) << 8 | UInt32(bytes[bytes.count - 6]) << 16 | UInt32(bytes[bytes.count - 5]) << 24)
         guard footerLength > 0, footerLength <= bytes.count - 12 else { throw .corrupt("footer length \(footerLength) does not fit the file") }
         let footerStart = bytes.count - 8 - footerLength
         let metadata = try bytes.withBytes { (buffer) throws(ParquetError) -> FileMetaData in

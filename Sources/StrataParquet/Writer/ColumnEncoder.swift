@@ -9,14 +9,22 @@ struct ColumnEncoder {
         let matches: Bool
         var hasNull = false
         switch (column.kind, column.values) {
-        case (.boolean, .boolean(let v)): matches = true; hasNull = v.contains(nil)
-        case (.int64, .int64(let v)), (.timestamp(.millis), .int64(let v)): matches = true; hasNull = v.contains(nil)
+        case (.boolean, .boolean(let v)):
+            matches = true
+            hasNull = v.contains(nil)
+        case (.int64, .int64(let v)), (.timestamp(.millis), .int64(let v)):
+            matches = true
+            hasNull = v.contains(nil)
         case (.double, .double(let v)):
             matches = true
             hasNull = v.contains(nil)
             guard v.allSatisfy({ $0?.isNaN != true }) else { throw .invalidArgument("column '\(column.name)' holds NaN") }
-        case (.string, .string(let v)): matches = true; hasNull = v.contains(nil)
-        case (.stringList, .stringList(let v)): matches = true; hasNull = v.contains(nil)
+        case (.string, .string(let v)):
+            matches = true
+            hasNull = v.contains(nil)
+        case (.stringList, .stringList(let v)):
+            matches = true
+            hasNull = v.contains(nil)
         default: matches = false
         }
         guard matches else { throw .invalidArgument("column '\(column.name)' of kind \(column.kind) cannot hold these values (or the kind is not writable)") }
@@ -71,7 +79,9 @@ struct ColumnEncoder {
             for value in dictionaryOrder { appendPlain(value, to: &plain) }
             dictionaryOffset = Int64(output.count)
             let (u, c) = try writePage(
-                PageHeader(type: .dictionaryPage, uncompressedPageSize: 0, compressedPageSize: 0, dictionaryPage: DictionaryPageHeader(numValues: Int32(dictionaryOrder.count), encoding: .plain)),
+                PageHeader(
+                    type: .dictionaryPage, uncompressedPageSize: 0, compressedPageSize: 0,
+                    dictionaryPage: DictionaryPageHeader(numValues: Int32(dictionaryOrder.count), encoding: .plain)),
                 body: plain, into: &output)
             totalUncompressed += u
             totalCompressed += c
@@ -194,7 +204,10 @@ struct ColumnEncoder {
         var encoded: [UInt8] = []
         RLEHybrid.encode(levels, bitWidth: RLEHybrid.bitWidth(max), into: &encoded)
         let length = UInt32(encoded.count)
-        body += [UInt8(truncatingIfNeeded: length), UInt8(truncatingIfNeeded: length >> 8), UInt8(truncatingIfNeeded: length >> 16), UInt8(truncatingIfNeeded: length >> 24)]
+        body += [
+            UInt8(truncatingIfNeeded: length), UInt8(truncatingIfNeeded: length >> 8), UInt8(truncatingIfNeeded: length >> 16),
+            UInt8(truncatingIfNeeded: length >> 24),
+        ]
         body += encoded
     }
 
@@ -223,7 +236,10 @@ struct ColumnEncoder {
 
     private func appendPlain(_ value: String, to body: inout [UInt8]) {
         let length = UInt32(value.utf8.count)
-        body += [UInt8(truncatingIfNeeded: length), UInt8(truncatingIfNeeded: length >> 8), UInt8(truncatingIfNeeded: length >> 16), UInt8(truncatingIfNeeded: length >> 24)]
+        body += [
+            UInt8(truncatingIfNeeded: length), UInt8(truncatingIfNeeded: length >> 8), UInt8(truncatingIfNeeded: length >> 16),
+            UInt8(truncatingIfNeeded: length >> 24),
+        ]
         body += value.utf8
     }
 

@@ -17,7 +17,9 @@ public struct ParquetWriteOptions: Sendable {
 /// Writes a whole Parquet file into memory. The output depends only on the inputs (no clocks,
 /// no randomness), so equal content gives equal bytes and so an equal content hash.
 public enum ParquetWriter {
-    public static func write(columns: [WritableColumn], rowCount: Int, metadata: [String: String] = [:], options: ParquetWriteOptions = ParquetWriteOptions()) throws(ParquetError) -> [UInt8] {
+    public static func write(columns: [WritableColumn], rowCount: Int, metadata: [String: String] = [:], options: ParquetWriteOptions = ParquetWriteOptions())
+        throws(ParquetError) -> [UInt8]
+    {
         var names = Set<String>()
         for column in columns {
             guard names.insert(column.name).inserted else { throw .invalidArgument("duplicate column '\(column.name)'") }
@@ -48,7 +50,10 @@ public enum ParquetWriter {
         footer.encode(into: &writer)
         output += writer.bytes
         let length = UInt32(writer.bytes.count)
-        output += [UInt8(truncatingIfNeeded: length), UInt8(truncatingIfNeeded: length >> 8), UInt8(truncatingIfNeeded: length >> 16), UInt8(truncatingIfNeeded: length >> 24)]
+        output += [
+            UInt8(truncatingIfNeeded: length), UInt8(truncatingIfNeeded: length >> 8), UInt8(truncatingIfNeeded: length >> 16),
+            UInt8(truncatingIfNeeded: length >> 24),
+        ]
         output += Array("PAR1".utf8)
         return output
     }
@@ -61,12 +66,16 @@ public enum ParquetWriter {
             case .stringList:
                 elements.append(SchemaElement(repetition: repetition, name: column.name, numChildren: 1, convertedType: ConvertedType.list, logicalType: .list))
                 elements.append(SchemaElement(repetition: .repeated, name: "list", numChildren: 1))
-                elements.append(SchemaElement(type: .byteArray, repetition: .required, name: "element", convertedType: ConvertedType.utf8, logicalType: .string))
+                elements.append(
+                    SchemaElement(type: .byteArray, repetition: .required, name: "element", convertedType: ConvertedType.utf8, logicalType: .string))
             case .string:
-                elements.append(SchemaElement(type: .byteArray, repetition: repetition, name: column.name, convertedType: ConvertedType.utf8, logicalType: .string))
+                elements.append(
+                    SchemaElement(type: .byteArray, repetition: repetition, name: column.name, convertedType: ConvertedType.utf8, logicalType: .string))
             case .timestamp:
                 elements.append(
-                    SchemaElement(type: .int64, repetition: repetition, name: column.name, convertedType: ConvertedType.timestampMillis, logicalType: .timestamp(utc: true, unit: .millis)))
+                    SchemaElement(
+                        type: .int64, repetition: repetition, name: column.name, convertedType: ConvertedType.timestampMillis,
+                        logicalType: .timestamp(utc: true, unit: .millis)))
             case .int64:
                 elements.append(SchemaElement(type: .int64, repetition: repetition, name: column.name))
             case .double:

@@ -1,107 +1,107 @@
 /// The dashboard's HTML. It reads `/v1/lake` and `/v1/lake/dead-letters` every two seconds.
 enum DashboardPage {
     static let html = #"""
-<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Strata</title>
-<style>
-  body { font: 14px/1.4 system-ui, sans-serif; margin: 0; background: #f5f6f8; color: #1d2330; }
-  header { background: #1d2330; color: #fff; padding: 12px 24px; display: flex; gap: 16px; align-items: baseline; }
-  header h1 { font-size: 18px; margin: 0; }
-  header span { opacity: .7; font-size: 12px; }
-  main { padding: 16px 24px; display: grid; grid-template-columns: repeat(auto-fit, minmax(320px, 1fr)); gap: 16px; }
-  section { background: #fff; border-radius: 6px; padding: 12px 16px; box-shadow: 0 1px 2px rgba(0,0,0,.08); }
-  h2 { font-size: 13px; text-transform: uppercase; letter-spacing: .05em; color: #5b6475; margin: 0 0 8px; }
-  .big { font-size: 28px; font-weight: 600; }
-  table { width: 100%; border-collapse: collapse; }
-  td { padding: 2px 0; vertical-align: top; }
-  td.n { text-align: right; font-variant-numeric: tabular-nums; }
-  code { font-size: 12px; word-break: break-all; }
-  .bad { color: #b3261e; }
-  #error { color: #b3261e; padding: 0 24px; }
-</style>
-</head>
-<body>
-<header><h1>Strata</h1><span id="project"></span><span id="contract"></span></header>
-<div id="error"></div>
-<main>
-  <section><h2>Ingestion</h2>
-    <div class="big" id="accepted">–</div><div>events accepted since start · <span id="rate">–</span>/s</div>
-    <table id="by-type"></table>
-    <p><span class="bad" id="rejected">–</span> rejected · <span id="duplicates">–</span> duplicate retries</p>
-  </section>
-  <section><h2>Event log</h2>
-    <table>
-      <tr><td>offsets</td><td class="n" id="offsets">–</td></tr>
-      <tr><td>segments</td><td class="n" id="segments">–</td></tr>
-      <tr><td>event ids remembered</td><td class="n" id="dedupe">–</td></tr>
-    </table>
-  </section>
-  <section><h2>Lake (Parquet)</h2>
-    <table>
-      <tr><td>compacted through offset</td><td class="n" id="compacted">–</td></tr>
-      <tr><td>files</td><td class="n" id="files">–</td></tr>
-      <tr><td>rows</td><td class="n" id="rows">–</td></tr>
-      <tr><td>bytes</td><td class="n" id="bytes">–</td></tr>
-      <tr><td>snapshots</td><td class="n" id="snapshots">–</td></tr>
-    </table>
-    <p>latest data version: <code id="latest">–</code></p>
-  </section>
-  <section><h2>Catalog</h2>
-    <table>
-      <tr><td>items</td><td class="n" id="items">–</td></tr>
-      <tr><td>users</td><td class="n" id="users">–</td></tr>
-    </table>
-  </section>
-  <section style="grid-column: 1 / -1"><h2>Dead letters (latest)</h2>
-    <table id="dead"></table>
-  </section>
-</main>
-<script>
-const fmt = n => Number(n).toLocaleString();
-const esc = s => String(s ?? '').replace(/[&<>"']/g, c => ({'&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;'}[c]));
-let last = null;
-async function refresh() {
-  try {
-    const s = await (await fetch('/v1/lake')).json();
-    document.getElementById('project').textContent = 'project ' + s.project;
-    document.getElementById('contract').textContent = 'contract ' + s.contract_version.slice(0, 12);
-    const now = Date.now();
-    if (last) document.getElementById('rate').textContent = fmt(Math.round((s.ingest.accepted - last.n) * 1000 / (now - last.t)));
-    last = { n: s.ingest.accepted, t: now };
-    document.getElementById('accepted').textContent = fmt(s.ingest.accepted);
-    document.getElementById('rejected').textContent = fmt(s.ingest.rejected);
-    document.getElementById('duplicates').textContent = fmt(s.ingest.duplicates);
-    document.getElementById('by-type').innerHTML = Object.entries(s.ingest.accepted_by_type).sort()
-      .map(([t, n]) => `<tr><td>${esc(t)}</td><td class="n">${fmt(n)}</td></tr>`).join('');
-    document.getElementById('offsets').textContent = fmt(s.log.start_offset) + ' – ' + fmt(s.log.end_offset);
-    document.getElementById('segments').textContent = fmt(s.log.segments);
-    document.getElementById('dedupe').textContent = fmt(s.ingest.dedupe_ids);
-    document.getElementById('compacted').textContent = fmt(s.lake.compacted_through);
-    document.getElementById('files').textContent = fmt(s.lake.files);
-    document.getElementById('rows').textContent = fmt(s.lake.rows);
-    document.getElementById('bytes').textContent = fmt(s.lake.bytes);
-    document.getElementById('snapshots').textContent = fmt(s.snapshots);
-    document.getElementById('latest').textContent = s.latest_snapshot ? s.latest_snapshot.version : 'none yet';
-    document.getElementById('items').textContent = fmt(s.catalog.items);
-    document.getElementById('users').textContent = fmt(s.catalog.users);
-    const from = Math.max(0, s.dead_letters - 8);
-    const d = await (await fetch('/v1/lake/dead-letters?limit=8&from=' + from)).json();
-    document.getElementById('dead').innerHTML = d.dead_letters.reverse().map(l =>
-      `<tr><td>${esc(l.received_at)}</td><td class="bad">${esc(l.code)}</td><td>${esc(l.field)}</td><td>${esc(l.message)}</td></tr>`).join('')
-      || '<tr><td>none</td></tr>';
-    document.getElementById('error').textContent = '';
-  } catch (e) {
-    document.getElementById('error').textContent = 'cannot reach the server: ' + e;
-  }
-}
-refresh();
-setInterval(refresh, 2000);
-</script>
-</body>
-</html>
-"""#
+        <!doctype html>
+        <html lang="en">
+        <head>
+        <meta charset="utf-8">
+        <meta name="viewport" content="width=device-width, initial-scale=1">
+        <title>Strata</title>
+        <style>
+          body { font: 14px/1.4 system-ui, sans-serif; margin: 0; background: #f5f6f8; color: #1d2330; }
+          header { background: #1d2330; color: #fff; padding: 12px 24px; display: flex; gap: 16px; align-items: baseline; }
+          header h1 { font-size: 18px; margin: 0; }
+          header span { opacity: .7; font-size: 12px; }
+          main { padding: 16px 24px; display: grid; grid-template-columns: repeat(auto-fit, minmax(320px, 1fr)); gap: 16px; }
+          section { background: #fff; border-radius: 6px; padding: 12px 16px; box-shadow: 0 1px 2px rgba(0,0,0,.08); }
+          h2 { font-size: 13px; text-transform: uppercase; letter-spacing: .05em; color: #5b6475; margin: 0 0 8px; }
+          .big { font-size: 28px; font-weight: 600; }
+          table { width: 100%; border-collapse: collapse; }
+          td { padding: 2px 0; vertical-align: top; }
+          td.n { text-align: right; font-variant-numeric: tabular-nums; }
+          code { font-size: 12px; word-break: break-all; }
+          .bad { color: #b3261e; }
+          #error { color: #b3261e; padding: 0 24px; }
+        </style>
+        </head>
+        <body>
+        <header><h1>Strata</h1><span id="project"></span><span id="contract"></span></header>
+        <div id="error"></div>
+        <main>
+          <section><h2>Ingestion</h2>
+            <div class="big" id="accepted">–</div><div>events accepted since start · <span id="rate">–</span>/s</div>
+            <table id="by-type"></table>
+            <p><span class="bad" id="rejected">–</span> rejected · <span id="duplicates">–</span> duplicate retries</p>
+          </section>
+          <section><h2>Event log</h2>
+            <table>
+              <tr><td>offsets</td><td class="n" id="offsets">–</td></tr>
+              <tr><td>segments</td><td class="n" id="segments">–</td></tr>
+              <tr><td>event ids remembered</td><td class="n" id="dedupe">–</td></tr>
+            </table>
+          </section>
+          <section><h2>Lake (Parquet)</h2>
+            <table>
+              <tr><td>compacted through offset</td><td class="n" id="compacted">–</td></tr>
+              <tr><td>files</td><td class="n" id="files">–</td></tr>
+              <tr><td>rows</td><td class="n" id="rows">–</td></tr>
+              <tr><td>bytes</td><td class="n" id="bytes">–</td></tr>
+              <tr><td>snapshots</td><td class="n" id="snapshots">–</td></tr>
+            </table>
+            <p>latest data version: <code id="latest">–</code></p>
+          </section>
+          <section><h2>Catalog</h2>
+            <table>
+              <tr><td>items</td><td class="n" id="items">–</td></tr>
+              <tr><td>users</td><td class="n" id="users">–</td></tr>
+            </table>
+          </section>
+          <section style="grid-column: 1 / -1"><h2>Dead letters (latest)</h2>
+            <table id="dead"></table>
+          </section>
+        </main>
+        <script>
+        const fmt = n => Number(n).toLocaleString();
+        const esc = s => String(s ?? '').replace(/[&<>"']/g, c => ({'&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;'}[c]));
+        let last = null;
+        async function refresh() {
+          try {
+            const s = await (await fetch('/v1/lake')).json();
+            document.getElementById('project').textContent = 'project ' + s.project;
+            document.getElementById('contract').textContent = 'contract ' + s.contract_version.slice(0, 12);
+            const now = Date.now();
+            if (last) document.getElementById('rate').textContent = fmt(Math.round((s.ingest.accepted - last.n) * 1000 / (now - last.t)));
+            last = { n: s.ingest.accepted, t: now };
+            document.getElementById('accepted').textContent = fmt(s.ingest.accepted);
+            document.getElementById('rejected').textContent = fmt(s.ingest.rejected);
+            document.getElementById('duplicates').textContent = fmt(s.ingest.duplicates);
+            document.getElementById('by-type').innerHTML = Object.entries(s.ingest.accepted_by_type).sort()
+              .map(([t, n]) => `<tr><td>${esc(t)}</td><td class="n">${fmt(n)}</td></tr>`).join('');
+            document.getElementById('offsets').textContent = fmt(s.log.start_offset) + ' – ' + fmt(s.log.end_offset);
+            document.getElementById('segments').textContent = fmt(s.log.segments);
+            document.getElementById('dedupe').textContent = fmt(s.ingest.dedupe_ids);
+            document.getElementById('compacted').textContent = fmt(s.lake.compacted_through);
+            document.getElementById('files').textContent = fmt(s.lake.files);
+            document.getElementById('rows').textContent = fmt(s.lake.rows);
+            document.getElementById('bytes').textContent = fmt(s.lake.bytes);
+            document.getElementById('snapshots').textContent = fmt(s.snapshots);
+            document.getElementById('latest').textContent = s.latest_snapshot ? s.latest_snapshot.version : 'none yet';
+            document.getElementById('items').textContent = fmt(s.catalog.items);
+            document.getElementById('users').textContent = fmt(s.catalog.users);
+            const from = Math.max(0, s.dead_letters - 8);
+            const d = await (await fetch('/v1/lake/dead-letters?limit=8&from=' + from)).json();
+            document.getElementById('dead').innerHTML = d.dead_letters.reverse().map(l =>
+              `<tr><td>${esc(l.received_at)}</td><td class="bad">${esc(l.code)}</td><td>${esc(l.field)}</td><td>${esc(l.message)}</td></tr>`).join('')
+              || '<tr><td>none</td></tr>';
+            document.getElementById('error').textContent = '';
+          } catch (e) {
+            document.getElementById('error').textContent = 'cannot reach the server: ' + e;
+          }
+        }
+        refresh();
+        setInterval(refresh, 2000);
+        </script>
+        </body>
+        </html>
+        """#
 }

@@ -26,7 +26,8 @@ struct CatalogRoutes {
                     throw StrataError.invalid("wrong_type", "send a JSON array of objects, each with an \"id\" and the properties")
                 }
                 guard entries.count <= lake.config.ingest.maxBatchEvents else {
-                    throw StrataError(.tooLarge, code: "batch_too_large", "the batch holds \(entries.count) entries; the limit is \(lake.config.ingest.maxBatchEvents)")
+                    throw StrataError(
+                        .tooLarge, code: "batch_too_large", "the batch holds \(entries.count) entries; the limit is \(lake.config.ingest.maxBatchEvents)")
                 }
                 let upserts = entries.map { entry in CatalogUpsert(id: entry["id"]?.stringValue ?? "", properties: entry) }
                 let result = try await lake.ingestor.upsertCatalog(kind, upserts, source: "http")

@@ -14,7 +14,8 @@ struct ContractRoutes {
         router.get("/v1/contract/export") { request, _ -> Response in
             let name = request.uri.queryParameters["format"].map(String.init) ?? "json-schema"
             guard let format = ContractExportFormat(rawValue: name) else {
-                throw StrataError.invalid("invalid_parameter", "format must be one of: \(ContractExportFormat.allCases.map(\.rawValue).joined(separator: ", "))", field: "format")
+                throw StrataError.invalid(
+                    "invalid_parameter", "format must be one of: \(ContractExportFormat.allCases.map(\.rawValue).joined(separator: ", "))", field: "format")
             }
             let text = lake.config.contract.export(format, project: lake.config.project)
             let type = format == .proto ? "text/plain; charset=utf-8" : "application/json"

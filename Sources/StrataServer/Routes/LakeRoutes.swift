@@ -10,7 +10,9 @@ struct LakeRoutes {
         router.get("/v1/lake") { _, _ in JSONResponse.make(await lake.status()) }
         router.post("/v1/lake/compact") { _, _ -> Response in
             let report = try await lake.maintain(force: true)
-            return JSONResponse.make(["segments": .int(report.segments), "files": .array(report.files.map(\.json)), "compacted_through": .int(report.compactedThrough)])
+            return JSONResponse.make([
+                "segments": .int(report.segments), "files": .array(report.files.map(\.json)), "compacted_through": .int(report.compactedThrough),
+            ])
         }
         router.get("/v1/lake/snapshots") { _, _ in
             JSONResponse.make(["snapshots": .array(try lake.snapshots.list().map(\.json))])

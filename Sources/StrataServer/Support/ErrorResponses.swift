@@ -60,10 +60,13 @@ struct JSONErrorMiddleware<Context: RequestContext>: RouterMiddleware {
             case .contentTooLarge: code = "body_too_large"
             default: code = "http_\(error.status.code)"
             }
-            let message = error.body ?? (error.status == .notFound ? "no route \(request.method) \(request.uri.path); see the README's API reference" : error.status.reasonPhrase)
+            let message =
+                error.body
+                ?? (error.status == .notFound ? "no route \(request.method) \(request.uri.path); see the README's API reference" : error.status.reasonPhrase)
             return JSONResponse.make(StrataError(.invalidInput, code: code, message).errorBody, status: error.status)
         } catch is NIOTooManyBytesError {
-            return JSONResponse.make(StrataError(.tooLarge, code: "body_too_large", "the request body exceeds the configured limit").errorBody, status: .contentTooLarge)
+            return JSONResponse.make(
+                StrataError(.tooLarge, code: "body_too_large", "the request body exceeds the configured limit").errorBody, status: .contentTooLarge)
         } catch let error as any HTTPResponseError {
             return try error.response(from: request, context: context)
         } catch {

@@ -27,7 +27,8 @@ extension Request {
     func queryInt(_ name: String, default value: Int, range: ClosedRange<Int>) throws -> Int {
         guard let text = uri.queryParameters[Substring(name)] else { return value }
         guard let number = Int(String(text)), range.contains(number) else {
-            throw StrataError.invalid("invalid_parameter", "query parameter '\(name)' must be an integer in \(range.lowerBound)...\(range.upperBound)", field: name)
+            throw StrataError.invalid(
+                "invalid_parameter", "query parameter '\(name)' must be an integer in \(range.lowerBound)...\(range.upperBound)", field: name)
         }
         return number
     }

@@ -16,7 +16,8 @@ struct Bench: AsyncParsableCommand {
         @Option(help: "Events per repeat in the batch and in-process modes.") var events = 100_000
         @Option(help: "Events per NDJSON batch.") var batch = 1000
         @Option(help: "Requests per repeat in the single-event mode.") var singleEvents = 20_000
-        @Option(help: "Concurrent keep-alive connections.") var connections = 4
+        @Option(help: "Concurrent keep-alive connections (and in-process writers).") var connections = 4
+        @Option(help: "Concurrent connections in the single-event mode (group commit lets them share flushes).") var singleConnections = 32
         @Option(help: "Repeats per mode; the median is reported.") var repeats = 5
         @Option(help: "Benchmark a running server at host:port instead of an in-process one (HTTP modes only).") var target: String?
         @Option(help: "Modes to run: http-batch, http-single, in-process (comma-separated).") var modes = "http-batch,http-single,in-process"
@@ -33,6 +34,7 @@ struct Bench: AsyncParsableCommand {
             var host = "127.0.0.1"
             var port = 0
             var serverTask: Task<Void, any Error>?
+            let stop = StopHandle()
             if let target {
                 let parts = target.split(separator: ":")
                 host = String(parts[0])
@@ -40,10 +42,15 @@ struct Bench: AsyncParsableCommand {
             } else if !selected.isDisjoint(with: ["http-batch", "http-single"]) {
                 let bound = AsyncStream<Int>.makeStream()
                 let server = StrataHTTPServer(lake: lake, logger: logger)
-                serverTask = Task { try await server.run(host: host, port: 0) { bound.continuation.yield($0) } }
-                for await value in bound.stream { port = value; break }
+                serverTask = Task { try await server.run(host: host, port: 0, stop: stop) { bound.continuation.yield($0) } }
+                for await value in bound.stream {
+                    port = value
+                    break
+                }
             }
-            print("strata bench ingest: \(events) events, batches of \(batch), \(connections) connections, \(repeats) repeats, fsync on; machine: \(ProcessInfo.processInfo.activeProcessorCount) cores")
+            print(
+                "strata bench ingest: \(events) events, batches of \(batch), \(connections) connections, \(repeats) repeats, fsync on; machine: \(ProcessInfo.processInfo.activeProcessorCount) cores"
+            )
 
             var generatorConfig = GeneratorConfig(endMillis: SystemClock().nowMillis())
             generatorConfig.days = 2
@@ -64,7 +71,9 @@ struct Bench: AsyncParsableCommand {
                 for round in 0..<repeats {
                     let all = lines(repeat: round, count: events)
                     let requests = stride(from: 0, to: all.count, by: batch).map { start in
-                        LoadClient.request(path: "/v1/events", contentType: "application/x-ndjson", body: Array(all[start..<min(start + batch, all.count)].joined(separator: "\n").utf8))
+                        LoadClient.request(
+                            path: "/v1/events", contentType: "application/x-ndjson",
+                            body: Array(all[start..<min(start + batch, all.count)].joined(separator: "\n").utf8))
                     }
                     let outcome = LoadClient.run(host: host, port: port, requests: requests, connections: connections)
                     guard outcome.failures == 0 else { throw ValidationError("http-batch: \(outcome.failures) failed requests: \(outcome.firstFailure ?? "")") }
@@ -78,11 +87,13 @@ struct Bench: AsyncParsableCommand {
                     let requests = lines(repeat: 1000 + round, count: singleEvents).map {
                         LoadClient.request(path: "/v1/events", contentType: "application/json", body: Array($0.utf8))
                     }
-                    let outcome = LoadClient.run(host: host, port: port, requests: requests, connections: connections)
-                    guard outcome.failures == 0 else { throw ValidationError("http-single: \(outcome.failures) failed requests: \(outcome.firstFailure ?? "")") }
+                    let outcome = LoadClient.run(host: host, port: port, requests: requests, connections: singleConnections)
+                    guard outcome.failures == 0 else {
+                        throw ValidationError("http-single: \(outcome.failures) failed requests: \(outcome.firstFailure ?? "")")
+                    }
                     rates.append(Double(singleEvents) / outcome.seconds)
                 }
-                results.append(("http-single (keep-alive, fsync)", rates))
+                results.append(("http-single (\(singleConnections) keep-alive conns, fsync)", rates))
             }
             if selected.contains("in-process") && target == nil {
                 var rates: [Double] = []
@@ -107,12 +118,16 @@ struct Bench: AsyncParsableCommand {
             print("mode                                         median events/s      min        max")
             for (name, rates) in results {
                 let sorted = rates.sorted()
-                print(name.padding(toLength: 44, withPad: " ", startingAt: 0), String(format: "%16.0f %10.0f %10.0f", sorted[sorted.count / 2], sorted.first!, sorted.last!))
+                print(
+                    name.padding(toLength: 44, withPad: " ", startingAt: 0),
+                    String(format: "%16.0f %10.0f %10.0f", sorted[sorted.count / 2], sorted.first!, sorted.last!))
             }
-            serverTask?.cancel()
-            if serverTask == nil { await lake.close() }
-            _ = try? await serverTask?.value
-            if target == nil { await lake.close() }
+            if let serverTask {
+                stop.stop()
+                try await serverTask.value  // closes the lake
+            } else {
+                await lake.close()
+            }
         }
     }
 }

@@ -28,7 +28,8 @@ struct ContractCommand: AsyncParsableCommand {
         func run() async throws {
             try await runReportingErrors {
                 guard let format = ContractExportFormat(rawValue: format) else {
-                    throw StrataError.invalid("invalid_option", "--format must be one of: \(ContractExportFormat.allCases.map(\.rawValue).joined(separator: ", "))")
+                    throw StrataError.invalid(
+                        "invalid_option", "--format must be one of: \(ContractExportFormat.allCases.map(\.rawValue).joined(separator: ", "))")
                 }
                 let config = try data.loadConfig()
                 FileHandle.standardOutput.write(Data(config.contract.export(format, project: config.project).utf8))

@@ -44,7 +44,9 @@ struct Generate: AsyncParsableCommand {
             let contract = try options.loadConfig().contract
             var generatorConfig = GeneratorConfig()
             if let end {
-                guard let millis = EventTime.parse(end) else { throw StrataError.invalid("invalid_option", "--end must be RFC 3339, e.g. 2026-11-29T00:00:00Z") }
+                guard let millis = EventTime.parse(end) else {
+                    throw StrataError.invalid("invalid_option", "--end must be RFC 3339, e.g. 2026-11-29T00:00:00Z")
+                }
                 generatorConfig.endMillis = millis
             }
             generatorConfig.seed = seed
@@ -63,16 +65,21 @@ struct Generate: AsyncParsableCommand {
             if let catalogOut {
                 let catalog = generator.catalog()
                 func render(_ entries: [CatalogUpsert]) -> String {
-                    JSONValue.array(entries.map { entry in
-                        var object = entry.properties.objectValue ?? [:]
-                        object["id"] = .string(entry.id)
-                        return .object(object)
-                    }).serialized
+                    JSONValue.array(
+                        entries.map { entry in
+                            var object = entry.properties.objectValue ?? [:]
+                            object["id"] = .string(entry.id)
+                            return .object(object)
+                        }
+                    ).serialized
                 }
                 try AtomicFile.write(render(catalog.items), to: "\(catalogOut)-items.json")
                 try AtomicFile.write(render(catalog.users), to: "\(catalogOut)-users.json")
             }
-            FileHandle.standardError.write(Data("generated \(lines.count) events, \(invalid.count) deliberately invalid\(invalid.isEmpty ? "" : " (0-based lines: \(invalid.map(String.init).joined(separator: ",")))")\n".utf8))
+            FileHandle.standardError.write(
+                Data(
+                    "generated \(lines.count) events, \(invalid.count) deliberately invalid\(invalid.isEmpty ? "" : " (0-based lines: \(invalid.map(String.init).joined(separator: ",")))")\n"
+                        .utf8))
         }
     }
 }

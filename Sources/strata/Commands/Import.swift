@@ -38,7 +38,9 @@ struct Import: AsyncParsableCommand {
             var mapping: [String: String] = [:]
             for entry in mappings {
                 let parts = entry.split(separator: "=", maxSplits: 1).map(String.init)
-                guard parts.count == 2, !parts[0].isEmpty, !parts[1].isEmpty else { throw StrataError.invalid("invalid_mapping", "--map takes FIELD=COLUMN, got '\(entry)'") }
+                guard parts.count == 2, !parts[0].isEmpty, !parts[1].isEmpty else {
+                    throw StrataError.invalid("invalid_mapping", "--map takes FIELD=COLUMN, got '\(entry)'")
+                }
                 mapping[parts[0]] = parts[1]
             }
             guard let unit = ImportSpec.TimeUnit(rawValue: timeUnit) else {
@@ -47,7 +49,8 @@ struct Import: AsyncParsableCommand {
             var spec = ImportSpec(path: file, eventType: eventType, mapping: mapping, timeUnit: unit)
             if let format {
                 guard let parsed = ImportSpec.Format(rawValue: format) else {
-                    throw StrataError.invalid("invalid_option", "--format must be one of: \(ImportSpec.Format.allCases.map(\.rawValue).joined(separator: ", "))")
+                    throw StrataError.invalid(
+                        "invalid_option", "--format must be one of: \(ImportSpec.Format.allCases.map(\.rawValue).joined(separator: ", "))")
                 }
                 spec.format = parsed
             }

@@ -25,7 +25,9 @@ struct LakeCommand: AsyncParsableCommand {
         func run() async throws {
             try await withLake(data) { lake in
                 let report = try await lake.maintain(force: true)
-                output("compacted \(report.segments) segment(s) into \(report.files.count) file(s), \(report.rows) rows; lake complete through offset \(report.compactedThrough)")
+                output(
+                    "compacted \(report.segments) segment(s) into \(report.files.count) file(s), \(report.rows) rows; lake complete through offset \(report.compactedThrough)"
+                )
             }
         }
     }
@@ -50,7 +52,9 @@ struct LakeCommand: AsyncParsableCommand {
                 let snapshots = try store.list()
                 if snapshots.isEmpty { output("no snapshots yet; `strata lake snapshot` takes one") }
                 for snapshot in snapshots {
-                    output("\(snapshot.version)  \(EventTime.format(millis: snapshot.createdAt))  \(snapshot.rows) rows  \(snapshot.files) files  contract \(snapshot.contractVersion.prefix(12))")
+                    output(
+                        "\(snapshot.version)  \(EventTime.format(millis: snapshot.createdAt))  \(snapshot.rows) rows  \(snapshot.files) files  contract \(snapshot.contractVersion.prefix(12))"
+                    )
                 }
             }
         }
@@ -96,7 +100,9 @@ struct LakeCommand: AsyncParsableCommand {
                         output(letter.json.serialized)
                     } else {
                         let field = letter.rejection.field.map { " \($0)" } ?? ""
-                        output("#\(letter.offset) \(EventTime.format(millis: letter.receivedAt)) \(letter.source) [\(letter.rejection.code)\(field)] \(letter.rejection.message)\n    \(letter.raw.prefix(200))")
+                        output(
+                            "#\(letter.offset) \(EventTime.format(millis: letter.receivedAt)) \(letter.source) [\(letter.rejection.code)\(field)] \(letter.rejection.message)\n    \(letter.raw.prefix(200))"
+                        )
                     }
                 }
             }

@@ -17,7 +17,9 @@ struct Serve: AsyncParsableCommand {
             let (host, port) = listen.resolve(config)
             let server = StrataHTTPServer(lake: lake, logger: logger)
             try await server.run(host: host, port: port) { bound in
-                logger.info("serving", metadata: ["url": "http://\(host):\(bound)", "data_dir": "\(lake.directory.projectRoot)", "contract_version": "\(config.contract.version)"])
+                logger.info(
+                    "serving",
+                    metadata: ["url": "http://\(host):\(bound)", "data_dir": "\(lake.directory.projectRoot)", "contract_version": "\(config.contract.version)"])
             }
         }
     }

@@ -9,7 +9,8 @@ import StrataServer
 /// `strata up`: the whole platform on the embedded default, optionally with demo data.
 struct Up: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Start Strata on the embedded default (one folder, no services); --demo adds generated history, a live event stream and the dashboard's data.")
+        abstract: "Start Strata on the embedded default (one folder, no services); --demo adds generated history, a live event stream and the dashboard's data."
+    )
 
     @OptionGroup var data: DataOptions
     @OptionGroup var listen: ListenOptions
