@@ -66,6 +66,17 @@ import Testing
         try AtomicFile.write(Fixtures.events(250, seed: 12).map(\.json.serialized).joined(separator: "\n") + "\n", to: ndjson)
         #expect(try await importer.run(ImportSpec(path: ndjson)).accepted == 250)
 
+        let rows = directory.file("carts.jsonl")
+        try AtomicFile.write(
+            #"{"who":"c1","what":"s1","at":"2026-11-01T10:00:00Z","price":3.5}"# + "\n" + "not json\n"
+                + #"{"who":"c2","what":"s2","at":1764417600000,"price":"x"}"# + "\n",
+            to: rows)
+        let rowImport = try await importer.run(
+            ImportSpec(path: rows, eventType: "add_to_cart", mapping: ["user_id": "who", "item_id": "what", "timestamp": "at"]))
+        #expect(rowImport.accepted == 1)
+        #expect(rowImport.sampleRejections.map(\.code) == ["not_an_object", "wrong_type"])
+        #expect(rowImport.sampleRejections.map(\.index) == [1, 2])
+
         let parquet = directory.file("views.parquet")
         let script = """
             import sys, pyarrow as pa, pyarrow.parquet as pq

@@ -41,6 +41,8 @@ public final class CatalogView: Service, Sendable {
         var items: [String: CatalogEntry] = [:]
         var users: [String: CatalogEntry] = [:]
         var appliedThrough: Int64 = 0
+        /// The offset the checkpoint on disk covers.
+        var checkpointedThrough: Int64 = 0
         var waiters: [(offset: Int64, continuation: CheckedContinuation<Void, Never>)] = []
     }
 
@@ -68,6 +70,8 @@ public final class CatalogView: Service, Sendable {
     public var itemCount: Int { state.withLock { $0.items.count } }
     public var userCount: Int { state.withLock { $0.users.count } }
     public var appliedThrough: Int64 { state.withLock { $0.appliedThrough } }
+    /// The offset the checkpoint on disk covers: a restart replays the log from here.
+    public var checkpointedThrough: Int64 { state.withLock { $0.checkpointedThrough } }
 
     /// Items that may be recommended (neither hidden nor deleted).
     public func recommendableItemIDs() -> [String] {
@@ -94,7 +98,7 @@ public final class CatalogView: Service, Sendable {
 
     // MARK: - Tailing
 
-    /// Tails the log until graceful shutdown, then writes a checkpoint.
+    /// Tails the log until graceful shutdown (the lake checkpoints it when it closes).
     public func run() async throws {
         await cancelWhenGracefulShutdown {
             while !Task.isCancelled {
@@ -107,7 +111,6 @@ public final class CatalogView: Service, Sendable {
                 await self.log.waitForRecords(from: self.appliedThrough)
             }
         }
-        try checkpoint()
     }
 
     /// Applies every durable record not yet applied.
@@ -186,6 +189,7 @@ public final class CatalogView: Service, Sendable {
             EventCodec.append(event, to: &batch)
         }
         try AtomicFile.write(batch.bytes, to: path)
+        state.withLock { $0.checkpointedThrough = max($0.checkpointedThrough, through) }
         return through
     }
 
@@ -204,6 +208,7 @@ public final class CatalogView: Service, Sendable {
                 if header {
                     header = false
                     state.appliedThrough = try JSONValue.parse(payload)["applied_through"]?.intValue ?? 0
+                    state.checkpointedThrough = state.appliedThrough
                     return
                 }
                 let event = try EventCodec.decode(payload)

@@ -17,12 +17,10 @@ extension EventIngestor {
     /// and stores them. A property left out of an upsert is cleared: an upsert states the whole
     /// entry.
     public func upsertCatalog(_ kind: CatalogKind, _ upserts: [CatalogUpsert], source: String) async throws -> IngestResult {
-        var events: [IncomingEvent] = []
-        var rejections: [(Int, Rejection)] = []
-        for (index, upsert) in upserts.enumerated() {
+        var entries: [IncomingEntry] = []
+        for upsert in upserts {
             guard case .object(var properties) = upsert.properties else {
-                rejections.append(
-                    (index, Rejection(index: index, field: nil, code: "not_an_object", message: "a catalog entry must be a JSON object of properties")))
+                entries.append(.invalid(code: "not_an_object", message: "a catalog entry must be a JSON object of properties", raw: upsertText(upsert)))
                 continue
             }
             var time: IncomingEvent.Time = .millis(clock.nowMillis())
@@ -31,27 +29,15 @@ extension EventIngestor {
             case .int(let ms)?: time = .millis(ms)
             case nil, .null?: break
             default:
-                rejections.append(
-                    (index, Rejection(index: index, field: "timestamp", code: "wrong_type", message: "'timestamp' must be RFC 3339 text or epoch milliseconds"))
-                )
+                entries.append(.invalid(code: "wrong_type", message: "'timestamp' must be RFC 3339 text or epoch milliseconds", raw: upsertText(upsert)))
                 continue
             }
             properties.removeValue(forKey: "id")
             var fields: [(name: String, value: FieldValue?)] = properties.keys.sorted().map { ($0, Self.fieldValue(properties[$0]!)) }
             if kind == .item { fields.insert(("item_id", .string(upsert.id)), at: 0) }
-            events.append(IncomingEvent(type: kind.eventType, userID: kind == .user ? upsert.id : nil, time: time, fields: fields))
+            entries.append(.event(IncomingEvent(type: kind.eventType, userID: kind == .user ? upsert.id : nil, time: time, fields: fields)))
         }
-        var prepared = prepare(events: events, source: source, options: EventValidator.Options(scope: .catalog, allowLate: true))
-        // Renumber rejections to positions in the request, around entries rejected up front.
-        let positions = (0..<upserts.count).filter { index in !rejections.contains { $0.0 == index } }
-        prepared.rejections =
-            prepared.rejections.map { entry in
-                var entry = entry
-                entry.rejection.index = positions[entry.rejection.index]
-                return entry
-            } + rejections.map { ($0.1, upsertText(upserts[$0.0])) }
-        prepared.rejections.sort { $0.rejection.index < $1.rejection.index }
-        return try await commit(prepared)
+        return try await commit(prepare(entries: entries, source: source, options: EventValidator.Options(scope: .catalog, allowLate: true)))
     }
 
     private func upsertText(_ upsert: CatalogUpsert) -> String {

@@ -22,6 +22,8 @@ public struct Importer: Sendable {
         let source = "import:\((spec.path as NSString).lastPathComponent)"
         var report = ImportReport()
         switch spec.format {
+        case .ndjson where spec.eventType != nil || !spec.mapping.isEmpty:
+            try await importNDJSONRows(spec, source: source, report: &report, progress: progress)
         case .ndjson:
             try await importNDJSON(spec, source: source, report: &report, progress: progress)
         case .csv, .movielens:
@@ -37,35 +39,53 @@ public struct Importer: Sendable {
     private func importNDJSON(_ spec: ImportSpec, source: String, report: inout ImportReport, progress: @Sendable (ImportReport) -> Void) async throws {
         guard let handle = FileHandle(forReadingAtPath: spec.path) else { throw StrataError.notFound("file_not_found", "cannot open \(spec.path)") }
         defer { try? handle.close() }
-        var carry: [UInt8] = []
+        var reader = LineReader(handle: handle)
+        var lines: [[UInt8]] = []
+        let limit = min(batchSize, ingestor.config.maxBatchEvents)
         while true {
-            let chunk = handle.readData(ofLength: 4 << 20)
-            var bytes = carry + chunk
-            var complete: [UInt8]
-            if chunk.isEmpty {
-                complete = bytes
-                carry = []
-            } else if let lastNewline = bytes.lastIndex(of: 0x0A) {
-                complete = Array(bytes[...lastNewline])
-                carry = Array(bytes[(lastNewline + 1)...])
-            } else {
-                carry = bytes
+            let line = try reader.next()
+            if let line, !line.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }) { lines.append(line) }
+            guard lines.count >= limit || (line == nil && !lines.isEmpty) else {
+                if line == nil { break }
                 continue
             }
-            bytes = []
-            // Keep each request within the batch limit.
-            var lines = complete.split(separator: 0x0A, omittingEmptySubsequences: true)[...]
-            while !lines.isEmpty {
-                let take = lines.prefix(min(batchSize, ingestor.config.maxBatchEvents))
-                lines = lines.dropFirst(take.count)
-                let body = Array(take.joined(separator: [0x0A]))
-                let result = try await ingestor.ingest(body: body, format: .ndjson, source: source, allowLate: true)
-                record(result, rows: take.count, into: &report)
+            let result = try await ingestor.ingest(body: Array(lines.joined(separator: [0x0A])), format: .ndjson, source: source, allowLate: true)
+            record(result, rows: lines.count, into: &report)
+            progress(report)
+            lines.removeAll(keepingCapacity: true)
+        }
+    }
+
+    /// NDJSON whose objects are rows of one event type, mapped like CSV columns.
+    private func importNDJSONRows(_ spec: ImportSpec, source: String, report: inout ImportReport, progress: @Sendable (ImportReport) -> Void) async throws {
+        guard let handle = FileHandle(forReadingAtPath: spec.path) else { throw StrataError.notFound("file_not_found", "cannot open \(spec.path)") }
+        defer { try? handle.close() }
+        guard let typeName = spec.eventType, let schema = ingestor.contract.contract.eventType(named: typeName) else {
+            throw StrataError.invalid("missing_event_type", "NDJSON rows need --type naming a declared event type")
+        }
+        // Columns are looked up by name in each object: every target's mapped (or own) name.
+        let targets = ["user_id", "timestamp", "event_id"] + schema.fields.map(\.name)
+        let header = targets.map { spec.mapping[$0] ?? $0 }
+        let mapper = try RowMapper(spec: spec, header: header, contract: ingestor.contract.contract, fileTag: try fileTag(spec.path))
+        var pending: [IncomingEntry] = []
+        var row = 0
+        var reader = LineReader(handle: handle)
+        while let line = try reader.next() {
+            guard !line.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }) else { continue }
+            if let object = (try? JSONValue.parse(bytes: line))?.objectValue {
+                pending.append(.event(mapper.event(typed: header.map { object[$0].flatMap(EventIngestor.fieldValue) }, row: row)))
+            } else {
+                pending.append(
+                    .invalid(code: "not_an_object", message: "line \(row + 1) is not a JSON object", raw: String(decoding: line.prefix(4096), as: UTF8.self)))
+            }
+            row += 1
+            if pending.count >= batchSize {
+                try await flush(&pending, source: source, report: &report)
                 progress(report)
             }
-            complete = []
-            if chunk.isEmpty { break }
         }
+        try await flush(&pending, source: source, report: &report)
+        progress(report)
     }
 
     // MARK: - CSV and MovieLens
@@ -130,8 +150,14 @@ public struct Importer: Sendable {
     // MARK: - Helpers
 
     private func flush(_ pending: inout [IncomingEvent], source: String, report: inout ImportReport) async throws {
+        var entries = pending.map(IncomingEntry.event)
+        try await flush(&entries, source: source, report: &report)
+        pending.removeAll(keepingCapacity: true)
+    }
+
+    private func flush(_ pending: inout [IncomingEntry], source: String, report: inout ImportReport) async throws {
         guard !pending.isEmpty else { return }
-        let result = try await ingestor.ingest(events: pending, source: source, allowLate: true)
+        let result = try await ingestor.commit(ingestor.prepare(entries: pending, source: source, options: EventValidator.Options(allowLate: true)))
         record(result, rows: pending.count, into: &report)
         pending.removeAll(keepingCapacity: true)
     }

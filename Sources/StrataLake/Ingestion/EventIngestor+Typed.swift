@@ -37,6 +37,12 @@ public struct IncomingEvent: Sendable {
     }
 }
 
+/// An event from a typed source, or the reason its source could not make one.
+public enum IncomingEntry: Sendable {
+    case event(IncomingEvent)
+    case invalid(code: String, message: String, raw: String)
+}
+
 extension EventIngestor {
     /// Validates typed events into a batch.
     public func prepare(events: [IncomingEvent], source: String, allowLate: Bool = false) -> PreparedBatch {
@@ -44,10 +50,22 @@ extension EventIngestor {
     }
 
     func prepare(events: [IncomingEvent], source: String, options: EventValidator.Options) -> PreparedBatch {
+        prepare(entries: events.map(IncomingEntry.event), source: source, options: options)
+    }
+
+    /// Validates entries of which some were already found unusable by their source (a line that
+    /// is not an object, say); those become rejections at their position.
+    func prepare(entries: [IncomingEntry], source: String, options: EventValidator.Options) -> PreparedBatch {
         var prepared = PreparedBatch(ingestedAt: clock.nowMillis(), source: source)
         var members: [RawMember] = []
         var scratch: [UInt8] = []
-        for (index, event) in events.enumerated() {
+        for (index, entry) in entries.enumerated() {
+            guard case .event(let event) = entry else {
+                if case .invalid(let code, let message, let raw) = entry {
+                    prepared.rejections.append((Rejection(index: index, field: nil, code: code, message: message), raw))
+                }
+                continue
+            }
             Self.members(of: event, into: &members, scratch: &scratch)
             let raw = event.json.serializedBytes
             raw.withUnsafeBytes { raw in

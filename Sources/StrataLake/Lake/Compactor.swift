@@ -80,6 +80,12 @@ public actor Compactor {
         log.deleteSegments(endingAtOrBefore: through, lastWriteBefore: clock.nowMillis() - logConfig.retentionMillis)
     }
 
+    /// Closed, compacted segments older than the retention: what retention would delete.
+    public func retentionCandidates() -> [SegmentInfo] {
+        let horizon = clock.nowMillis() - logConfig.retentionMillis
+        return log.segments.dropLast().filter { $0.isClosed && $0.endOffset <= state.compactedThrough && ($0.lastWriteMillis ?? 0) < horizon }
+    }
+
     /// Compacts everything acknowledged so far and records a snapshot of the lake.
     public func snapshot() async throws -> SnapshotSummary {
         try await compact(force: true)

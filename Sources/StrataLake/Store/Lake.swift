@@ -63,8 +63,12 @@ public final class Lake: Sendable {
     public func maintain(force: Bool = false) async throws -> CompactionReport {
         let report = try await compactor.compact(force: force)
         try catalog.catchUp()
-        let floor = try catalog.checkpoint()
-        await compactor.applyRetention(floor: floor)
+        // The catalog replays the log from its checkpoint, so segments are deleted only below
+        // it; it is rewritten only when retention has segments to delete.
+        if let deletable = await compactor.retentionCandidates().last, catalog.checkpointedThrough < deletable.endOffset {
+            try catalog.checkpoint()
+        }
+        await compactor.applyRetention(floor: catalog.checkpointedThrough)
         return report
     }
 
