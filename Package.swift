@@ -10,6 +10,7 @@ let package = Package(
         .executable(name: "strata", targets: ["strata"]),
         .library(name: "StrataCore", targets: ["StrataCore"]),
         .library(name: "StrataLake", targets: ["StrataLake"]),
+        .library(name: "StrataML", targets: ["StrataML"]),
         .library(name: "StrataServer", targets: ["StrataServer"]),
     ],
     dependencies: [
@@ -27,6 +28,8 @@ let package = Package(
         .systemLibrary(name: "CZstd", path: "Sources/CSystem/CZstd", pkgConfig: "libzstd", providers: [.apt(["libzstd-dev"])]),
         .systemLibrary(name: "CSnappy", path: "Sources/CSystem/CSnappy", pkgConfig: "snappy", providers: [.apt(["libsnappy-dev"])]),
         .systemLibrary(name: "CZlib", path: "Sources/CSystem/CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        .systemLibrary(name: "CBLAS", path: "Sources/CSystem/CBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
+        .systemLibrary(name: "CLAPACKE", path: "Sources/CSystem/CLAPACKE", pkgConfig: "lapacke", providers: [.apt(["liblapacke-dev"])]),
 
         // Domain values, the contract, configuration, errors, hashing, clock.
         .target(
@@ -36,6 +39,8 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
+        // Layer 3's algorithms and metrics: pure computation over arrays (BLAS/LAPACK for dense math).
+        .target(name: "StrataML", dependencies: ["StrataCore", "CBLAS", "CLAPACKE"]),
         // A Parquet reader and writer (no Swift package exists offline); pure codec, no I/O policy.
         .target(name: "StrataParquet", dependencies: ["CZstd", "CSnappy", "CZlib"]),
         // Layer 1: ingestion, the event log, the lake, snapshots, import, the generator.
@@ -63,7 +68,7 @@ let package = Package(
         .executableTarget(
             name: "strata",
             dependencies: [
-                "StrataCore", "StrataLake", "StrataServer",
+                "StrataCore", "StrataLake", "StrataML", "StrataServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -73,6 +78,7 @@ let package = Package(
 
         .testTarget(name: "StrataCoreTests", dependencies: ["StrataCore", "StrataTesting"]),
         .testTarget(name: "StrataParquetTests", dependencies: ["StrataParquet", "StrataTesting"]),
+        .testTarget(name: "StrataMLTests", dependencies: ["StrataML", "StrataTesting"]),
         .testTarget(name: "StrataLakeTests", dependencies: ["StrataLake", "StrataTesting"]),
         .testTarget(
             name: "StrataServerTests",

@@ -6,7 +6,7 @@ set -euo pipefail
 
 need_apt=()
 have_pkg() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"; }
-for pkg in libzstd-dev libsnappy-dev zlib1g-dev libsqlite3-dev pkg-config; do
+for pkg in libzstd-dev libsnappy-dev zlib1g-dev libsqlite3-dev libopenblas-dev liblapacke-dev pkg-config; do
   have_pkg "$pkg" || need_apt+=("$pkg")
 done
 if [ "${STRATA_SKIP_APT:-0}" != "1" ] && [ ${#need_apt[@]} -gt 0 ]; then

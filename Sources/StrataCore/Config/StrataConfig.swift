@@ -14,6 +14,8 @@ public struct StrataConfig: Sendable {
     public var log: LogConfig
     public var lake: LakeConfig
     public var backends: BackendsConfig
+    /// What interactions are worth and which models to train.
+    public var training: TrainingConfig
     /// `data_dir` from the file, if set (flags and `STRATA_DATA_DIR` win over it).
     public var dataDirectory: String?
     /// Where the configuration was read from, for messages.
@@ -22,7 +24,7 @@ public struct StrataConfig: Sendable {
     public init(
         project: String = "default", contract: Contract, server: ServerConfig = ServerConfig(), ingest: IngestConfig = IngestConfig(),
         log: LogConfig = LogConfig(), lake: LakeConfig = LakeConfig(), backends: BackendsConfig = BackendsConfig(),
-        dataDirectory: String? = nil, source: String = "(built-in)"
+        training: TrainingConfig? = nil, dataDirectory: String? = nil, source: String = "(built-in)"
     ) {
         self.project = project
         self.contract = contract
@@ -31,11 +33,12 @@ public struct StrataConfig: Sendable {
         self.log = log
         self.lake = lake
         self.backends = backends
+        self.training = training ?? .defaults(for: contract)
         self.dataDirectory = dataDirectory
         self.source = source
     }
 
-    static let topLevelKeys = ["project", "data_dir", "server", "ingest", "log", "lake", "backends"] + Contract.yamlKeys
+    static let topLevelKeys = ["project", "data_dir", "server", "ingest", "log", "lake", "backends", "interactions", "models"] + Contract.yamlKeys
 
     /// Parses and validates `strata.yaml` text.
     public static func parse(yaml: String, file: String) throws(StrataError) -> StrataConfig {
@@ -54,6 +57,7 @@ public struct StrataConfig: Sendable {
         if let node = root["log"] { config.log = try LogConfig(node: node) }
         if let node = root["lake"] { config.lake = try LakeConfig(node: node) }
         if let node = root["backends"] { config.backends = try BackendsConfig(node: node) }
+        config.training = try TrainingConfig(root: root, contract: config.contract)
         if config.log.retentionMillis < config.ingest.dedupeWindowMillis {
             throw StrataError.invalid(
                 "invalid_config",

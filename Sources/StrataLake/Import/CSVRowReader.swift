@@ -5,7 +5,7 @@ import StrataCore
 /// embedded newlines, CRLF or LF line ends. Reads in 1 MB chunks, so files of any size import
 /// in constant memory. (Written here because the CSV package available offline reports the end
 /// of a file stream as a read error on Linux.)
-struct CSVRowReader {
+public struct CSVRowReader {
     private let handle: FileHandle
     private let path: String
     private let delimiter: UInt8
@@ -14,7 +14,7 @@ struct CSVRowReader {
     private var atEnd = false
     private(set) var line = 0
 
-    init(path: String, delimiter: UInt8 = 0x2C) throws {
+    public init(path: String, delimiter: UInt8 = 0x2C) throws {
         guard let handle = FileHandle(forReadingAtPath: path) else { throw StrataError.notFound("file_not_found", "cannot open \(path)") }
         self.handle = handle
         self.path = path
@@ -22,7 +22,7 @@ struct CSVRowReader {
     }
 
     /// The next row's fields (trimmed of surrounding spaces when unquoted), or nil at the end.
-    mutating func next() throws -> [String]? {
+    public mutating func next() throws -> [String]? {
         var fields: [String] = []
         var field: [UInt8] = []
         var quoted = false

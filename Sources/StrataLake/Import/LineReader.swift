@@ -2,17 +2,17 @@ import Foundation
 
 /// Lines of a file, read in 4 MB chunks (any file size, constant memory). Lines are returned
 /// without their `\n`.
-struct LineReader {
+public struct LineReader {
     let handle: FileHandle
     private var buffer: [UInt8] = []
     private var position = 0
     private var atEnd = false
 
-    init(handle: FileHandle) {
+    public init(handle: FileHandle) {
         self.handle = handle
     }
 
-    mutating func next() throws -> [UInt8]? {
+    public mutating func next() throws -> [UInt8]? {
         while true {
             if let newline = buffer[position...].firstIndex(of: 0x0A) {
                 defer { position = newline + 1 }

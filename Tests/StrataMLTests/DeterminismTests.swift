@@ -1,0 +1,73 @@
+import Foundation
+import StrataCore
+import Testing
+
+@testable import StrataML
+
+@Suite struct DeterminismTests {
+    static let data: InteractionData = {
+        let generated = SyntheticInteractions.generate(users: 1500, items: 400, target: 30_000, clusters: 8, seed: 11)
+        return InteractionData(users: IDMap((0..<1500).map { "u\($0)" }), items: IDMap((0..<400).map { "i\($0)" }), matrix: generated.matrix)
+    }()
+
+    @Test(arguments: [Algorithm.popularity, .itemKNN, .als, .bpr, .ease])
+    func artifactsAreBitIdenticalWhateverTheThreadCount(algorithm: Algorithm) throws {
+        var parameters: [String: Double] = [:]
+        if algorithm == .als { parameters = ["factors": 16, "iterations": 4, "alpha": 2] }
+        if algorithm == .bpr { parameters = ["factors": 16, "iterations": 5] }
+        let spec = try ModelSpec(name: "m", algorithm: algorithm, parameters: parameters)
+        let one = try ModelTrainer.fit(spec, data: Self.data, threads: 1).artifact().encoded()
+        let two = try ModelTrainer.fit(spec, data: Self.data, threads: 2).artifact().encoded()
+        let four = try ModelTrainer.fit(spec, data: Self.data, threads: 4).artifact().encoded()
+        #expect(one == two)
+        #expect(one == four)
+        #expect(SHA256Hex.of(one) == SHA256Hex.of(four))
+    }
+
+    @Test func aDifferentSeedGivesADifferentModel() throws {
+        let a = try ModelTrainer.fit(
+            try ModelSpec(name: "m", algorithm: .als, parameters: ["factors": 8, "iterations": 2, "seed": 1]), data: Self.data, threads: 2)
+        let b = try ModelTrainer.fit(
+            try ModelSpec(name: "m", algorithm: .als, parameters: ["factors": 8, "iterations": 2, "seed": 2]), data: Self.data, threads: 2)
+        #expect(a.artifact().encoded() != b.artifact().encoded())
+    }
+
+    @Test(arguments: [Algorithm.popularity, .itemKNN, .als, .bpr, .ease])
+    func artifactsRoundTrip(algorithm: Algorithm) throws {
+        let spec = try ModelSpec(name: "m", algorithm: algorithm, parameters: algorithm == .als || algorithm == .bpr ? ["factors": 8, "iterations": 2] : [:])
+        let model = try ModelTrainer.fit(spec, data: Self.data, threads: 2)
+        let bytes = model.artifact().encoded()
+        let loaded = try ModelTrainer.load(try ModelArtifact(decoding: bytes))
+        #expect(loaded.artifact().encoded() == bytes)
+        let query = UserQuery.training(3, in: Self.data.matrix)
+        #expect(loaded.recommend(query, n: 10).map(\.index) == model.recommend(query, n: 10).map(\.index))
+        #expect(throws: StrataError.self) { try ModelArtifact(decoding: Array(bytes.prefix(bytes.count / 2))) }
+        #expect(throws: StrataError.self) { try ModelArtifact(decoding: Array("not a model".utf8)) }
+    }
+
+    @Test func foldInOfATrainingUserMatchesTheirTrainedVectorClosely() {
+        let model = ALSModel.fit(Self.data, parameters: ALSParameters(factors: 16, alpha: 2, iterations: 8, cgSteps: 3), threads: 2)
+        let query = UserQuery.training(5, in: Self.data.matrix)
+        let folded = model.foldIn(items: query.items, weights: query.weights)
+        let trained = Array(model.userFactors.row(5))
+        let difference = zip(folded, trained).map { ($0 - $1) * ($0 - $1) }.reduce(0, +).squareRoot()
+        let norm = trained.map { $0 * $0 }.reduce(0, +).squareRoot()
+        #expect(difference / norm < 0.05, "fold-in solves the same system the last user half-step did")
+        var unseen = query
+        unseen.userIndex = nil
+        let overlap = Set(model.recommend(unseen, n: 10).map(\.index)).intersection(model.recommend(query, n: 10).map(\.index))
+        #expect(overlap.count >= 8, "a folded-in user gets nearly the trained user's recommendations")
+    }
+
+    @Test func syntheticGeneratorMatchesTheAnchorSpecification() {
+        // Checksum printed by ../shared/anchors/synthetic_als_bench.py for a small configuration
+        // is not stored; the full-size checksum (ffe50be7a071ad0d) is checked by `strata bench als`.
+        // Here: determinism and shape.
+        let a = SyntheticInteractions.generate(users: 300, items: 200, target: 6000, seed: 42)
+        let b = SyntheticInteractions.generate(users: 300, items: 200, target: 6000, seed: 42)
+        #expect(a.checksum == b.checksum)
+        #expect(a.matrix == b.matrix)
+        #expect(abs(a.matrix.nonZeros - 6000) < 1200)
+        #expect((0..<300).allSatisfy { a.matrix.rowLength($0) >= 1 })
+    }
+}
