@@ -71,3 +71,20 @@ import Testing
         #expect((0..<300).allSatisfy { a.matrix.rowLength($0) >= 1 })
     }
 }
+
+@Suite struct ALSSolverTests {
+    @Test(arguments: [Float(0), 3])
+    func scatteringAndRowByRowSolversAgreeBitForBit(alpha: Float) {
+        let data = DeterminismTests.data
+        let parameters = ALSParameters(factors: 24, alpha: alpha, iterations: 1, cgSteps: 3)
+        var rng = SplitMix64(seed: 9)
+        let items = FactorMatrix.random(rows: data.items.count, columns: 24, low: 0, high: 0.1, rng: &rng)
+        let start = FactorMatrix.random(rows: data.users.count, columns: 24, low: 0, high: 0.1, rng: &rng)
+        var byRow = start
+        ALSModel.solve(&byRow, fixed: items, matrix: data.matrix, parameters: parameters, threads: 2)
+        var scattered = start
+        ALSModel.solveScattering(&scattered, fixed: items, matrix: data.matrix.transposed(), parameters: parameters, threads: 3)
+        #expect(byRow == scattered)
+        #expect(byRow != start)
+    }
+}

@@ -31,12 +31,22 @@ public enum VectorKernels {
                 rawA.loadUnaligned(fromByteOffset: index * 4, as: SIMD16<Float>.self) * rawB.loadUnaligned(fromByteOffset: index * 4, as: SIMD16<Float>.self)
             index += 16
         }
-        var sum = ((acc0 + acc1) + (acc2 + acc3)).sum()
+        var sum = horizontalSum((acc0 + acc1) + (acc2 + acc3))
         while index < count {
             sum += a[index] * b[index]
             index += 1
         }
         return sum
+    }
+
+    /// The sum of the lanes, by halving (the generic `sum()` is not inlined and costs more than
+    /// the dot product it ends).
+    @inline(__always)
+    static func horizontalSum(_ v: SIMD16<Float>) -> Float {
+        let eight = v.lowHalf + v.highHalf
+        let four = eight.lowHalf + eight.highHalf
+        let two = four.lowHalf + four.highHalf
+        return two[0] + two[1]
     }
 
     /// y += alpha · x

@@ -60,16 +60,27 @@ public struct ALSModel: Recommender {
 
     public static func fit(_ data: InteractionData, parameters: ALSParameters, threads: Int, progress: (FitProgress) -> Void = { _ in }) -> ALSModel {
         BLAS.configure()
-        let userItems = data.matrix
-        let itemUsers = userItems.transposed()
+        // One orientation of the matrix is enough: rows of the larger side. That side is
+        // solved row by row (its fixed factors, the smaller matrix, stay in cache); the smaller
+        // side is solved by sweeping the same rows and scattering into its accumulators, so
+        // the large factor matrix is read sequentially instead of gathered at random.
+        let usersAreLarger = data.matrix.rows >= data.matrix.columns
+        let byLargerSide = usersAreLarger ? data.matrix : data.matrix.transposed()
         var rng = SplitMix64(seed: parameters.seed)
+        let userCount = data.matrix.rows
+        let itemCount = data.matrix.columns
         // Small positive uniform values, as `implicit` starts (its results are the reference).
-        var users = FactorMatrix.random(rows: userItems.rows, columns: parameters.factors, low: 0, high: 0.01, rng: &rng)
-        var items = FactorMatrix.random(rows: userItems.columns, columns: parameters.factors, low: 0, high: 0.01, rng: &rng)
+        var users = FactorMatrix.random(rows: userCount, columns: parameters.factors, low: 0, high: 0.01, rng: &rng)
+        var items = FactorMatrix.random(rows: itemCount, columns: parameters.factors, low: 0, high: 0.01, rng: &rng)
         for iteration in 0..<parameters.iterations {
             let start = MonotonicClock.nanoseconds()
-            solve(&users, fixed: items, matrix: userItems, parameters: parameters, threads: threads)
-            solve(&items, fixed: users, matrix: itemUsers, parameters: parameters, threads: threads)
+            if usersAreLarger {
+                solve(&users, fixed: items, matrix: byLargerSide, parameters: parameters, threads: threads)
+                solveScattering(&items, fixed: users, matrix: byLargerSide, parameters: parameters, threads: threads)
+            } else {
+                solveScattering(&users, fixed: items, matrix: byLargerSide, parameters: parameters, threads: threads)
+                solve(&items, fixed: users, matrix: byLargerSide, parameters: parameters, threads: threads)
+            }
             progress(FitProgress(iteration: iteration + 1, iterations: parameters.iterations, seconds: Double(MonotonicClock.nanoseconds() - start) / 1e9))
         }
         return ALSModel(
@@ -159,22 +170,8 @@ public struct ALSModel: Recommender {
                                     VectorKernels.axpy(extra * VectorKernels.dot(yi, p, f), yi, ap, f)
                                 }
                             }
-                            let curvature = VectorKernels.dot(p, ap, f)
-                            guard curvature > 0 else {
-                                active[local] = false
-                                continue
-                            }
-                            let step = residualNorm[local] / curvature
-                            let r = residual + local * f
-                            VectorKernels.axpy(step, p, x + local * f, f)
-                            VectorKernels.axpy(-step, ap, r, f)
-                            let norm = VectorKernels.dot(r, r, f)
-                            if norm < 1e-20 {
-                                active[local] = false
-                                continue
-                            }
-                            VectorKernels.xpby(r, norm / residualNorm[local], p, f)
-                            residualNorm[local] = norm
+                            conjugateGradientStep(
+                                x: x + local * f, r: residual + local * f, p: p, ap: ap, norm: &residualNorm[local], active: &active[local], factors: f)
                         }
                     }
                 }
