@@ -69,3 +69,38 @@ import Testing
         #expect(many.count == 100_000)
     }
 }
+
+@Suite struct TrainingConfigTests {
+    @Test func exampleDeclaresWeightsNegativesAndModels() {
+        let training = StrataConfig.example().training
+        #expect(training.interactions.weights["purchase"] == 8)
+        #expect(training.interactions.negativeTypes == ["hide"])
+        #expect(training.interactions.weight(type: "hide", timestamp: 0, reference: 0) == -1)
+        #expect(training.interactions.weight(type: "impression", timestamp: 0, reference: 0) == nil)
+        #expect(training.models.map(\.name) == ["popular", "als-main", "knn", "bpr"])
+        #expect(training.models[1].algorithm == .als && training.models[1]["alpha"] == 1)
+    }
+
+    @Test func halfLifeHalvesWeights() throws {
+        let config = try StrataConfig.parse(
+            yaml: "events: {view: {fields: {item_id: string}}}\ninteractions: {weights: {view: 4}, half_life: 1d}\n", file: "t.yaml")
+        let weight = config.training.interactions.weight(type: "view", timestamp: 0, reference: 2 * 86_400_000)
+        #expect(abs((weight ?? 0) - 1) < 1e-12)
+    }
+
+    @Test(arguments: [
+        ("models: {m: {algorithm: als, factor: 3}}", "als has no parameter 'factor'"),
+        ("models: {m: {factors: 3}}", "needs an algorithm"),
+        ("models: {m: {algorithm: svd}}", "'svd' is not one of"),
+        ("interactions: {weights: {fly: 1}}", "'fly' is not a declared event type"),
+        ("interactions: {weights: {view: -1}}", "weights are positive"),
+    ])
+    func badTrainingSectionsAreClearErrors(section: String, expected: String) {
+        do {
+            _ = try StrataConfig.parse(yaml: "events: {view: {fields: {item_id: string}}}\n" + section + "\n", file: "t.yaml")
+            Issue.record("expected an error")
+        } catch {
+            #expect(error.message.contains(expected), "got: \(error.message)")
+        }
+    }
+}

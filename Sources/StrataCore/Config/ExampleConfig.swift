@@ -128,6 +128,34 @@ public enum ExampleConfig {
           compact_interval: 1m       # how often closed segments become Parquet files
           row_group_rows: 131072
 
+        # ---------------------------------------------------------------------------------------------
+        # Training
+        # ---------------------------------------------------------------------------------------------
+
+        # What an interaction is worth. Repeated interactions of a user with an item add up; negative
+        # types subtract (and serving never recommends such an item to that user). Types not listed
+        # do not count (impressions, say). half_life decays old interactions: a weight halves every
+        # half_life before the newest event of the training data.
+        interactions:
+          weights: { view: 1, click: 2, add_to_cart: 4, purchase: 8, rate: 1 }
+          negative: [hide]
+          # half_life: 30d
+
+        # Models, by name. algorithm: popularity | item_knn | als | bpr | ease; unset parameters keep
+        # their defaults (shown). `strata evaluate` trains and compares them on a dataset.
+        models:
+          popular: { algorithm: popularity }
+          als-main:
+            algorithm: als        # implicit ALS, confidence 1 + alpha·r, conjugate-gradient solver
+            factors: 64
+            regularization: 0.05
+            alpha: 1
+            iterations: 15
+            cg_steps: 3
+            seed: 42
+          knn: { algorithm: item_knn, neighbors: 100, shrinkage: 0 }
+          bpr: { algorithm: bpr, factors: 64, learning_rate: 0.01, regularization: 0.01, iterations: 100, seed: 42 }
+
         # Backends by URL. The embedded default needs no services.
         backends:
           metadata: "sqlite:"

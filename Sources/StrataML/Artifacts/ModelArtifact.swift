@@ -2,7 +2,7 @@ import StrataCore
 
 /// A trained model as bytes: `STRATAML`, a format version, a canonical JSON header (algorithm,
 /// parameters, named sections with their lengths), then the sections (little-endian floats,
-/// int32s, int64s, or length-prefixed UTF-8 ids). Same model, same bytes: the SHA-256 of the bytes names it.
+/// doubles, int32s, int64s, or length-prefixed UTF-8 ids). Same model, same bytes: the SHA-256 of the bytes names it.
 public struct ModelArtifact: Sendable, Equatable {
     public static let magic = Array("STRATAML".utf8)
     public static let formatVersion: UInt32 = 1
@@ -12,6 +12,7 @@ public struct ModelArtifact: Sendable, Equatable {
     /// Scalar facts about the model (shapes), kept in the header.
     public var metadata: [String: Int]
     public var floats: [String: [Float]] = [:]
+    public var doubles: [String: [Double]] = [:]
     public var ints: [String: [Int32]] = [:]
     public var offsets: [String: [Int]] = [:]
     public var idLists: [String: [String]] = [:]
@@ -28,6 +29,9 @@ public struct ModelArtifact: Sendable, Equatable {
         var sections: [(name: String, kind: String, bytes: [UInt8])] = []
         for name in floats.keys.sorted() {
             sections.append((name, "f32", floats[name]!.withUnsafeBufferPointer { Array(UnsafeRawBufferPointer($0)) }))
+        }
+        for name in doubles.keys.sorted() {
+            sections.append((name, "f64", doubles[name]!.withUnsafeBufferPointer { Array(UnsafeRawBufferPointer($0)) }))
         }
         for name in ints.keys.sorted() {
             sections.append((name, "i32", ints[name]!.withUnsafeBufferPointer { Array(UnsafeRawBufferPointer($0)) }))
@@ -87,6 +91,7 @@ public struct ModelArtifact: Sendable, Equatable {
             }
             switch kind {
             case "f32": floats[name] = try load(Float.self)
+            case "f64": doubles[name] = try load(Double.self)
             case "i32": ints[name] = try load(Int32.self)
             case "i64": offsets[name] = try load(Int64.self).map { Int($0) }
             case "ids":

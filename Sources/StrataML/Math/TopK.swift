@@ -42,31 +42,34 @@ public enum TopK {
     }
 }
 
-/// A bounded min-heap for top-K selection where equal scores prefer the higher index.
-enum TopKHeap {
+/// `implicit`'s top-K rule, for models that reproduce its tie-breaking: candidates are offered in
+/// a given order, the first K fill a min-heap on (score, index), and a later candidate replaces
+/// the minimum only with a strictly higher score. Among equal scores, earlier offers win.
+enum FirstComeTopK {
     @inline(__always)
-    static func offer(_ candidate: (index: Int, score: Float), into heap: inout [(index: Int, score: Float)], capacity: Int) {
-        @inline(__always) func worse(_ a: (index: Int, score: Float), _ b: (index: Int, score: Float)) -> Bool {
+    static func offer<Score: Comparable>(_ candidate: (index: Int, score: Score), into heap: inout [(index: Int, score: Score)], capacity: Int) {
+        @inline(__always) func less(_ a: (index: Int, score: Score), _ b: (index: Int, score: Score)) -> Bool {
             a.score < b.score || (a.score == b.score && a.index < b.index)
         }
+        guard capacity > 0 else { return }
         if heap.count < capacity {
             heap.append(candidate)
             var child = heap.count - 1
             while child > 0 {
                 let parent = (child - 1) / 2
-                guard worse(heap[child], heap[parent]) else { break }
+                guard less(heap[child], heap[parent]) else { break }
                 heap.swapAt(child, parent)
                 child = parent
             }
-        } else if worse(heap[0], candidate) {
+        } else if candidate.score > heap[0].score {
             heap[0] = candidate
             var parent = 0
             while true {
                 let left = 2 * parent + 1
                 let right = left + 1
                 var smallest = parent
-                if left < heap.count && worse(heap[left], heap[smallest]) { smallest = left }
-                if right < heap.count && worse(heap[right], heap[smallest]) { smallest = right }
+                if left < heap.count && less(heap[left], heap[smallest]) { smallest = left }
+                if right < heap.count && less(heap[right], heap[smallest]) { smallest = right }
                 guard smallest != parent else { break }
                 heap.swapAt(parent, smallest)
                 parent = smallest

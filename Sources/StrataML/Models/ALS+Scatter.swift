@@ -28,7 +28,8 @@ extension ALSModel {
                                 residualNorm.withUnsafeMutableBufferPointer { norms in
                                     active.withUnsafeMutableBufferPointer { flags in
                                         let state = ScatterState(
-                                            x: x.baseAddress!, y: y.baseAddress!, gram: g.baseAddress!, r: r.baseAddress!, p: p.baseAddress!, ap: ap.baseAddress!,
+                                            x: x.baseAddress!, y: y.baseAddress!, gram: g.baseAddress!, r: r.baseAddress!, p: p.baseAddress!,
+                                            ap: ap.baseAddress!,
                                             norms: norms.baseAddress!, active: flags.baseAddress!)
                                         // r = −G x, by blocks of rows (as the row-by-row solver does).
                                         Parallel.forEachChunk(count, chunkSize: blockSize, threads: threads) { rows in
@@ -56,7 +57,8 @@ extension ALSModel {
                                         }
                                         for _ in 0..<parameters.cgSteps {
                                             Parallel.forEachChunk(count, chunkSize: blockSize, threads: threads) { rows in
-                                                BLAS.multiply(state.p + rows.lowerBound * f, state.gram, state.ap + rows.lowerBound * f, m: rows.count, k: f, n: f)
+                                                BLAS.multiply(
+                                                    state.p + rows.lowerBound * f, state.gram, state.ap + rows.lowerBound * f, m: rows.count, k: f, n: f)
                                             }
                                             if alpha != 0 {
                                                 Parallel.forEachChunk(count, chunkSize: partitionSize, threads: threads) { targets in
@@ -64,14 +66,16 @@ extension ALSModel {
                                                         let extra = alpha * abs(weight)
                                                         guard extra != 0, state.active[targetRow] else { return }
                                                         let yu = state.y + fixedRow * f
-                                                        VectorKernels.axpy(extra * VectorKernels.dot(yu, state.p + targetRow * f, f), yu, state.ap + targetRow * f, f)
+                                                        VectorKernels.axpy(
+                                                            extra * VectorKernels.dot(yu, state.p + targetRow * f, f), yu, state.ap + targetRow * f, f)
                                                     }
                                                 }
                                             }
                                             Parallel.forEachChunk(count, chunkSize: blockSize, threads: threads) { rows in
                                                 for row in rows where state.active[row] {
                                                     conjugateGradientStep(
-                                                        x: state.x + row * f, r: state.r + row * f, p: state.p + row * f, ap: state.ap + row * f, norm: &state.norms[row],
+                                                        x: state.x + row * f, r: state.r + row * f, p: state.p + row * f, ap: state.ap + row * f,
+                                                        norm: &state.norms[row],
                                                         active: &state.active[row], factors: f)
                                                 }
                                             }

@@ -11,8 +11,11 @@ public struct ItemKNNModel: Recommender {
     public let shrinkage: Float
     public let users: IDMap
     public let items: IDMap
-    /// items × items, row j holding item j's neighbours and similarities.
-    public let similarity: CSRMatrix
+    /// items × items: row j's neighbours (`indptr`/`indices` as CSR) and their similarities, in
+    /// double precision as `implicit` keeps them (so equal similarities stay exactly equal).
+    public let neighborIndptr: [Int]
+    public let neighborIndices: [Int32]
+    public let neighborSimilarities: [Double]
 
     public var parameters: [String: Double] { ["neighbors": Double(neighbors), "shrinkage": Double(shrinkage)] }
 
@@ -24,7 +27,7 @@ public struct ItemKNNModel: Recommender {
         // Each chunk of items computes its rows independently into its own slot.
         let chunk = 64
         let chunkCount = (itemCount + chunk - 1) / chunk
-        let results = ChunkResults<(indices: [Int32], values: [Float], lengths: [Int])>(count: chunkCount)
+        let results = ChunkResults<(indices: [Int32], values: [Double], lengths: [Int])>(count: chunkCount)
         let k = max(1, neighbors)
         Parallel.forEachChunk(itemCount, chunkSize: chunk, threads: threads) { range in
             // Double accumulation, like `implicit`: equal similarities stay exactly equal, so
@@ -32,9 +35,9 @@ public struct ItemKNNModel: Recommender {
             var accumulator = [Double](repeating: 0, count: itemCount)
             var touched: [Int32] = []
             var indices: [Int32] = []
-            var values: [Float] = []
+            var values: [Double] = []
             var lengths: [Int] = []
-            var kept: [(index: Int, score: Float)] = []
+            var kept: [(index: Int, score: Double)] = []
             kept.reserveCapacity(k)
             userItems.indptr.withUnsafeBufferPointer { userPtr in
                 userItems.indices.withUnsafeBufferPointer { userItemIndices in
@@ -53,22 +56,22 @@ public struct ItemKNNModel: Recommender {
                                                     acc[other] += weight * Double(userItemValues[position])
                                                 }
                                             }
-                                            // Top-K by similarity; equal similarities go to the higher item
-                                            // index, as in `implicit`'s all-pairs kNN.
+                                            // Top-K by similarity with `implicit`'s tie rule: candidates in
+                                            // reverse order of first touch, first come first kept.
                                             kept.removeAll(keepingCapacity: true)
                                             let norm = norms[item]
-                                            for other in touched {
+                                            for other in touched.reversed() {
                                                 let denominator = norm * norms[Int(other)] + Double(shrinkage)
                                                 let score = denominator > 0 ? acc[Int(other)] / denominator : 0
                                                 acc[Int(other)] = 0
                                                 guard denominator > 0 else { continue }
-                                                TopKHeap.offer((Int(other), Float(score)), into: &kept, capacity: k)
+                                                FirstComeTopK.offer((Int(other), score), into: &kept, capacity: k)
                                             }
                                             touched.removeAll(keepingCapacity: true)
-                                            kept.sort { $0.index < $1.index }
-                                            indices += kept.map { Int32($0.index) }
-                                            values += kept.map(\.score)
-                                            lengths.append(kept.count)
+                                            let neighbours = kept.sorted { $0.index < $1.index }
+                                            indices += neighbours.map { Int32($0.index) }
+                                            values += neighbours.map(\.score)
+                                            lengths.append(neighbours.count)
                                         }
                                     }
                                 }
@@ -81,7 +84,7 @@ public struct ItemKNNModel: Recommender {
         }
         var indptr = [0]
         var indices: [Int32] = []
-        var values: [Float] = []
+        var values: [Double] = []
         for part in results.values {
             guard let part else { continue }
             for length in part.lengths { indptr.append(indptr.last! + length) }
@@ -89,37 +92,70 @@ public struct ItemKNNModel: Recommender {
             values += part.values
         }
         return ItemKNNModel(
-            neighbors: neighbors, shrinkage: shrinkage, users: data.users, items: data.items,
-            similarity: CSRMatrix(rows: itemCount, columns: itemCount, indptr: indptr, indices: indices, values: values))
+            neighbors: neighbors, shrinkage: shrinkage, users: data.users, items: data.items, neighborIndptr: indptr, neighborIndices: indices,
+            neighborSimilarities: values)
     }
 
-    init(neighbors: Int, shrinkage: Float, users: IDMap, items: IDMap, similarity: CSRMatrix) {
+    init(neighbors: Int, shrinkage: Float, users: IDMap, items: IDMap, neighborIndptr: [Int], neighborIndices: [Int32], neighborSimilarities: [Double]) {
         self.neighbors = neighbors
         self.shrinkage = shrinkage
         self.users = users
         self.items = items
-        self.similarity = similarity
+        self.neighborIndptr = neighborIndptr
+        self.neighborIndices = neighborIndices
+        self.neighborSimilarities = neighborSimilarities
+    }
+
+    /// Item j's neighbours and their similarities.
+    func neighbors(of item: Int) -> Zip2Sequence<ArraySlice<Int32>, ArraySlice<Double>> {
+        let range = neighborIndptr[item]..<neighborIndptr[item + 1]
+        return zip(neighborIndices[range], neighborSimilarities[range])
     }
 
     public func score(_ query: UserQuery, into scores: UnsafeMutableBufferPointer<Float>) {
         var sums = [Double](repeating: 0, count: scores.count)
-        for (item, weight) in zip(query.items, query.weights) where weight > 0 && Int(item) < similarity.rows {
-            let (others, similarities) = similarity.row(Int(item))
-            for (other, value) in zip(others, similarities) { sums[Int(other)] += Double(weight) * Double(value) }
+        for (item, weight) in zip(query.items, query.weights) where weight > 0 && Int(item) < items.count {
+            for (other, value) in neighbors(of: Int(item)) { sums[Int(other)] += Double(weight) * value }
         }
         for index in 0..<scores.count { scores[index] = Float(sums[index]) }
     }
 
+    /// Recommendation with `implicit`'s tie rule (candidates in reverse order of first touch,
+    /// first come first kept, in double precision); items no neighbour reaches follow by index
+    /// when fewer than `n` remain.
+    public func recommend(_ query: UserQuery, n: Int, excluding excluded: Set<Int32> = []) -> [(index: Int32, score: Float)] {
+        var sums = [Double](repeating: 0, count: items.count)
+        var touched: [Int32] = []
+        var masked = Set(query.items)
+        masked.formUnion(excluded)
+        for (item, weight) in zip(query.items, query.weights) where weight > 0 && Int(item) < items.count {
+            for (other, value) in neighbors(of: Int(item)) {
+                if sums[Int(other)] == 0 { touched.append(other) }
+                sums[Int(other)] += Double(weight) * value
+            }
+        }
+        var heap: [(index: Int, score: Double)] = []
+        for item in touched.reversed() where !masked.contains(item) && sums[Int(item)] != 0 {
+            FirstComeTopK.offer((Int(item), sums[Int(item)]), into: &heap, capacity: n)
+        }
+        var result = heap.sorted { ($0.score, -$0.index) > ($1.score, -$1.index) }.map { (Int32($0.index), Float($0.score)) }
+        var next: Int32 = 0
+        while result.count < n && Int(next) < items.count {
+            if sums[Int(next)] == 0 && !masked.contains(next) { result.append((next, 0)) }
+            next += 1
+        }
+        return result
+    }
+
     public func similarItems(to item: Int32, n: Int) -> [(index: Int32, score: Float)] {
-        let (others, similarities) = similarity.row(Int(item))
-        return zip(others, similarities).filter { $0.0 != item }.sorted { ($0.1, -$0.0) > ($1.1, -$1.0) }.prefix(n).map { ($0.0, $0.1) }
+        neighbors(of: Int(item)).filter { $0.0 != item }.sorted { ($0.1, -$0.0) > ($1.1, -$1.0) }.prefix(n).map { ($0.0, Float($0.1)) }
     }
 
     public func artifact() -> ModelArtifact {
-        var artifact = ModelArtifact(algorithm: .itemKNN, parameters: parameters, metadata: ["items": similarity.rows])
-        artifact.offsets = ["similarity_indptr": similarity.indptr]
-        artifact.ints = ["similarity_indices": similarity.indices]
-        artifact.floats = ["similarity_values": similarity.values]
+        var artifact = ModelArtifact(algorithm: .itemKNN, parameters: parameters, metadata: ["items": items.count])
+        artifact.offsets = ["similarity_indptr": neighborIndptr]
+        artifact.ints = ["similarity_indices": neighborIndices]
+        artifact.doubles = ["similarity_values": neighborSimilarities]
         artifact.idLists = ["users": users.ids, "items": items.ids]
         return artifact
     }
@@ -131,11 +167,12 @@ public struct ItemKNNModel: Recommender {
             indptr.last == indices.count, indptr.first == 0, zip(indptr, indptr.dropFirst()).allSatisfy({ $0 <= $1 }),
             indices.allSatisfy({ $0 >= 0 && Int($0) < count })
         else { throw StrataError.invalid("invalid_artifact", "the similarity matrix of the artifact is inconsistent") }
+        guard let values = artifact.doubles["similarity_values"], values.count == indices.count else {
+            throw StrataError.invalid("invalid_artifact", "the similarity values of the artifact are missing")
+        }
         self.init(
             neighbors: Int(artifact.parameters["neighbors"] ?? 0), shrinkage: Float(artifact.parameters["shrinkage"] ?? 0), users: try artifact.ids("users"),
-            items: try artifact.ids("items"),
-            similarity: CSRMatrix(
-                rows: count, columns: count, indptr: indptr, indices: indices, values: try artifact.floats("similarity_values", count: indices.count)))
+            items: try artifact.ids("items"), neighborIndptr: indptr, neighborIndices: indices, neighborSimilarities: values)
     }
 }
 

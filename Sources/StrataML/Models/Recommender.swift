@@ -34,6 +34,10 @@ public protocol Recommender: Sendable {
     /// A score for every item (higher is better) into `scores` (`items.count` long).
     func score(_ query: UserQuery, into scores: UnsafeMutableBufferPointer<Float>)
 
+    /// The `n` best items for the user, excluding everything in their history (seen items and
+    /// dislikes) and `excluded`.
+    func recommend(_ query: UserQuery, n: Int, excluding excluded: Set<Int32>) -> [(index: Int32, score: Float)]
+
     /// Items most similar to `item`, best first (the item itself left out).
     func similarItems(to item: Int32, n: Int) -> [(index: Int32, score: Float)]
 
@@ -42,9 +46,13 @@ public protocol Recommender: Sendable {
 }
 
 extension Recommender {
-    /// The `n` best items for the user, excluding everything in their history (seen items and
-    /// dislikes) and `excluded`.
-    public func recommend(_ query: UserQuery, n: Int, excluding excluded: Set<Int32> = []) -> [(index: Int32, score: Float)] {
+    public func recommend(_ query: UserQuery, n: Int) -> [(index: Int32, score: Float)] {
+        recommend(query, n: n, excluding: [])
+    }
+
+    /// Scores every item, masks the history and `excluded`, keeps the best `n` (ties to the
+    /// lower index).
+    public func recommend(_ query: UserQuery, n: Int, excluding excluded: Set<Int32>) -> [(index: Int32, score: Float)] {
         var scores = [Float](repeating: 0, count: items.count)
         return scores.withUnsafeMutableBufferPointer { buffer in
             score(query, into: buffer)
