@@ -1,3 +1,4 @@
+import Dispatch
 import Foundation
 import Logging
 import StrataCore
@@ -76,19 +77,30 @@ public func runPython(_ script: String, arguments: [String] = [], requiring modu
         print("SKIPPED: python3 lacks \(modules.joined(separator: ", ")) (scripts/install-deps.sh --with-test-peers installs them)")
         return nil
     }
+    let result = try runProcess("/usr/bin/env", ["python3", "-c", script] + arguments)
+    guard result.status == 0 else { throw StrataError.internal("python failed: \(result.errors)") }
+    return result.output
+}
+
+/// Runs a program to completion; returns its exit status, standard output and standard error.
+public func runProcess(_ executable: String, _ arguments: [String]) throws -> (status: Int32, output: String, errors: String) {
     let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    process.arguments = ["python3", "-c", script] + arguments
-    let pipe = Pipe()
+    process.executableURL = URL(fileURLWithPath: executable)
+    process.arguments = arguments
+    let output = Pipe()
     let errors = Pipe()
-    process.standardOutput = pipe
+    process.standardOutput = output
     process.standardError = errors
     try process.run()
-    let data = pipe.fileHandleForReading.readDataToEndOfFile()
-    let errorData = errors.fileHandleForReading.readDataToEndOfFile()
+    // Read standard error on another thread so that neither pipe fills and blocks the child.
+    let errorData = Mutex(Data())
+    let done = DispatchSemaphore(value: 0)
+    Thread {
+        errorData.withLock { $0 = errors.fileHandleForReading.readDataToEndOfFile() }
+        done.signal()
+    }.start()
+    let data = output.fileHandleForReading.readDataToEndOfFile()
     process.waitUntilExit()
-    guard process.terminationStatus == 0 else {
-        throw StrataError.internal("python failed: \(String(decoding: errorData, as: UTF8.self))")
-    }
-    return String(decoding: data, as: UTF8.self)
+    done.wait()
+    return (process.terminationStatus, String(decoding: data, as: UTF8.self), String(decoding: errorData.withLock { $0 }, as: UTF8.self))
 }

@@ -37,8 +37,7 @@ public struct ItemKNNModel: Recommender {
             var indices: [Int32] = []
             var values: [Double] = []
             var lengths: [Int] = []
-            var kept: [(index: Int, score: Double)] = []
-            kept.reserveCapacity(k)
+
             userItems.indptr.withUnsafeBufferPointer { userPtr in
                 userItems.indices.withUnsafeBufferPointer { userItemIndices in
                     userItems.values.withUnsafeBufferPointer { userItemValues in
@@ -58,17 +57,17 @@ public struct ItemKNNModel: Recommender {
                                             }
                                             // Top-K by similarity with `implicit`'s tie rule: candidates in
                                             // reverse order of first touch, first come first kept.
-                                            kept.removeAll(keepingCapacity: true)
+                                            var kept: BoundedMinHeap<Double> = FirstComeTopK.heap(capacity: k)
                                             let norm = norms[item]
                                             for other in touched.reversed() {
                                                 let denominator = norm * norms[Int(other)] + Double(shrinkage)
                                                 let score = denominator > 0 ? acc[Int(other)] / denominator : 0
                                                 acc[Int(other)] = 0
                                                 guard denominator > 0 else { continue }
-                                                FirstComeTopK.offer((Int(other), score), into: &kept, capacity: k)
+                                                kept.offer((Int(other), score))
                                             }
                                             touched.removeAll(keepingCapacity: true)
-                                            let neighbours = kept.sorted { $0.index < $1.index }
+                                            let neighbours = kept.elements.sorted { $0.index < $1.index }
                                             indices += neighbours.map { Int32($0.index) }
                                             values += neighbours.map(\.score)
                                             lengths.append(neighbours.count)
@@ -134,11 +133,11 @@ public struct ItemKNNModel: Recommender {
                 sums[Int(other)] += Double(weight) * value
             }
         }
-        var heap: [(index: Int, score: Double)] = []
+        var heap: BoundedMinHeap<Double> = FirstComeTopK.heap(capacity: n)
         for item in touched.reversed() where !masked.contains(item) && sums[Int(item)] != 0 {
-            FirstComeTopK.offer((Int(item), sums[Int(item)]), into: &heap, capacity: n)
+            heap.offer((Int(item), sums[Int(item)]))
         }
-        var result = heap.sorted { ($0.score, -$0.index) > ($1.score, -$1.index) }.map { (Int32($0.index), Float($0.score)) }
+        var result = heap.elements.sorted { ($0.score, -$0.index) > ($1.score, -$1.index) }.map { (Int32($0.index), Float($0.score)) }
         var next: Int32 = 0
         while result.count < n && Int(next) < items.count {
             if sums[Int(next)] == 0 && !masked.contains(next) { result.append((next, 0)) }

@@ -11,7 +11,8 @@ struct Evaluate: AsyncParsableCommand {
         discussion: """
             Datasets: --split DIR (the anchor's train.tsv / test.tsv), --movielens FILE (ratings.csv or u.data, split per user by time), \
             or --snapshot VERSION (a lake snapshot; default: the latest). Models: those of strata.yaml, or --model NAME (a model of \
-            strata.yaml or an algorithm: popularity, item_knn, als, bpr, ease) with --param KEY=VALUE. Example:
+            strata.yaml or an algorithm: popularity, item_knn, als, bpr, ease) with --param KEY=VALUE (every model taking KEY) or \
+            --param NAME.KEY=VALUE (one model). Example:
               strata evaluate --split ../shared/datasets/ml-latest-small/split_temporal --model als --param alpha=0 --model bpr --model item_knn
             ALS confidence is 1 + alpha·r; implicit's alpha=A is Strata's alpha=A−1 on binary data.
             """)
@@ -22,7 +23,7 @@ struct Evaluate: AsyncParsableCommand {
     @Option(help: "MovieLens ratings file.") var movielens: String?
     @Option(help: "Lake snapshot version (or a unique prefix, or 'latest').") var snapshot: String?
     @Option(name: .customLong("model"), help: "Model name from strata.yaml, or an algorithm. Repeatable.") var models: [String] = []
-    @Option(name: .customLong("param"), help: "KEY=VALUE for the --model entries given as algorithms. Repeatable.") var params: [String] = []
+    @Option(name: .customLong("param"), help: "KEY=VALUE for every --model that takes KEY, or MODEL.KEY=VALUE for one. Repeatable.") var params: [String] = []
     @Option(help: "Threads (default: all cores).") var threads: Int?
     @Option(help: "Cut-off of the metrics.") var k = 10
     @Option(help: "Fit each model this many times; the median fit time is reported (metrics must agree).") var repeats = 1
@@ -82,22 +83,35 @@ struct Evaluate: AsyncParsableCommand {
     }
 
     private func modelSpecs(_ config: StrataConfig) throws -> [ModelSpec] {
+        // "KEY=VALUE" applies to every model taking KEY; "MODEL.KEY=VALUE" to that model only.
         var parameters: [String: Double] = [:]
+        var scoped: [String: [String: Double]] = [:]
         for entry in params {
             let parts = entry.split(separator: "=", maxSplits: 1).map(String.init)
             guard parts.count == 2, let value = Double(parts[1]) else {
                 throw StrataError.invalid("invalid_parameter", "--param takes KEY=NUMBER, got '\(entry)'")
             }
-            parameters[parts[0]] = value
+            if let dot = parts[0].lastIndex(of: ".") {
+                scoped[String(parts[0][..<dot]), default: [:]][String(parts[0][parts[0].index(after: dot)...])] = value
+            } else {
+                parameters[parts[0]] = value
+            }
+        }
+        for name in scoped.keys where !models.contains(name) {
+            throw StrataError.invalid("unknown_model", "--param \(name).… names no --model \(name)")
         }
         guard !models.isEmpty else {
-            guard parameters.isEmpty else { throw StrataError.invalid("invalid_option", "--param applies to --model entries; name the model") }
+            guard parameters.isEmpty, scoped.isEmpty else { throw StrataError.invalid("invalid_option", "--param applies to --model entries; name the model") }
             let baseline = try ModelSpec(name: "popularity", algorithm: .popularity)
             return (config.training.models.contains { $0.algorithm == .popularity } ? [] : [baseline]) + config.training.models
         }
         return try models.map { name in
+            let own = scoped[name] ?? [:]
             if let configured = config.training.models.first(where: { $0.name == name }) {
-                return try ModelSpec(name: name, algorithm: configured.algorithm, parameters: configured.parameters.merging(parameters) { _, flag in flag })
+                let shared = parameters.filter { configured.algorithm.defaultParameters[$0.key] != nil }
+                return try ModelSpec(
+                    name: name, algorithm: configured.algorithm,
+                    parameters: configured.parameters.merging(shared) { _, flag in flag }.merging(own) { _, flag in flag })
             }
             guard let algorithm = Algorithm(rawValue: name) else {
                 throw StrataError.invalid(
@@ -106,7 +120,9 @@ struct Evaluate: AsyncParsableCommand {
                 )
             }
             // Parameters the algorithm does not take are left to the other models given.
-            return try ModelSpec(name: name, algorithm: algorithm, parameters: parameters.filter { algorithm.defaultParameters[$0.key] != nil })
+            return try ModelSpec(
+                name: name, algorithm: algorithm,
+                parameters: parameters.filter { algorithm.defaultParameters[$0.key] != nil }.merging(own) { _, scoped in scoped })
         }
     }
 }
