@@ -23,7 +23,14 @@ public struct ItemKNNModel: Recommender {
         let userItems = data.positives
         let itemUsers = userItems.transposed()
         let itemCount = data.items.count
-        let norms = (0..<itemCount).map { item in itemUsers.row(item).values.reduce(0.0) { $0 + Double($1) * Double($1) }.squareRoot() }
+        // Cosine as `implicit` computes it: each item's column normalised first (squares in
+        // Float, sums and roots in Double), then dot products of the normalised values, so that
+        // equal similarities come out bit-equal and ties break the same way.
+        let norms = (0..<itemCount).map { item in itemUsers.row(item).values.reduce(0.0) { $0 + Double($1 * $1) }.squareRoot() }
+        let userItemNormalized = zip(userItems.indices, userItems.values).map { item, weight in Double(weight) / norms[Int(item)] }
+        let itemUserNormalized = (0..<itemCount).flatMap { item in
+            itemUsers.row(item).values.map { Double($0) / norms[item] }
+        }
         // Each chunk of items computes its rows independently into its own slot.
         let chunk = 64
         let chunkCount = (itemCount + chunk - 1) / chunk
@@ -40,19 +47,19 @@ public struct ItemKNNModel: Recommender {
 
             userItems.indptr.withUnsafeBufferPointer { userPtr in
                 userItems.indices.withUnsafeBufferPointer { userItemIndices in
-                    userItems.values.withUnsafeBufferPointer { userItemValues in
+                    userItemNormalized.withUnsafeBufferPointer { userItemValues in
                         itemUsers.indptr.withUnsafeBufferPointer { itemPtr in
                             itemUsers.indices.withUnsafeBufferPointer { itemUserIndices in
-                                itemUsers.values.withUnsafeBufferPointer { itemUserValues in
+                                itemUserNormalized.withUnsafeBufferPointer { itemUserValues in
                                     accumulator.withUnsafeMutableBufferPointer { acc in
                                         for item in range {
                                             for ownerPosition in itemPtr[item]..<itemPtr[item + 1] {
                                                 let user = Int(itemUserIndices[ownerPosition])
-                                                let weight = Double(itemUserValues[ownerPosition])
+                                                let weight = itemUserValues[ownerPosition]
                                                 for position in userPtr[user]..<userPtr[user + 1] {
                                                     let other = Int(userItemIndices[position])
                                                     if acc[other] == 0 { touched.append(Int32(other)) }
-                                                    acc[other] += weight * Double(userItemValues[position])
+                                                    acc[other] += userItemValues[position] * weight
                                                 }
                                             }
                                             // Top-K by similarity with `implicit`'s tie rule: candidates in
@@ -60,10 +67,11 @@ public struct ItemKNNModel: Recommender {
                                             var kept: BoundedMinHeap<Double> = FirstComeTopK.heap(capacity: k)
                                             let norm = norms[item]
                                             for other in touched.reversed() {
-                                                let denominator = norm * norms[Int(other)] + Double(shrinkage)
-                                                let score = denominator > 0 ? acc[Int(other)] / denominator : 0
+                                                // acc is already the cosine; shrinkage scales it by
+                                                // |a||b| / (|a||b| + shrinkage).
+                                                let product = norm * norms[Int(other)]
+                                                let score = shrinkage == 0 ? acc[Int(other)] : acc[Int(other)] * product / (product + Double(shrinkage))
                                                 acc[Int(other)] = 0
-                                                guard denominator > 0 else { continue }
                                                 kept.offer((Int(other), score))
                                             }
                                             touched.removeAll(keepingCapacity: true)
