@@ -5,10 +5,13 @@ public enum TopK {
     public static func select(_ scores: UnsafeBufferPointer<Float>, n: Int, excluded: (Int) -> Bool = { _ in false }) -> [(index: Int, score: Float)] {
         // "a ranks below b": a lower score, or an equal score and a higher index.
         var heap = BoundedMinHeap<Float>(capacity: n, below: { a, b in a.score < b.score || (a.score == b.score && a.index > b.index) })
+        // Once the heap is full, most scores fall below its root: reject those without calls.
+        var floor = -Float.infinity
         for index in 0..<scores.count {
             let score = scores[index]
-            guard score.isFinite, !excluded(index) else { continue }
+            guard score >= floor, score.isFinite, !excluded(index) else { continue }
             heap.offer((index, score))
+            if heap.elements.count == n { floor = heap.elements[0].score }
         }
         return heap.elements.sorted { heap.below($1, $0) }
     }
