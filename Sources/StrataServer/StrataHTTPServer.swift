@@ -11,6 +11,7 @@ import StrataLake
 public struct StrataHTTPServer: Sendable {
     public let lake: Lake
     public let readiness = Readiness()
+    public let evaluations = EvaluationBoard()
     let logger: Logger
 
     public init(lake: Lake, logger: Logger) {
@@ -28,6 +29,7 @@ public struct StrataHTTPServer: Sendable {
         CatalogRoutes(lake: lake).register(on: router)
         LakeRoutes(lake: lake).register(on: router)
         ContractRoutes(lake: lake).register(on: router)
+        EvaluationRoutes(board: evaluations).register(on: router)
         DashboardRoutes().register(on: router)
         return router
     }

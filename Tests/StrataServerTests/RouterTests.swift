@@ -35,6 +35,25 @@ import Testing
         try JSONValue.parse(String(buffer: response.body))
     }
 
+    @Test func evaluationBoardServesTheLatestReport() async throws {
+        let directory = TemporaryDirectory()
+        defer { directory.remove() }
+        let lake = try Fixtures.lake(directory)
+        let server = StrataHTTPServer(lake: lake, logger: quietLogger)
+        let app = Application(router: server.router())
+        try await app.test(.router) { client in
+            try await client.execute(uri: "/v1/evaluation", method: .get) { response throws in
+                #expect(response.status == .notFound)
+                #expect(try errorCode(response) == "no_evaluation")
+            }
+            server.evaluations.publish(["models": [["model": "als", "ndcg@10": 0.1]]])
+            try await client.execute(uri: "/v1/evaluation", method: .get) { response throws in
+                #expect(try json(response)["models"]?.arrayValue?.first?["model"] == "als")
+            }
+        }
+        await lake.close()
+    }
+
     @Test func healthAndReadiness() async throws {
         try await withServer { client, _ in
             try await client.execute(uri: "/healthz", method: .get) { #expect($0.status == .ok) }

@@ -56,6 +56,10 @@ enum DashboardPage {
               <tr><td>users</td><td class="n" id="users">–</td></tr>
             </table>
           </section>
+          <section style="grid-column: 1 / -1"><h2>Models (offline evaluation on the latest snapshot)</h2>
+            <div id="evaluation-note">no evaluation yet (the demo runs one at start; `strata evaluate` from the command line)</div>
+            <table id="evaluation"></table>
+          </section>
           <section style="grid-column: 1 / -1"><h2>Dead letters (latest)</h2>
             <table id="dead"></table>
           </section>
@@ -93,6 +97,14 @@ enum DashboardPage {
             document.getElementById('dead').innerHTML = d.dead_letters.reverse().map(l =>
               `<tr><td>${esc(l.received_at)}</td><td class="bad">${esc(l.code)}</td><td>${esc(l.field)}</td><td>${esc(l.message)}</td></tr>`).join('')
               || '<tr><td>none</td></tr>';
+            const ev = await fetch('/v1/evaluation');
+            if (ev.ok) {
+              const e = await ev.json();
+              document.getElementById('evaluation-note').textContent =
+                `data version ${e.data_version.slice(0, 12)} · ${fmt(e.users)} users · ${fmt(e.items)} items · ${fmt(e.train_interactions)} train / ${fmt(e.test_interactions)} test interactions`;
+              document.getElementById('evaluation').innerHTML = '<tr><td>model</td><td class="n">NDCG@10</td><td class="n">precision@10</td><td class="n">recall@10</td><td class="n">hit rate@10</td><td class="n">coverage</td><td class="n">fit s</td></tr>' +
+                e.models.map(m => `<tr><td>${esc(m.model)} (${esc(m.algorithm)})</td><td class="n">${m['ndcg@10'].toFixed(4)}</td><td class="n">${m['precision@10'].toFixed(4)}</td><td class="n">${m['recall@10'].toFixed(4)}</td><td class="n">${m['hit_rate@10'].toFixed(4)}</td><td class="n">${m.coverage.toFixed(4)}</td><td class="n">${m.fit_seconds.toFixed(3)}</td></tr>`).join('');
+            }
             document.getElementById('error').textContent = '';
           } catch (e) {
             document.getElementById('error').textContent = 'cannot reach the server: ' + e;

@@ -49,6 +49,7 @@ struct Up: AsyncParsableCommand {
                 if rate > 0 { extra.append(LiveEventStream(lake: lake, config: generatorConfig, eventsPerSecond: rate, logger: logger)) }
             }
             let server = StrataHTTPServer(lake: lake, logger: logger)
+            if demo { extra.append(DemoEvaluation(lake: lake, board: server.evaluations, logger: logger)) }
             try await server.run(host: host, port: port, extraServices: extra) { bound in
                 let url = "http://\(host == "0.0.0.0" ? "127.0.0.1" : host):\(bound)"
                 output(
@@ -60,7 +61,7 @@ struct Up: AsyncParsableCommand {
                       lake status    \(url)/v1/lake
                       send an event  curl -X POST \(url)/v1/events -H 'Content-Type: application/json' \\
                                        -d '{"type":"view","user_id":"u1","item_id":"i7","timestamp":"\(EventTime.format(millis: SystemClock().nowMillis()))"}'
-                      query the lake duckdb -c "SELECT type, count(*) FROM read_parquet('\(lake.directory.lakeEvents)/**/*.parquet', hive_partitioning=true) GROUP BY type"
+                      query the lake duckdb -c "SELECT type, count(*) FROM read_parquet('\(lake.directory.lakeEvents)/**/*.parquet', hive_partitioning=true, union_by_name=true) GROUP BY type"
                     \(demo && rate > 0 ? "Streaming about \(Int(rate)) generated events per second. " : "")Ctrl-C stops it cleanly.
 
                     """)

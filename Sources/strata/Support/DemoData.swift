@@ -3,6 +3,8 @@ import Logging
 import ServiceLifecycle
 import StrataCore
 import StrataLake
+import StrataML
+import StrataServer
 
 /// The demo's generated history: the catalog and about two weeks of behaviour, loaded through
 /// the ingestion path, compacted into the lake and snapshotted.
@@ -69,5 +71,45 @@ struct LiveEventStream: Service {
                 }
             }
         }
+    }
+}
+
+/// Trains the models of strata.yaml on the latest snapshot once the server is up and publishes
+/// their offline evaluation (`GET /v1/evaluation`, and the dashboard's models panel).
+struct DemoEvaluation: Service {
+    let lake: Lake
+    let board: EvaluationBoard
+    let logger: Logger
+
+    func run() async throws {
+        do {
+            guard let manifest = try? lake.snapshots.manifest("latest") else { return }
+            let split = try EvaluationData.snapshot(manifest, lakeRoot: lake.directory.lake, policy: lake.config.training.interactions)
+            var specs = lake.config.training.models
+            if !specs.contains(where: { $0.algorithm == .popularity }) { specs.insert(try ModelSpec(name: "popularity", algorithm: .popularity), at: 0) }
+            var rows: [JSONValue] = []
+            for spec in specs {
+                try Task.checkCancellation()
+                let start = MonotonicClock.nanoseconds()
+                let model = try ModelTrainer.fit(spec, data: split.train, threads: 1)
+                let seconds = Double(MonotonicClock.nanoseconds() - start) / 1e9
+                var row = Evaluator.evaluate(model, split: split, threads: 1).json.objectValue!
+                row["model"] = .string(spec.name)
+                row["algorithm"] = .string(spec.algorithm.rawValue)
+                row["fit_seconds"] = .double(seconds)
+                rows.append(.object(row))
+            }
+            board.publish([
+                "data_version": .string(manifest.version), "users": .int(split.train.users.count), "items": .int(split.train.items.count),
+                "train_interactions": .int(split.train.matrix.nonZeros), "test_interactions": .int(split.testInteractions), "models": .array(rows),
+            ])
+            logger.info("evaluated the demo models on the latest snapshot", metadata: ["models": "\(rows.count)", "data_version": "\(manifest.version)"])
+        } catch is CancellationError {
+            return
+        } catch {
+            logger.warning("the demo evaluation failed", metadata: ["error": "\(error)"])
+        }
+        // Stay alive (a service that returns would stop the server).
+        try? await gracefulShutdown()
     }
 }
