@@ -11,6 +11,7 @@ let package = Package(
         .library(name: "StrataCore", targets: ["StrataCore"]),
         .library(name: "StrataLake", targets: ["StrataLake"]),
         .library(name: "StrataML", targets: ["StrataML"]),
+        .library(name: "StrataFeatures", targets: ["StrataFeatures"]),
         .library(name: "StrataServer", targets: ["StrataServer"]),
     ],
     dependencies: [
@@ -55,11 +56,21 @@ let package = Package(
             ],
             exclude: ["Ingestion/event_batch.proto"]
         ),
+        // Layer 2: feature definitions computed by one engine on the stream and over history.
+        .target(
+            name: "StrataFeatures",
+            dependencies: [
+                "StrataCore", "StrataLake", "StrataParquet",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "DequeModule", package: "swift-collections"),
+            ]
+        ),
         // The HTTP API and the dashboard.
         .target(
             name: "StrataServer",
             dependencies: [
-                "StrataCore", "StrataLake",
+                "StrataCore", "StrataLake", "StrataFeatures",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -68,7 +79,7 @@ let package = Package(
         .executableTarget(
             name: "strata",
             dependencies: [
-                "StrataCore", "StrataLake", "StrataML", "StrataServer",
+                "StrataCore", "StrataLake", "StrataML", "StrataFeatures", "StrataServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -79,6 +90,7 @@ let package = Package(
         .testTarget(name: "StrataCoreTests", dependencies: ["StrataCore", "StrataTesting"]),
         .testTarget(name: "StrataParquetTests", dependencies: ["StrataParquet", "StrataTesting"]),
         .testTarget(name: "StrataMLTests", dependencies: ["StrataML", "StrataTesting"]),
+        .testTarget(name: "StrataFeaturesTests", dependencies: ["StrataFeatures", "StrataTesting"]),
         .testTarget(name: "StrataLakeTests", dependencies: ["StrataLake", "StrataTesting"]),
         .testTarget(
             name: "StrataServerTests",

@@ -3,6 +3,7 @@ import Logging
 import NIOCore
 import ServiceLifecycle
 import StrataCore
+import StrataFeatures
 import StrataLake
 
 /// The HTTP API over a project's layers, and its life cycle: run with the lake's services in one
@@ -10,12 +11,14 @@ import StrataLake
 /// services, then flush and close the lake.
 public struct StrataHTTPServer: Sendable {
     public let lake: Lake
+    public let features: FeatureStore?
     public let readiness = Readiness()
     public let evaluations = EvaluationBoard()
     let logger: Logger
 
-    public init(lake: Lake, logger: Logger) {
+    public init(lake: Lake, features: FeatureStore? = nil, logger: Logger) {
         self.lake = lake
+        self.features = features
         self.logger = logger
     }
 
@@ -30,6 +33,7 @@ public struct StrataHTTPServer: Sendable {
         LakeRoutes(lake: lake).register(on: router)
         ContractRoutes(lake: lake).register(on: router)
         EvaluationRoutes(board: evaluations).register(on: router)
+        if let features { FeatureRoutes(store: features, lake: lake).register(on: router) }
         DashboardRoutes().register(on: router)
         return router
     }
@@ -50,7 +54,7 @@ public struct StrataHTTPServer: Sendable {
             },
             logger: logger)
         var configuration = ServiceGroupConfiguration(
-            services: (lake.services + extraServices).map { ServiceGroupConfiguration.ServiceConfiguration(service: $0) }
+            services: (lake.services + (features.map { [$0] } ?? []) + extraServices).map { ServiceGroupConfiguration.ServiceConfiguration(service: $0) }
                 + [
                     ServiceGroupConfiguration.ServiceConfiguration(service: ShutdownNotice(readiness: readiness, logger: logger)),
                     ServiceGroupConfiguration.ServiceConfiguration(service: application),

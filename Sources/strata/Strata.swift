@@ -8,6 +8,8 @@ struct Strata: AsyncParsableCommand {
         abstract: "Strata: a self-hosted, real-time recommendation platform.",
         discussion: "Start with `strata up --demo`. Every command that touches data takes --data-dir (STRATA_DATA_DIR) and --config (STRATA_CONFIG).",
         version: "strata \(StrataVersionText.full)",
-        subcommands: [Up.self, Serve.self, Import.self, Generate.self, LakeCommand.self, ContractCommand.self, Evaluate.self, Bench.self, Init.self]
+        subcommands: [
+            Up.self, Serve.self, Import.self, Generate.self, LakeCommand.self, FeaturesCommand.self, ContractCommand.self, Evaluate.self, Bench.self, Init.self,
+        ]
     )
 }

@@ -103,6 +103,28 @@ public enum ExampleConfig {
               segment: { type: string, values: [new, casual, loyal, vip] }
               country: { type: string, max_length: 2 }
 
+        # Features: one definition computes the value on the live stream (the online store) and over
+        # history as of any past time (training sets), so training and serving see the same numbers.
+        #   entity: user | item               source: [event types]      filter: "price > 0" (or a list)
+        #   aggregation: count | sum | mean | min | max | last | distinct_count | recent_items | ratio
+        #   field: the aggregated field        window: 1h, 24h, 7d, ... or lifetime
+        #   bucket: 1h (optional: count a long window in buckets, bounded memory)
+        #   n: items kept by recent_items      numerator / denominator: features divided by a ratio
+        #   default: value when nothing qualifies        freshness: how stale the newest event may be
+        features:
+          user_views_1h: { entity: user, source: [view], aggregation: count, window: 1h, freshness: 5m }
+          user_clicks_24h: { entity: user, source: [click], aggregation: count, window: 24h }
+          user_spend_30d: { entity: user, source: [purchase], filter: "price > 0", aggregation: sum, field: price, window: 30d, default: 0 }
+          user_avg_price_7d: { entity: user, source: [add_to_cart, purchase], aggregation: mean, field: price, window: 7d }
+          user_recent_items: { entity: user, source: [view, click, add_to_cart, purchase], aggregation: recent_items, n: 20, window: lifetime }
+          user_categories_30d: { entity: user, source: [purchase], aggregation: distinct_count, field: category, window: 30d }
+          item_views_24h: { entity: item, source: [view], aggregation: count, window: 24h, freshness: 5m }
+          item_views_7d: { entity: item, source: [view], aggregation: count, window: 7d, bucket: 1h }
+          item_purchases_7d: { entity: item, source: [purchase], aggregation: count, window: 7d, bucket: 1h }
+          item_conversion_7d: { entity: item, aggregation: ratio, numerator: item_purchases_7d, denominator: item_views_7d }
+          item_max_price_30d: { entity: item, source: [purchase], aggregation: max, field: price, window: 30d }
+          item_last_viewer: { entity: item, source: [view], aggregation: last, field: user_id, window: lifetime }
+
         # ---------------------------------------------------------------------------------------------
         # Configuration
         # ---------------------------------------------------------------------------------------------
@@ -122,6 +144,9 @@ public enum ExampleConfig {
           segment_size: 64MB         # a segment closes at this size and becomes compactable
           segment_max_age: 10m       # ...or at this age, so the lake trails the log by at most this much
           retention: 7d              # compacted segments older than this are deleted (>= dedupe_window)
+
+        feature_store:
+          snapshot_interval: 5m      # how often the online store snapshots (a restart replays the log after it)
 
         lake:
           compression: zstd          # none | snappy | zstd

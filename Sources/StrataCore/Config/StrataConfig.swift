@@ -13,6 +13,7 @@ public struct StrataConfig: Sendable {
     public var ingest: IngestConfig
     public var log: LogConfig
     public var lake: LakeConfig
+    public var featureStore: FeatureStoreConfig
     public var backends: BackendsConfig
     /// What interactions are worth and which models to train.
     public var training: TrainingConfig
@@ -32,13 +33,15 @@ public struct StrataConfig: Sendable {
         self.ingest = ingest
         self.log = log
         self.lake = lake
+        self.featureStore = FeatureStoreConfig()
         self.backends = backends
         self.training = training ?? .defaults(for: contract)
         self.dataDirectory = dataDirectory
         self.source = source
     }
 
-    static let topLevelKeys = ["project", "data_dir", "server", "ingest", "log", "lake", "backends", "interactions", "models"] + Contract.yamlKeys
+    static let topLevelKeys =
+        ["project", "data_dir", "server", "ingest", "log", "lake", "backends", "interactions", "models", "feature_store"] + Contract.yamlKeys
 
     /// Parses and validates `strata.yaml` text.
     public static func parse(yaml: String, file: String) throws(StrataError) -> StrataConfig {
@@ -56,6 +59,7 @@ public struct StrataConfig: Sendable {
         if let node = root["ingest"] { config.ingest = try IngestConfig(node: node) }
         if let node = root["log"] { config.log = try LogConfig(node: node) }
         if let node = root["lake"] { config.lake = try LakeConfig(node: node) }
+        if let node = root["feature_store"] { config.featureStore = try FeatureStoreConfig(node: node) }
         if let node = root["backends"] { config.backends = try BackendsConfig(node: node) }
         config.training = try TrainingConfig(root: root, contract: config.contract)
         if config.log.retentionMillis < config.ingest.dedupeWindowMillis {
@@ -168,6 +172,22 @@ public struct LakeConfig: Sendable {
         if let v = node["compression"] { compression = Compression(rawValue: try v.oneOf(Compression.allCases.map(\.rawValue)))! }
         if let v = node["compact_interval"] { compactIntervalMillis = try v.durationMillis() }
         if let v = node["row_group_rows"] { rowGroupRows = try v.positiveInt() }
+    }
+}
+
+/// The online feature store.
+public struct FeatureStoreConfig: Sendable {
+    /// How often the store snapshots its state.
+    public var snapshotIntervalMillis: Int64 = 300_000
+
+    public init() {}
+
+    init(node: ConfigNode) throws(StrataError) {
+        try node.checkKeys(["snapshot_interval"])
+        if let v = node["snapshot_interval"] {
+            snapshotIntervalMillis = try v.durationMillis()
+            guard snapshotIntervalMillis >= 100 else { throw v.error("snapshot_interval must be at least 100ms") }
+        }
     }
 }
 

@@ -11,7 +11,7 @@ extension Contract {
             if let v = field.maxItems { object["max_items"] = .int(v) }
             return .object(object)
         }
-        return [
+        var canonical: JSONValue = [
             "format": 1,
             "events": .array(eventTypes.map { ["name": .string($0.name), "fields": .array($0.fields.map(field))] }),
             "entities": [
@@ -26,6 +26,12 @@ extension Contract {
                 "max_items": .int(policy.defaultMaxItems),
             ],
         ]
+        // Added with layer 2; contracts without features keep the versions they had.
+        if !features.isEmpty, case .object(var object) = canonical {
+            object["features"] = .array(features.map(\.canonicalJSON))
+            canonical = .object(object)
+        }
+        return canonical
     }
 
     /// The contract version: SHA-256 (hex) of the canonical JSON.

@@ -1,6 +1,6 @@
 extension Contract {
     /// Top-level keys of `strata.yaml` that belong to the contract.
-    static let yamlKeys = ["events", "entities", "validation"]
+    static let yamlKeys = ["events", "entities", "validation", "features"]
 
     /// Reads the contract sections of a parsed `strata.yaml`.
     public init(root: ConfigNode) throws(StrataError) {
@@ -45,6 +45,7 @@ extension Contract {
             if let node = entities["user"] { user = try EntitySchema(node: node) }
         }
         self.init(eventTypes: eventTypes, item: item, user: user, policy: policy)
+        if let featuresNode = root["features"] { features = try FeatureDefinition.parseAll(featuresNode, contract: self) }
     }
 
     static func checkName(_ name: String, at node: ConfigNode, what: String) throws(StrataError) {

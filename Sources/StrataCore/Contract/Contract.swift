@@ -9,12 +9,21 @@ public struct Contract: Sendable, Equatable {
     /// The user catalog's properties.
     public var user: EntitySchema
     public var policy: ValidationPolicy
+    /// Feature definitions: part of the contract, so changing one changes the version.
+    public var features: [FeatureDefinition]
 
-    public init(eventTypes: [EventTypeSchema], item: EntitySchema, user: EntitySchema, policy: ValidationPolicy = ValidationPolicy()) {
+    public init(
+        eventTypes: [EventTypeSchema], item: EntitySchema, user: EntitySchema, policy: ValidationPolicy = ValidationPolicy(), features: [FeatureDefinition] = []
+    ) {
         self.eventTypes = eventTypes
         self.item = item
         self.user = user
         self.policy = policy
+        self.features = features
+    }
+
+    public func feature(named name: String) -> FeatureDefinition? {
+        features.first { $0.name == name }
     }
 
     public func eventType(named name: String) -> EventTypeSchema? {

@@ -36,7 +36,8 @@ public enum CatalogKind: String, Sendable {
 /// The catalog materialised from catalog events in the log: tails the log, keeps the latest
 /// state of every item and user in memory, and checkpoints to disk so that a restart replays
 /// only the log's tail.
-public final class CatalogView: Service, Sendable {
+public final class CatalogView: Service, LogConsumer, Sendable {
+    public let consumerName = "catalog"
     struct State {
         var items: [String: CatalogEntry] = [:]
         var users: [String: CatalogEntry] = [:]

@@ -18,7 +18,19 @@ public enum LakeFileReader {
         path.split(separator: "/").first { $0.hasPrefix("type=") }.map { String($0.dropFirst(5)) }
     }
 
+    /// Events with their log offsets (files written by Strata carry them; others number rows).
+    public static func readWithOffsets(path: String, type: String? = nil) throws -> [(offset: Int64, event: Event)] {
+        guard let bytes = AtomicFile.read(path) else {
+            throw StrataError.notFound("lake_file_missing", "cannot read lake file \(path)")
+        }
+        return try readWithOffsets(bytes: bytes, type: type ?? typeFromPath(path))
+    }
+
     public static func read(bytes: [UInt8], type givenType: String?) throws -> [Event] {
+        try readWithOffsets(bytes: bytes, type: givenType).map(\.event)
+    }
+
+    public static func readWithOffsets(bytes: [UInt8], type givenType: String?) throws -> [(offset: Int64, event: Event)] {
         let reader: ParquetReader
         do {
             reader = try ParquetReader(bytes: bytes)
@@ -62,7 +74,7 @@ public enum LakeFileReader {
             }
         }
         // Files hold events in offset order; keep that order for callers.
-        return zip(offsets, events).sorted { $0.0 < $1.0 }.map(\.1)
+        return zip(offsets, events).sorted { $0.0 < $1.0 }.map { (offset: $0.0, event: $0.1) }
     }
 
     /// Column values as field values, units normalised (timestamps to milliseconds).

@@ -1,7 +1,7 @@
 /// Appending little-endian integers and varints to byte buffers (record payloads, frames).
 extension Array where Element == UInt8 {
     @inline(__always)
-    mutating func appendVarint(_ value: UInt64) {
+    public mutating func appendVarint(_ value: UInt64) {
         var v = value
         while v >= 0x80 {
             append(UInt8(truncatingIfNeeded: v) | 0x80)
@@ -11,12 +11,12 @@ extension Array where Element == UInt8 {
     }
 
     @inline(__always)
-    mutating func appendZigzag(_ value: Int64) {
+    public mutating func appendZigzag(_ value: Int64) {
         appendVarint(UInt64(bitPattern: (value << 1) ^ (value >> 63)))
     }
 
     @inline(__always)
-    mutating func appendUInt32LE(_ value: UInt32) {
+    public mutating func appendUInt32LE(_ value: UInt32) {
         append(UInt8(truncatingIfNeeded: value))
         append(UInt8(truncatingIfNeeded: value >> 8))
         append(UInt8(truncatingIfNeeded: value >> 16))
@@ -24,19 +24,19 @@ extension Array where Element == UInt8 {
     }
 
     @inline(__always)
-    mutating func appendInt64LE(_ value: Int64) {
+    public mutating func appendInt64LE(_ value: Int64) {
         let bits = UInt64(bitPattern: value)
         for shift in stride(from: 0, to: 64, by: 8) { append(UInt8(truncatingIfNeeded: bits >> UInt64(shift))) }
     }
 
     /// Appends bytes with a varint length prefix.
     @inline(__always)
-    mutating func appendLengthPrefixed(_ bytes: UnsafeRawBufferPointer) {
+    public mutating func appendLengthPrefixed(_ bytes: UnsafeRawBufferPointer) {
         appendVarint(UInt64(bytes.count))
         append(contentsOf: bytes)
     }
 
-    mutating func appendLengthPrefixed(_ text: String) {
+    public mutating func appendLengthPrefixed(_ text: String) {
         appendVarint(UInt64(text.utf8.count))
         append(contentsOf: text.utf8)
     }
@@ -50,23 +50,23 @@ extension Array where Element == UInt8 {
 }
 
 /// A bounds-checked cursor over a record payload.
-struct PayloadReader {
-    let bytes: UnsafeRawBufferPointer
-    var position = 0
+public struct PayloadReader {
+    public let bytes: UnsafeRawBufferPointer
+    public var position = 0
 
-    init(_ bytes: UnsafeRawBufferPointer) {
+    public init(_ bytes: UnsafeRawBufferPointer) {
         self.bytes = bytes
     }
 
-    var isAtEnd: Bool { position >= bytes.count }
+    public var isAtEnd: Bool { position >= bytes.count }
 
-    mutating func byte() throws(LogDecodeError) -> UInt8 {
+    public mutating func byte() throws(LogDecodeError) -> UInt8 {
         guard position < bytes.count else { throw LogDecodeError(message: "record ends early") }
         defer { position += 1 }
         return bytes[position]
     }
 
-    mutating func varint() throws(LogDecodeError) -> UInt64 {
+    public mutating func varint() throws(LogDecodeError) -> UInt64 {
         var result: UInt64 = 0
         var shift: UInt64 = 0
         while true {
@@ -78,29 +78,29 @@ struct PayloadReader {
         }
     }
 
-    mutating func zigzag() throws(LogDecodeError) -> Int64 {
+    public mutating func zigzag() throws(LogDecodeError) -> Int64 {
         let value = try varint()
         return Int64(bitPattern: value >> 1) ^ -Int64(bitPattern: value & 1)
     }
 
-    mutating func int64LE() throws(LogDecodeError) -> Int64 {
+    public mutating func int64LE() throws(LogDecodeError) -> Int64 {
         guard position + 8 <= bytes.count else { throw LogDecodeError(message: "record ends early") }
         defer { position += 8 }
         return Int64(littleEndian: bytes.loadUnaligned(fromByteOffset: position, as: Int64.self))
     }
 
-    mutating func slice() throws(LogDecodeError) -> UnsafeRawBufferPointer {
+    public mutating func slice() throws(LogDecodeError) -> UnsafeRawBufferPointer {
         let length = try varint()
         guard length <= UInt64(bytes.count - position) else { throw LogDecodeError(message: "length beyond the record") }
         defer { position += Int(length) }
         return UnsafeRawBufferPointer(rebasing: bytes[position..<(position + Int(length))])
     }
 
-    mutating func string() throws(LogDecodeError) -> String {
+    public mutating func string() throws(LogDecodeError) -> String {
         String(decoding: try slice(), as: UTF8.self)
     }
 
-    mutating func skip(_ count: Int) throws(LogDecodeError) {
+    public mutating func skip(_ count: Int) throws(LogDecodeError) {
         guard count >= 0, position + count <= bytes.count else { throw LogDecodeError(message: "record ends early") }
         position += count
     }
@@ -109,5 +109,10 @@ struct PayloadReader {
 /// A log record that does not decode (a bug or disk corruption that slipped past the checksum).
 public struct LogDecodeError: Error, Sendable, CustomStringConvertible {
     public var message: String
+
+    public init(message: String) {
+        self.message = message
+    }
+
     public var description: String { "undecodable log record: \(message)" }
 }

@@ -61,28 +61,54 @@ public enum EventCodec {
         }
         for (name, value) in event.fields {
             out.appendLengthPrefixed(name)
-            switch value {
-            case .string(let v):
-                out.append(Tag.string.rawValue)
-                out.appendLengthPrefixed(v)
-            case .int(let v):
-                out.append(Tag.int.rawValue)
-                out.appendZigzag(v)
-            case .double(let v):
-                out.append(Tag.double.rawValue)
-                out.appendInt64LE(Int64(bitPattern: v.bitPattern))
-            case .bool(let v): out.append(v ? Tag.boolTrue.rawValue : Tag.boolFalse.rawValue)
-            case .timestamp(let v):
-                out.append(Tag.timestamp.rawValue)
-                out.appendZigzag(v)
-            case .stringList(let list):
-                out.append(Tag.stringList.rawValue)
-                out.appendVarint(UInt64(list.count))
-                for item in list { out.appendLengthPrefixed(item) }
-            case .json(let text):
-                out.append(Tag.json.rawValue)
-                out.appendLengthPrefixed(text)
-            }
+            appendValue(value, to: &out)
+        }
+    }
+
+    /// A tagged field value (the encoding of record fields; also used by state snapshots).
+    public static func appendValue(_ value: FieldValue, to out: inout [UInt8]) {
+        switch value {
+        case .string(let v):
+            out.append(Tag.string.rawValue)
+            out.appendLengthPrefixed(v)
+        case .int(let v):
+            out.append(Tag.int.rawValue)
+            out.appendZigzag(v)
+        case .double(let v):
+            out.append(Tag.double.rawValue)
+            out.appendInt64LE(Int64(bitPattern: v.bitPattern))
+        case .bool(let v): out.append(v ? Tag.boolTrue.rawValue : Tag.boolFalse.rawValue)
+        case .timestamp(let v):
+            out.append(Tag.timestamp.rawValue)
+            out.appendZigzag(v)
+        case .stringList(let list):
+            out.append(Tag.stringList.rawValue)
+            out.appendVarint(UInt64(list.count))
+            for item in list { out.appendLengthPrefixed(item) }
+        case .json(let text):
+            out.append(Tag.json.rawValue)
+            out.appendLengthPrefixed(text)
+        }
+    }
+
+    /// Reads a value written by `appendValue`.
+    public static func readValue(_ reader: inout PayloadReader) throws(LogDecodeError) -> FieldValue {
+        guard let tag = Tag(rawValue: try reader.byte()) else { throw LogDecodeError(message: "unknown field tag") }
+        switch tag {
+        case .string: return .string(try reader.string())
+        case .int: return .int(try reader.zigzag())
+        case .double: return .double(Double(bitPattern: UInt64(bitPattern: try reader.int64LE())))
+        case .boolFalse: return .bool(false)
+        case .boolTrue: return .bool(true)
+        case .timestamp: return .timestamp(try reader.zigzag())
+        case .stringList:
+            let count = try reader.varint()
+            guard count <= UInt64(reader.bytes.count) else { throw LogDecodeError(message: "list longer than the record") }
+            var list: [String] = []
+            list.reserveCapacity(Int(count))
+            for _ in 0..<count { list.append(try reader.string()) }
+            return .stringList(list)
+        case .json: return .json(try reader.string())
         }
     }
 
@@ -101,24 +127,7 @@ public enum EventCodec {
         var fields: [(name: String, value: FieldValue)] = []
         while !reader.isAtEnd {
             let name = try reader.string()
-            guard let tag = Tag(rawValue: try reader.byte()) else { throw LogDecodeError(message: "unknown field tag") }
-            let value: FieldValue
-            switch tag {
-            case .string: value = .string(try reader.string())
-            case .int: value = .int(try reader.zigzag())
-            case .double: value = .double(Double(bitPattern: UInt64(bitPattern: try reader.int64LE())))
-            case .boolFalse: value = .bool(false)
-            case .boolTrue: value = .bool(true)
-            case .timestamp: value = .timestamp(try reader.zigzag())
-            case .stringList:
-                let count = try reader.varint()
-                guard count <= UInt64(payload.count) else { throw LogDecodeError(message: "list longer than the record") }
-                var list: [String] = []
-                list.reserveCapacity(Int(count))
-                for _ in 0..<count { list.append(try reader.string()) }
-                value = .stringList(list)
-            case .json: value = .json(try reader.string())
-            }
+            let value = try readValue(&reader)
             fields.append((name, value))
         }
         return Event(type: type, eventID: eventID, userID: userID, timestamp: timestamp, ingestedAt: ingestedAt, fields: fields)

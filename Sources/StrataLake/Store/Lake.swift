@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import ServiceLifecycle
 import StrataCore
+import Synchronization
 
 /// Layer 1 of one project, opened on its data directory: the event log, the dead-letter
 /// store, the ingestor, the catalog, the compactor and the snapshots. Holds the directory's
@@ -18,6 +19,7 @@ public final class Lake: Sendable {
     public let clock: any WallClock
     let logger: Logger
     private let lock: DirectoryLock
+    private let consumers = Mutex<[any LogConsumer]>([])
 
     /// Opens (creating if needed) the project's data in `dataDirectory`.
     public init(config: StrataConfig, dataDirectory: String, clock: any WallClock = SystemClock(), logger: Logger) throws {
@@ -39,6 +41,13 @@ public final class Lake: Sendable {
             directory: directory, log: log, contract: config.contract, config: config.lake, logConfig: config.log, clock: clock,
             logger: logger.with("component", "compactor"))
         self.snapshots = SnapshotStore(directory: directory)
+        try ContractHistory(directory: directory).record(config.contract)
+    }
+
+    /// Registers a consumer whose restart replays the log from its checkpoint: retention
+    /// never deletes what it still needs.
+    public func register(_ consumer: any LogConsumer) {
+        consumers.withLock { $0.append(consumer) }
     }
 
     /// The long-running parts, for a service group: the catalog tailer and periodic compaction.
@@ -63,13 +72,20 @@ public final class Lake: Sendable {
     public func maintain(force: Bool = false) async throws -> CompactionReport {
         let report = try await compactor.compact(force: force)
         try catalog.catchUp()
-        // The catalog replays the log from its checkpoint, so segments are deleted only below
-        // it; it is rewritten only when retention has segments to delete.
-        if let deletable = await compactor.retentionCandidates().last, catalog.checkpointedThrough < deletable.endOffset {
-            try catalog.checkpoint()
+        // Consumers replay the log from their checkpoints, so segments are deleted only below
+        // all of them; a checkpoint is rewritten only when retention has segments to delete.
+        let all: [any LogConsumer] = [catalog] + consumers.withLock { $0 }
+        if let deletable = await compactor.retentionCandidates().last {
+            for consumer in all where consumer.checkpointedThrough < deletable.endOffset { _ = try consumer.checkpoint() }
         }
-        await compactor.applyRetention(floor: catalog.checkpointedThrough)
+        await compactor.applyRetention(floor: all.map(\.checkpointedThrough).min() ?? 0)
         return report
+    }
+
+    /// The lake files compaction has committed (read from its state file, so callers need not
+    /// wait for the compactor).
+    public func committedLakeFiles() throws -> [LakeFile] {
+        try LakeState.load(path: "\(directory.lakeState)/state.json").files
     }
 
     /// A summary of layer 1 for status pages and `strata lake status`.
@@ -100,6 +116,16 @@ public final class Lake: Sendable {
             "catalog": ["items": .int(catalog.itemCount), "users": .int(catalog.userCount), "applied_through": .int(catalog.appliedThrough)],
         ]
     }
+}
+
+/// A reader of the log whose state survives restarts as a checkpoint plus a replay of the log
+/// after it (the catalog view, the feature store).
+public protocol LogConsumer: Sendable {
+    var consumerName: String { get }
+    /// The offset a restart replays the log from.
+    var checkpointedThrough: Int64 { get }
+    /// Writes a checkpoint; returns the offset it covers.
+    func checkpoint() throws -> Int64
 }
 
 /// Compacts closed segments into the lake and applies log retention, every

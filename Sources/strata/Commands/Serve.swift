@@ -15,7 +15,7 @@ struct Serve: AsyncParsableCommand {
         try await runReportingErrors {
             let (config, lake) = try data.openLake(logger: logger)
             let (host, port) = listen.resolve(config)
-            let server = StrataHTTPServer(lake: lake, logger: logger)
+            let server = StrataHTTPServer(lake: lake, features: try data.openFeatureStore(lake, logger: logger), logger: logger)
             try await server.run(host: host, port: port) { bound in
                 logger.info(
                     "serving",

@@ -48,7 +48,7 @@ struct Up: AsyncParsableCommand {
                 try await DemoData.loadHistoryIfEmpty(lake: lake, config: generatorConfig, logger: logger)
                 if rate > 0 { extra.append(LiveEventStream(lake: lake, config: generatorConfig, eventsPerSecond: rate, logger: logger)) }
             }
-            let server = StrataHTTPServer(lake: lake, logger: logger)
+            let server = StrataHTTPServer(lake: lake, features: try data.openFeatureStore(lake, logger: logger), logger: logger)
             if demo { extra.append(DemoEvaluation(lake: lake, board: server.evaluations, logger: logger)) }
             try await server.run(host: host, port: port, extraServices: extra) { bound in
                 let url = "http://\(host == "0.0.0.0" ? "127.0.0.1" : host):\(bound)"

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Logging
 import StrataCore
+import StrataFeatures
 import StrataLake
 
 /// Options every data command shares, each with a `STRATA_*` environment equivalent.
@@ -31,6 +32,13 @@ struct DataOptions: ParsableArguments {
     func bootstrapLogging() -> Logger {
         LoggingSetup.bootstrap(format: logFormat ?? ProcessInfo.processInfo.environment["STRATA_LOG_FORMAT"])
         return Logger(label: "strata")
+    }
+
+    /// The online feature store over an open lake (snapshot plus log replay).
+    func openFeatureStore(_ lake: Lake, logger: Logger) throws -> FeatureStore {
+        try FeatureStore(
+            lake: lake, definitions: lake.config.contract.features, snapshotInterval: .milliseconds(lake.config.featureStore.snapshotIntervalMillis),
+            logger: logger.with("component", "features"))
     }
 
     /// Opens the project's lake (taking the data directory's lock).

@@ -1,0 +1,136 @@
+import StrataCore
+
+/// One event as a feature sees it: its time, its log offset (the tie-breaker) and the value of
+/// the aggregated field.
+public struct WindowEvent: Sendable, Equatable {
+    public var time: Int64
+    public var offset: Int64
+    public var value: FieldValue?
+
+    /// Orders events by (time, offset): "newer" means later in this order.
+    @inline(__always)
+    func precedes(_ other: WindowEvent) -> Bool {
+        time < other.time || (time == other.time && offset < other.offset)
+    }
+}
+
+/// What an aggregation needs to remember about a set of events, maintained incrementally and
+/// independent of the order events arrive in (sums are exact, extremes and latest by value and
+/// (time, offset)). Only the parts the aggregation uses are kept.
+struct Aggregate: Sendable, Equatable {
+    var count = 0
+    var sum = ExactSum()
+    var numericCount = 0
+    var distinct: [FieldValue: Int] = [:]
+    var minimum: FieldValue?
+    var maximum: FieldValue?
+    /// Set when a removal may have taken away the minimum or maximum.
+    var extremesStale = false
+    var latest: WindowEvent?
+    var latestStale = false
+    /// Most recent distinct values, newest first (at most `n`); kept for lifetime and bucketed
+    /// windows, while exact windows read them from their events.
+    var recent: [WindowEvent] = []
+
+    mutating func add(_ event: WindowEvent, kind: FeatureDefinition.Aggregation, recentCount: Int) {
+        count += 1
+        switch kind {
+        case .count, .ratio:
+            break
+        case .sum, .mean:
+            if let number = event.value?.numericValue {
+                sum.add(number)
+                numericCount += 1
+            }
+        case .min, .max:
+            guard let value = event.value else { break }
+            if minimum == nil || Self.order(value) < Self.order(minimum!) { minimum = value }
+            if maximum == nil || Self.order(value) > Self.order(maximum!) { maximum = value }
+        case .last:
+            if event.value != nil, latest.map({ $0.precedes(event) }) ?? true { latest = event }
+        case .distinctCount:
+            if let value = event.value { distinct[value, default: 0] += 1 }
+        case .recentItems:
+            Self.offerRecent(event, into: &recent, limit: recentCount)
+        }
+    }
+
+    /// Takes an event out again (exact windows); extremes and latest are recomputed from the
+    /// window's events when the removed one could have been them.
+    mutating func remove(_ event: WindowEvent, kind: FeatureDefinition.Aggregation) {
+        count -= 1
+        switch kind {
+        case .count, .ratio, .recentItems:
+            break
+        case .sum, .mean:
+            if let number = event.value?.numericValue {
+                sum.add(-number)
+                numericCount -= 1
+            }
+        case .min, .max:
+            if let value = event.value, value == minimum || value == maximum { extremesStale = true }
+        case .last:
+            if event == latest { latestStale = true }
+        case .distinctCount:
+            if let value = event.value {
+                let remaining = (distinct[value] ?? 1) - 1
+                if remaining == 0 { distinct.removeValue(forKey: value) } else { distinct[value] = remaining }
+            }
+        }
+    }
+
+    /// Folds another aggregate in (bucketed windows combine their buckets).
+    mutating func merge(_ other: Aggregate, kind: FeatureDefinition.Aggregation, recentCount: Int) {
+        count += other.count
+        switch kind {
+        case .count, .ratio:
+            break
+        case .sum, .mean:
+            for partial in other.sum.partials { sum.add(partial) }
+            numericCount += other.numericCount
+        case .min, .max:
+            if let value = other.minimum, minimum == nil || Self.order(value) < Self.order(minimum!) { minimum = value }
+            if let value = other.maximum, maximum == nil || Self.order(value) > Self.order(maximum!) { maximum = value }
+        case .last:
+            if let candidate = other.latest, latest.map({ $0.precedes(candidate) }) ?? true { latest = candidate }
+        case .distinctCount:
+            for (value, occurrences) in other.distinct { distinct[value, default: 0] += occurrences }
+        case .recentItems:
+            for event in other.recent { Self.offerRecent(event, into: &recent, limit: recentCount) }
+        }
+    }
+
+    /// The feature's value, or nil when nothing qualifies.
+    func value(kind: FeatureDefinition.Aggregation) -> FieldValue? {
+        switch kind {
+        case .count: return .int(Int64(count))
+        case .sum: return numericCount == 0 ? nil : .double(sum.value)
+        case .mean: return numericCount == 0 ? nil : .double(sum.value / Double(numericCount))
+        case .min: return minimum
+        case .max: return maximum
+        case .last: return latest?.value
+        case .distinctCount: return .int(Int64(distinct.count))
+        case .recentItems: return .stringList(recent.compactMap { $0.value?.stringValue })
+        case .ratio: return nil
+        }
+    }
+
+    /// A total order on numeric and time values.
+    @inline(__always)
+    static func order(_ value: FieldValue) -> Double {
+        value.numericValue ?? value.timestampValue.map(Double.init) ?? 0
+    }
+
+    /// Keeps `list` the newest `limit` distinct values, newest first.
+    static func offerRecent(_ event: WindowEvent, into list: inout [WindowEvent], limit: Int) {
+        guard event.value != nil else { return }
+        if let existing = list.firstIndex(where: { $0.value == event.value }) {
+            guard list[existing].precedes(event) else { return }
+            list.remove(at: existing)
+        }
+        let position = list.firstIndex { $0.precedes(event) } ?? list.count
+        guard position < limit else { return }
+        list.insert(event, at: position)
+        if list.count > limit { list.removeLast() }
+    }
+}

@@ -1,0 +1,173 @@
+import Foundation
+import StrataCore
+import Synchronization
+
+/// A feature's value for one entity, with whether it was computed or is the default.
+public struct FeatureReading: Sendable, Equatable {
+    public var name: String
+    public var value: FieldValue?
+    /// True when the entity has nothing for this feature and the default was answered.
+    public var isDefault: Bool
+
+    public var json: JSONValue { value?.jsonValue ?? .null }
+}
+
+/// The one computation behind both schedules: events go in (any order), values come out as of
+/// a time. The streaming service feeds it the log and reads it at wall-clock time; the batch
+/// (point-in-time) computation feeds it history in time order and reads it at each requested
+/// time. Entities are sharded, each shard behind its own lock, so readers and the applier
+/// rarely wait for each other.
+public final class FeatureEngine: Sendable {
+    public let features: [CompiledFeature]
+    /// Features fed by events, per entity kind and event type.
+    let routes: [FeatureDefinition.Entity: [String: [CompiledFeature]]]
+    let byName: [String: CompiledFeature]
+    let tables: [FeatureDefinition.Entity: [Shard]]
+    static let shardCount = 16
+    private let progress = Mutex(EngineProgress())
+
+    public init(definitions: [FeatureDefinition]) {
+        let compiled = definitions.enumerated().map { CompiledFeature($1, slot: $0) }
+        features = compiled
+        byName = Dictionary(compiled.map { ($0.definition.name, $0) }, uniquingKeysWith: { first, _ in first })
+        var routes: [FeatureDefinition.Entity: [String: [CompiledFeature]]] = [:]
+        for feature in compiled where feature.definition.aggregation != .ratio {
+            for source in feature.definition.sources { routes[feature.definition.entity, default: [:]][source, default: []].append(feature) }
+        }
+        self.routes = routes
+        tables = Dictionary(uniqueKeysWithValues: FeatureDefinition.Entity.allCases.map { entity in (entity, (0..<Self.shardCount).map { _ in Shard() }) })
+    }
+
+    /// The states of the entities whose ids hash to one shard.
+    final class Shard: Sendable {
+        let table = Mutex([String: [FeatureState?]]())
+    }
+
+    @inline(__always)
+    func shard(_ entity: FeatureDefinition.Entity, _ key: String) -> Shard {
+        var hasher = Hasher()
+        hasher.combine(key)
+        return tables[entity]![Int(UInt(bitPattern: hasher.finalize()) % UInt(Self.shardCount))]
+    }
+
+    // MARK: - Applying events
+
+    /// Feeds one event (at log `offset`). `now` settles everything before it (the streaming
+    /// service passes the wall clock; batch passes the event's own time).
+    public func apply(_ event: Event, offset: Int64, now: Int64) {
+        var applied = false
+        for (entity, byType) in routes {
+            guard let candidates = byType[event.type], let key = CompiledFeature.entityKey(entity, of: event) else { continue }
+            let accepted = candidates.filter { $0.accepts(event) }
+            guard !accepted.isEmpty else { continue }
+            applied = true
+            let featureCount = features.count
+            shard(entity, key).table.withLock { table in
+                var states = table[key] ?? [FeatureState?](repeating: nil, count: featureCount)
+                table[key] = nil  // keep the array uniquely referenced while it changes
+                for feature in accepted {
+                    var state = states[feature.slot] ?? FeatureState(feature)
+                    state.advance(to: now, feature)
+                    state.insert(WindowEvent(time: event.timestamp, offset: offset, value: feature.input(of: event)), feature)
+                    states[feature.slot] = state
+                }
+                table[key] = states
+            }
+            progress.withLock { progress in
+                for feature in accepted { progress.note(feature.slot, eventTime: event.timestamp, ingestedAt: event.ingestedAt) }
+            }
+        }
+        _ = applied
+        progress.withLock { $0.appliedThrough = max($0.appliedThrough, offset + 1) }
+    }
+
+    // MARK: - Reading
+
+    /// The named features of one entity as of `time` (all features when `names` is nil).
+    public func read(_ entity: FeatureDefinition.Entity, id: String, features names: [String]? = nil, at time: Int64) throws(StrataError) -> [FeatureReading] {
+        let wanted = try resolve(names, entity: entity)
+        return shard(entity, id).table.withLock { table -> [FeatureReading] in
+            guard var states = table[id] else {
+                return wanted.map { FeatureReading(name: $0.definition.name, value: $0.definition.defaultValue, isDefault: true) }
+            }
+            table[id] = nil
+            defer { table[id] = states }
+            var values: [Int: FieldValue?] = [:]
+            func value(_ feature: CompiledFeature) -> FieldValue? {
+                if let known = values[feature.slot] { return known }
+                let computed: FieldValue?
+                if feature.definition.aggregation == .ratio {
+                    let numerator = value(byName[feature.definition.numerator!]!)?.numericValue
+                    let denominator = value(byName[feature.definition.denominator!]!)?.numericValue
+                    computed = numerator.flatMap { n in denominator.flatMap { d in d == 0 ? nil : .double(n / d) } }
+                } else if states[feature.slot] != nil {
+                    computed = states[feature.slot]!.value(at: time, feature)
+                } else {
+                    computed = nil
+                }
+                values[feature.slot] = computed
+                return computed
+            }
+            return wanted.map { feature in
+                let computed = value(feature)
+                return FeatureReading(name: feature.definition.name, value: computed ?? feature.definition.defaultValue, isDefault: computed == nil)
+            }
+        }
+    }
+
+    func resolve(_ names: [String]?, entity: FeatureDefinition.Entity) throws(StrataError) -> [CompiledFeature] {
+        guard let names else { return features.filter { $0.definition.entity == entity } }
+        var result: [CompiledFeature] = []
+        for name in names {
+            guard let feature = byName[name] else {
+                throw StrataError.notFound("unknown_feature", "no feature '\(name)' (features: \(features.map(\.definition.name).joined(separator: ", ")))")
+            }
+            guard feature.definition.entity == entity else {
+                throw StrataError.invalid(
+                    "wrong_entity", "'\(name)' describes \(feature.definition.entity.rawValue)s, not \(entity.rawValue)s", field: "features")
+            }
+            result.append(feature)
+        }
+        return result
+    }
+
+    // MARK: - Status
+
+    /// One past the last log offset applied.
+    public var appliedThrough: Int64 { progress.withLock { $0.appliedThrough } }
+
+    /// Entities with state, per kind.
+    public var entityCounts: [FeatureDefinition.Entity: Int] {
+        tables.mapValues { shards in shards.reduce(0) { total, shard in total + shard.table.withLock { $0.count } } }
+    }
+
+    /// Per feature: the newest applied event's times, and whether it is within the SLA at `now`.
+    public func freshness(now: Int64) -> [JSONValue] {
+        let snapshot = progress.withLock { $0 }
+        return features.map { feature in
+            var object: [String: JSONValue] = ["feature": .string(feature.definition.name)]
+            if let newest = snapshot.newest[feature.slot] {
+                let lag = now - newest.ingestedAt
+                object["newest_event_time"] = .string(EventTime.format(millis: newest.eventTime))
+                object["lag_seconds"] = .double(Double(lag) / 1000)
+                if let sla = feature.definition.freshnessMillis { object["within_sla"] = .bool(lag <= sla) }
+            }
+            if let sla = feature.definition.freshnessMillis { object["freshness_sla_seconds"] = .double(Double(sla) / 1000) }
+            return .object(object)
+        }
+    }
+
+    func restoreProgress(_ restored: EngineProgress) { progress.withLock { $0 = restored } }
+    var progressSnapshot: EngineProgress { progress.withLock { $0 } }
+}
+
+/// How far the engine got, and the newest event applied per feature (freshness).
+struct EngineProgress: Sendable {
+    var appliedThrough: Int64 = 0
+    var newest: [Int: (eventTime: Int64, ingestedAt: Int64)] = [:]
+
+    mutating func note(_ slot: Int, eventTime: Int64, ingestedAt: Int64) {
+        if let current = newest[slot], current.ingestedAt >= ingestedAt { return }
+        newest[slot] = (eventTime, ingestedAt)
+    }
+}

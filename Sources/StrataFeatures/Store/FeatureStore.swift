@@ -1,0 +1,147 @@
+import Foundation
+import Logging
+import ServiceLifecycle
+import StrataCore
+import StrataLake
+import Synchronization
+
+/// Reading features for entities, the contract with the serving path: batched, so a remote
+/// store (Redis, with the scale-out work) can answer many entities in one round trip.
+public protocol OnlineFeatureReader: Sendable {
+    /// Features of many entities of one kind as of now; unknown entities get defaults.
+    func read(_ entity: FeatureDefinition.Entity, ids: [String], features: [String]?) throws(StrataError) -> [[FeatureReading]]
+}
+
+/// The embedded online store: the engine in memory, fed by tailing the event log within
+/// milliseconds of ingestion, snapshotted to disk (with the log offset it covers) so a restart
+/// loads the snapshot and replays only the log after it.
+public final class FeatureStore: Service, LogConsumer, OnlineFeatureReader, Sendable {
+    public let consumerName = "features"
+    public let engine: FeatureEngine
+    let lake: Lake
+    let logger: Logger
+    let path: String
+    /// Serialises applying and snapshotting (a snapshot must not race an apply).
+    private let applying = Mutex(())
+    private let snapshotOffset = Mutex<Int64>(0)
+    /// How often the running store writes a snapshot.
+    let snapshotInterval: Duration
+
+    public init(lake: Lake, definitions: [FeatureDefinition], snapshotInterval: Duration = .seconds(300), logger: Logger) throws {
+        self.lake = lake
+        self.engine = FeatureEngine(definitions: definitions)
+        self.logger = logger
+        self.snapshotInterval = snapshotInterval
+        self.path = "\(lake.directory.projectRoot)/features/snapshot.bin"
+        let start = MonotonicClock.nanoseconds()
+        if try engine.restore(from: path) {
+            snapshotOffset.withLock { $0 = engine.appliedThrough }
+        } else {
+            try rebuildFromLake()
+        }
+        let replayedFrom = engine.appliedThrough
+        try catchUp()
+        logger.info(
+            "feature store ready",
+            metadata: [
+                "features": "\(definitions.count)", "snapshot_offset": "\(snapshotOffset.withLock { $0 })",
+                "replayed": "\(engine.appliedThrough - replayedFrom)",
+                "ms": "\((MonotonicClock.nanoseconds() - start) / 1_000_000)",
+            ])
+        lake.register(self)
+    }
+
+    /// Without a usable snapshot: every event the log no longer holds comes from the lake's
+    /// committed files, in offset order, then the log is replayed.
+    private func rebuildFromLake() throws {
+        let start = lake.log.startOffset
+        guard start > 0 else { return }
+        let files = try lake.committedLakeFiles()
+        var events: [(offset: Int64, event: Event)] = []
+        for file in files where file.firstOffset < start {
+            for (offset, event) in try LakeFileReader.readWithOffsets(path: "\(lake.directory.lake)/\(file.path)", type: file.type) where offset < start {
+                events.append((offset, event))
+            }
+        }
+        events.sort { $0.offset < $1.offset }
+        let now = lake.clock.nowMillis()
+        for (offset, event) in events { engine.apply(event, offset: offset, now: now) }
+        engine.restoreProgress(EngineProgress(appliedThrough: start, newest: engine.progressSnapshot.newest))
+    }
+
+    /// Applies every durable log record not applied yet.
+    public func catchUp() throws {
+        try applying.withLock { _ in
+            let from = max(engine.appliedThrough, lake.log.startOffset)
+            let now = lake.clock.nowMillis()
+            try lake.log.scan(from: from) { offset, payload in
+                engine.apply(try EventCodec.decode(payload), offset: offset, now: now)
+                return true
+            }
+        }
+    }
+
+    // MARK: - Reading
+
+    public func read(_ entity: FeatureDefinition.Entity, ids: [String], features: [String]?) throws(StrataError) -> [[FeatureReading]] {
+        let now = lake.clock.nowMillis()
+        var result: [[FeatureReading]] = []
+        result.reserveCapacity(ids.count)
+        for id in ids { result.append(try engine.read(entity, id: id, features: features, at: now)) }
+        return result
+    }
+
+    public func read(_ entity: FeatureDefinition.Entity, id: String, features: [String]? = nil) throws(StrataError) -> [FeatureReading] {
+        try engine.read(entity, id: id, features: features, at: lake.clock.nowMillis())
+    }
+
+    // MARK: - Running
+
+    /// Tails the log until graceful shutdown, snapshotting every `snapshotInterval`, and once
+    /// more at the end.
+    public func run() async throws {
+        await cancelWhenGracefulShutdown {
+            var lastSnapshot = ContinuousClock.now
+            while !Task.isCancelled {
+                do {
+                    try self.catchUp()
+                    if ContinuousClock.now - lastSnapshot >= self.snapshotInterval {
+                        _ = try self.checkpoint()
+                        lastSnapshot = ContinuousClock.now
+                    }
+                } catch {
+                    self.logger.error("the feature store could not read the log", metadata: ["error": "\(error)"])
+                    try? await Task.sleep(for: .seconds(1))
+                }
+                await self.lake.log.waitForRecords(from: self.engine.appliedThrough)
+            }
+        }
+        do {
+            try catchUp()
+            _ = try checkpoint()
+        } catch {
+            logger.error("could not snapshot the feature store at shutdown", metadata: ["error": "\(error)"])
+        }
+    }
+
+    public var checkpointedThrough: Int64 { snapshotOffset.withLock { $0 } }
+
+    /// Writes a snapshot of every state; returns the log offset it covers.
+    @discardableResult
+    public func checkpoint() throws -> Int64 {
+        let (bytes, through) = applying.withLock { _ in engine.snapshotBytes() }
+        try AtomicFile.write(bytes, to: path)
+        snapshotOffset.withLock { $0 = through }
+        return through
+    }
+
+    /// Status for the API and the dashboard.
+    public func status() -> JSONValue {
+        let counts = engine.entityCounts
+        return [
+            "features": .int(engine.features.count), "applied_through": .int(engine.appliedThrough), "log_end": .int(lake.log.endOffset),
+            "snapshot_offset": .int(checkpointedThrough), "users": .int(counts[.user] ?? 0), "items": .int(counts[.item] ?? 0),
+            "freshness": .array(engine.freshness(now: lake.clock.nowMillis())),
+        ]
+    }
+}
