@@ -57,13 +57,19 @@ import Testing
             let batch = min(events.count, applied + 1 + rng.nextInt(below: 60))
             for index in applied..<batch { engine.apply(events[index].event, offset: events[index].offset, now: readTime) }
             applied = batch
-            readTime += Int64(rng.nextInt(below: 200))
-            for user in ["u0", "u1", "u2"] {
-                let readings = try engine.read(.user, id: user, at: readTime)
-                let seen = events.prefix(applied).filter { $0.event.userID == user }
-                for (definition, reading) in zip(definitions, readings) {
-                    #expect(reading.value == Self.bruteForce(definition, seen, at: readTime), "\(definition.name) at \(readTime)")
-                    checks += 1
+            // Several reads between batches: values remembered from one read must change
+            // exactly when events enter or leave the window.
+            for _ in 0...rng.nextInt(below: 3) {
+                // Small steps and bucket edges reach the exact times where values change.
+                readTime += Int64(rng.chance(0.5) ? rng.nextInt(below: 4) : rng.nextInt(below: 200))
+                if rng.chance(0.2) { readTime = (readTime / 100 + 1) * 100 }
+                for user in ["u0", "u1", "u2"] {
+                    let readings = try engine.read(.user, id: user, at: readTime)
+                    let seen = events.prefix(applied).filter { $0.event.userID == user }
+                    for (definition, reading) in zip(definitions, readings) {
+                        #expect(reading.value == Self.bruteForce(definition, seen, at: readTime), "\(definition.name) at \(readTime)")
+                        checks += 1
+                    }
                 }
             }
         }

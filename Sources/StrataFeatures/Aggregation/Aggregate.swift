@@ -100,8 +100,10 @@ struct Aggregate: Sendable, Equatable {
         }
     }
 
-    /// The feature's value, or nil when nothing qualifies.
-    func value(kind: FeatureDefinition.Aggregation) -> FieldValue? {
+    /// The feature's value, or nil when nothing qualifies. `mutating` though it changes nothing:
+    /// the windows keep their aggregates inside objects, and a non-mutating call there copies
+    /// the whole aggregate (retaining its dictionary and lists) on every read.
+    mutating func value(kind: FeatureDefinition.Aggregation) -> FieldValue? {
         switch kind {
         case .count: return .int(Int64(count))
         case .sum: return numericCount == 0 ? nil : .double(sum.value)

@@ -1,75 +1,45 @@
 import DequeModule
 import StrataCore
 
-/// How the engine keeps one feature of one entity. All three answer "the aggregate over events
-/// with time in [T − window, T)" (bucketed: over whole buckets) for a moving T, whatever order
-/// events arrive in; events at or after T wait until T passes them.
-enum FeatureState: Sendable, Equatable {
-    case exact(ExactWindow)
-    case bucketed(BucketedWindow)
-    case lifetime(LifetimeAggregate)
+/// How the engine keeps one feature of one entity. All three kinds answer "the aggregate over
+/// events with time in [T − window, T)" (bucketed: over whole buckets) for a moving T,
+/// whatever order events arrive in; events at or after T wait until T passes them.
+///
+/// States are objects changed in place: copying them (and retaining every buffer inside) on
+/// each event and read would cost more than the aggregation itself. Each is only touched under
+/// the lock of the shard that holds its entity.
+protocol FeatureWindow: AnyObject, Sendable {
+    func insert(_ event: WindowEvent, _ feature: CompiledFeature)
+    /// Moves the window to end at `time` (never backwards).
+    func advance(to time: Int64, _ feature: CompiledFeature)
+    /// The value of the window as it stands.
+    func value(_ feature: CompiledFeature) -> FieldValue?
+    /// The latest time at which the value is still the one it has now, unless events arrive:
+    /// the next moment an event enters or leaves the window.
+    var stableThrough: Int64 { get }
+}
 
-    init(_ feature: CompiledFeature) {
+extension FeatureWindow {
+    /// Moves the window to end at `time` and returns the value there.
+    func value(at time: Int64, _ feature: CompiledFeature) -> FieldValue? {
+        advance(to: time, feature)
+        return value(feature)
+    }
+}
+
+enum FeatureWindows {
+    static func make(_ feature: CompiledFeature) -> any FeatureWindow {
         switch feature.definition.window {
-        case .sliding(let length): self = .exact(ExactWindow(length: length))
-        case .bucketed(let length, let bucket): self = .bucketed(BucketedWindow(length: length, bucket: bucket))
-        case .lifetime: self = .lifetime(LifetimeAggregate())
-        }
-    }
-
-    mutating func insert(_ event: WindowEvent, _ feature: CompiledFeature) {
-        switch self {
-        case .exact(var state):
-            state.insert(event, feature)
-            self = .exact(state)
-        case .bucketed(var state):
-            state.insert(event, feature)
-            self = .bucketed(state)
-        case .lifetime(var state):
-            state.insert(event, feature)
-            self = .lifetime(state)
-        }
-    }
-
-    /// Moves the window to end at `time` (never backwards) and returns the value there.
-    mutating func value(at time: Int64, _ feature: CompiledFeature) -> FieldValue? {
-        switch self {
-        case .exact(var state):
-            state.advance(to: time, feature)
-            let value = state.value(feature)
-            self = .exact(state)
-            return value
-        case .bucketed(var state):
-            state.advance(to: time, feature)
-            let value = state.value(feature)
-            self = .bucketed(state)
-            return value
-        case .lifetime(var state):
-            state.advance(to: time, feature)
-            let value = state.aggregate.value(kind: feature.definition.aggregation)
-            self = .lifetime(state)
-            return value
-        }
-    }
-
-    mutating func advance(to time: Int64, _ feature: CompiledFeature) {
-        switch self {
-        case .exact(var state):
-            state.advance(to: time, feature)
-            self = .exact(state)
-        case .bucketed(var state):
-            state.advance(to: time, feature)
-            self = .bucketed(state)
-        case .lifetime(var state):
-            state.advance(to: time, feature)
-            self = .lifetime(state)
+        case .sliding(let length): ExactWindow(length: length)
+        case .bucketed(let length, let bucket): BucketedWindow(length: length, bucket: bucket)
+        case .lifetime: LifetimeAggregate()
         }
     }
 }
 
 /// An exact sliding window: every event kept, in (time, offset) order, until it leaves; the
 /// aggregate covers the events with time in [now − length, now), positions `low..<high`.
-struct ExactWindow: Sendable, Equatable {
+final class ExactWindow: FeatureWindow, @unchecked Sendable {
     let length: Int64
     var events: Deque<WindowEvent> = []
     var high = 0
@@ -80,7 +50,7 @@ struct ExactWindow: Sendable, Equatable {
         self.length = length
     }
 
-    mutating func insert(_ event: WindowEvent, _ feature: CompiledFeature) {
+    func insert(_ event: WindowEvent, _ feature: CompiledFeature) {
         guard now == .min || event.time >= now - length else { return }  // already out of every future window
         var position = events.count
         while position > 0 && event.precedes(events[position - 1]) { position -= 1 }
@@ -91,7 +61,7 @@ struct ExactWindow: Sendable, Equatable {
         }
     }
 
-    mutating func advance(to time: Int64, _ feature: CompiledFeature) {
+    func advance(to time: Int64, _ feature: CompiledFeature) {
         guard time > now else { return }
         now = time
         let kind = feature.definition.aggregation
@@ -109,7 +79,13 @@ struct ExactWindow: Sendable, Equatable {
         }
     }
 
-    mutating func value(_ feature: CompiledFeature) -> FieldValue? {
+    var stableThrough: Int64 {
+        // Position `high` enters once time passes it; the oldest counted event leaves once time
+        // passes it by more than the length.
+        min(high < events.count ? events[high].time : .max, high > 0 ? events[0].time + length : .max)
+    }
+
+    func value(_ feature: CompiledFeature) -> FieldValue? {
         let kind = feature.definition.aggregation
         switch kind {
         case .min, .max:
@@ -153,7 +129,7 @@ struct ExactWindow: Sendable, Equatable {
 
 /// A sliding window counted in buckets: per bucket an aggregate, plus a running total of the
 /// buckets in the window for the additive parts. Events at or after `now` wait in `pending`.
-struct BucketedWindow: Sendable, Equatable {
+final class BucketedWindow: FeatureWindow, @unchecked Sendable {
     let length: Int64
     let bucket: Int64
     var buckets: Deque<(index: Int64, aggregate: Aggregate)> = []
@@ -168,11 +144,6 @@ struct BucketedWindow: Sendable, Equatable {
         self.bucket = bucket
     }
 
-    static func == (lhs: BucketedWindow, rhs: BucketedWindow) -> Bool {
-        lhs.length == rhs.length && lhs.bucket == rhs.bucket && lhs.now == rhs.now && lhs.pending == rhs.pending && lhs.total == rhs.total
-            && lhs.buckets.elementsEqual(rhs.buckets) { $0.index == $1.index && $0.aggregate == $1.aggregate }
-    }
-
     private var span: Int64 { length / bucket }
 
     /// The first bucket index still in the window ending at `time`.
@@ -180,7 +151,7 @@ struct BucketedWindow: Sendable, Equatable {
         time.floorDivided(by: bucket).quotient - span + 1
     }
 
-    mutating func insert(_ event: WindowEvent, _ feature: CompiledFeature) {
+    func insert(_ event: WindowEvent, _ feature: CompiledFeature) {
         if now == .min || event.time >= now {
             let position = pending.firstIndex { event.precedes($0) } ?? pending.count
             pending.insert(event, at: position)
@@ -189,7 +160,7 @@ struct BucketedWindow: Sendable, Equatable {
         add(event, feature)
     }
 
-    private mutating func add(_ event: WindowEvent, _ feature: CompiledFeature) {
+    private func add(_ event: WindowEvent, _ feature: CompiledFeature) {
         let index = event.time.floorDivided(by: bucket).quotient
         guard index >= firstIndex(at: now) else { return }
         var position = buckets.count
@@ -208,7 +179,7 @@ struct BucketedWindow: Sendable, Equatable {
         kind == .count || kind == .sum || kind == .mean || kind == .distinctCount
     }
 
-    mutating func advance(to time: Int64, _ feature: CompiledFeature) {
+    func advance(to time: Int64, _ feature: CompiledFeature) {
         guard time > now else { return }
         now = time
         while let first = pending.first, first.time < time {
@@ -230,6 +201,11 @@ struct BucketedWindow: Sendable, Equatable {
         }
     }
 
+    var stableThrough: Int64 {
+        // The oldest bucket leaves when time reaches the bucket `span` after it.
+        min(pending.first?.time ?? .max, buckets.first.map { ($0.index + span) * bucket - 1 } ?? .max)
+    }
+
     func value(_ feature: CompiledFeature) -> FieldValue? {
         let kind = feature.definition.aggregation
         if Self.isAdditive(kind) { return total.value(kind: kind) }
@@ -240,12 +216,12 @@ struct BucketedWindow: Sendable, Equatable {
 }
 
 /// Every event before `now`, as one running aggregate (nothing ever leaves).
-struct LifetimeAggregate: Sendable, Equatable {
+final class LifetimeAggregate: FeatureWindow, @unchecked Sendable {
     var aggregate = Aggregate()
     var pending: [WindowEvent] = []
     var now = Int64.min
 
-    mutating func insert(_ event: WindowEvent, _ feature: CompiledFeature) {
+    func insert(_ event: WindowEvent, _ feature: CompiledFeature) {
         if now == .min || event.time >= now {
             let position = pending.firstIndex { event.precedes($0) } ?? pending.count
             pending.insert(event, at: position)
@@ -254,7 +230,7 @@ struct LifetimeAggregate: Sendable, Equatable {
         }
     }
 
-    mutating func advance(to time: Int64, _ feature: CompiledFeature) {
+    func advance(to time: Int64, _ feature: CompiledFeature) {
         guard time > now else { return }
         now = time
         while let first = pending.first, first.time < time {
@@ -262,4 +238,10 @@ struct LifetimeAggregate: Sendable, Equatable {
             aggregate.add(first, kind: feature.definition.aggregation, recentCount: feature.definition.recentCount)
         }
     }
+
+    func value(_ feature: CompiledFeature) -> FieldValue? {
+        aggregate.value(kind: feature.definition.aggregation)
+    }
+
+    var stableThrough: Int64 { pending.first?.time ?? .max }
 }

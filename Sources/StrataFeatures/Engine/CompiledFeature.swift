@@ -1,16 +1,20 @@
 import StrataCore
 
 /// A feature definition prepared for the engine: which events it takes and what value of each.
-public struct CompiledFeature: Sendable {
+/// A class, so the hot paths pass one reference instead of copying the definition.
+public final class CompiledFeature: Sendable {
     public let definition: FeatureDefinition
     /// Position among the engine's features (the slot in an entity's state array).
     public let slot: Int
     let sources: Set<String>
+    /// For a ratio: the slots of its numerator and denominator.
+    let ratioSlots: (numerator: Int, denominator: Int)?
 
-    init(_ definition: FeatureDefinition, slot: Int) {
+    init(_ definition: FeatureDefinition, slot: Int, ratioSlots: (numerator: Int, denominator: Int)? = nil) {
         self.definition = definition
         self.slot = slot
         self.sources = Set(definition.sources)
+        self.ratioSlots = ratioSlots
     }
 
     /// Whether the event feeds this feature (its type is a source and every filter holds).

@@ -22,12 +22,19 @@ public final class FeatureEngine: Sendable {
     /// Features fed by events, per entity kind and event type.
     let routes: [FeatureDefinition.Entity: [String: [CompiledFeature]]]
     let byName: [String: CompiledFeature]
+    /// Every feature of each entity kind, in definition order.
+    let entityFeatures: [FeatureDefinition.Entity: [CompiledFeature]]
     let tables: [FeatureDefinition.Entity: [Shard]]
     static let shardCount = 16
     private let progress = Mutex(EngineProgress())
 
     public init(definitions: [FeatureDefinition]) {
-        let compiled = definitions.enumerated().map { CompiledFeature($1, slot: $0) }
+        let slots = Dictionary(definitions.enumerated().map { ($1.name, $0) }, uniquingKeysWith: { first, _ in first })
+        let compiled = definitions.enumerated().map { slot, definition in
+            CompiledFeature(
+                definition, slot: slot,
+                ratioSlots: definition.aggregation == .ratio ? (slots[definition.numerator ?? ""] ?? slot, slots[definition.denominator ?? ""] ?? slot) : nil)
+        }
         features = compiled
         byName = Dictionary(compiled.map { ($0.definition.name, $0) }, uniquingKeysWith: { first, _ in first })
         var routes: [FeatureDefinition.Entity: [String: [CompiledFeature]]] = [:]
@@ -35,12 +42,45 @@ public final class FeatureEngine: Sendable {
             for source in feature.definition.sources { routes[feature.definition.entity, default: [:]][source, default: []].append(feature) }
         }
         self.routes = routes
+        entityFeatures = Dictionary(grouping: compiled, by: \.definition.entity)
         tables = Dictionary(uniqueKeysWithValues: FeatureDefinition.Entity.allCases.map { entity in (entity, (0..<Self.shardCount).map { _ in Shard() }) })
+    }
+
+    /// One entity's state: a slot per feature, kept together so that a read touches one
+    /// buffer rather than every window object (a read of ten features is mostly cache misses).
+    final class EntityWindows: @unchecked Sendable {
+        var slots: [Slot]
+
+        init(count: Int) {
+            slots = Array(repeating: Slot(), count: count)
+        }
+
+        var windows: [(any FeatureWindow)?] { slots.map(\.window) }
+
+        /// The feature's value at `time` (not a ratio), remembered until it can change.
+        @inline(__always)
+        func value(of feature: CompiledFeature, at time: Int64) -> FieldValue? {
+            let slot = feature.slot
+            if time <= slots[slot].stableThrough { return slots[slot].cached }
+            guard let window = slots[slot].window else { return nil }
+            let computed = window.value(at: time, feature)
+            slots[slot].cached = computed
+            slots[slot].stableThrough = window.stableThrough
+            return computed
+        }
+    }
+
+    /// A feature's window (nil until an event feeds it) and the last value read from it, which
+    /// stays the answer for every time up to `stableThrough` unless an event changes the window.
+    struct Slot {
+        var window: (any FeatureWindow)?
+        var cached: FieldValue?
+        var stableThrough = Int64.min
     }
 
     /// The states of the entities whose ids hash to one shard.
     final class Shard: Sendable {
-        let table = Mutex([String: [FeatureState?]]())
+        let table = Mutex([String: EntityWindows]())
     }
 
     @inline(__always)
@@ -55,29 +95,35 @@ public final class FeatureEngine: Sendable {
     /// Feeds one event (at log `offset`). `now` settles everything before it (the streaming
     /// service passes the wall clock; batch passes the event's own time).
     public func apply(_ event: Event, offset: Int64, now: Int64) {
-        var applied = false
         for (entity, byType) in routes {
             guard let candidates = byType[event.type], let key = CompiledFeature.entityKey(entity, of: event) else { continue }
-            let accepted = candidates.filter { $0.accepts(event) }
-            guard !accepted.isEmpty else { continue }
-            applied = true
             let featureCount = features.count
-            shard(entity, key).table.withLock { table in
-                var states = table[key] ?? [FeatureState?](repeating: nil, count: featureCount)
-                table[key] = nil  // keep the array uniquely referenced while it changes
-                for feature in accepted {
-                    var state = states[feature.slot] ?? FeatureState(feature)
-                    state.advance(to: now, feature)
-                    state.insert(WindowEvent(time: event.timestamp, offset: offset, value: feature.input(of: event)), feature)
-                    states[feature.slot] = state
+            let applied = shard(entity, key).table.withLock { table -> Bool in
+                var entry: EntityWindows?
+                for feature in candidates where feature.accepts(event) {
+                    if entry == nil {
+                        entry = table[key]
+                        if entry == nil {
+                            entry = EntityWindows(count: featureCount)
+                            table[key] = entry
+                        }
+                    }
+                    let window = entry!.slots[feature.slot].window ?? FeatureWindows.make(feature)
+                    entry!.slots[feature.slot].window = window
+                    entry!.slots[feature.slot].stableThrough = .min  // the remembered value is stale
+                    window.advance(to: now, feature)
+                    window.insert(WindowEvent(time: event.timestamp, offset: offset, value: feature.input(of: event)), feature)
                 }
-                table[key] = states
+                return entry != nil
             }
-            progress.withLock { progress in
-                for feature in accepted { progress.note(feature.slot, eventTime: event.timestamp, ingestedAt: event.ingestedAt) }
+            if applied {
+                progress.withLock { progress in
+                    for feature in candidates where feature.accepts(event) {
+                        progress.note(feature.slot, eventTime: event.timestamp, ingestedAt: event.ingestedAt)
+                    }
+                }
             }
         }
-        _ = applied
         progress.withLock { $0.appliedThrough = max($0.appliedThrough, offset + 1) }
     }
 
@@ -87,26 +133,16 @@ public final class FeatureEngine: Sendable {
     public func read(_ entity: FeatureDefinition.Entity, id: String, features names: [String]? = nil, at time: Int64) throws(StrataError) -> [FeatureReading] {
         let wanted = try resolve(names, entity: entity)
         return shard(entity, id).table.withLock { table -> [FeatureReading] in
-            guard var states = table[id] else {
+            guard let entry = table[id] else {
                 return wanted.map { FeatureReading(name: $0.definition.name, value: $0.definition.defaultValue, isDefault: true) }
             }
-            table[id] = nil
-            defer { table[id] = states }
-            var values: [Int: FieldValue?] = [:]
             func value(_ feature: CompiledFeature) -> FieldValue? {
-                if let known = values[feature.slot] { return known }
-                let computed: FieldValue?
-                if feature.definition.aggregation == .ratio {
-                    let numerator = value(byName[feature.definition.numerator!]!)?.numericValue
-                    let denominator = value(byName[feature.definition.denominator!]!)?.numericValue
-                    computed = numerator.flatMap { n in denominator.flatMap { d in d == 0 ? nil : .double(n / d) } }
-                } else if states[feature.slot] != nil {
-                    computed = states[feature.slot]!.value(at: time, feature)
-                } else {
-                    computed = nil
+                if let (numeratorSlot, denominatorSlot) = feature.ratioSlots {
+                    let numerator = value(features[numeratorSlot])?.numericValue
+                    let denominator = value(features[denominatorSlot])?.numericValue
+                    return numerator.flatMap { n in denominator.flatMap { d in d == 0 ? nil : .double(n / d) } }
                 }
-                values[feature.slot] = computed
-                return computed
+                return entry.value(of: feature, at: time)
             }
             return wanted.map { feature in
                 let computed = value(feature)
@@ -115,8 +151,29 @@ public final class FeatureEngine: Sendable {
         }
     }
 
+    /// Moves every window whose value has changed by `time` there, and remembers the value:
+    /// the expiry a live store runs in the background so that reads find values ready instead
+    /// of sliding windows themselves. Locks a shard for a few entities at a time.
+    public func settle(at time: Int64) {
+        for shards in tables.values {
+            for shard in shards {
+                let keys = shard.table.withLock { Array($0.keys) }
+                for start in stride(from: 0, to: keys.count, by: 64) {
+                    shard.table.withLock { table in
+                        for key in keys[start..<min(start + 64, keys.count)] {
+                            guard let entry = table[key] else { continue }
+                            for feature in features where feature.ratioSlots == nil && entry.slots[feature.slot].stableThrough < time {
+                                _ = entry.value(of: feature, at: time)
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
     func resolve(_ names: [String]?, entity: FeatureDefinition.Entity) throws(StrataError) -> [CompiledFeature] {
-        guard let names else { return features.filter { $0.definition.entity == entity } }
+        guard let names else { return entityFeatures[entity] ?? [] }
         var result: [CompiledFeature] = []
         for name in names {
             guard let feature = byName[name] else {

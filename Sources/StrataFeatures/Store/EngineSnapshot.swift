@@ -14,12 +14,27 @@ extension FeatureEngine {
         // Progress first: states may then be slightly newer, which the replay tolerates
         // (re-applying an event is impossible only if it was applied; see `restore`).
         var batch = FramedBatch()
-        var parts: [(key: String, entity: FeatureDefinition.Entity, states: [FeatureState?])] = []
+        // States are objects changed in place by the engine, so each entity is encoded while its
+        // shard's lock is held; frames are then written in a stable order.
+        var parts: [(entity: FeatureDefinition.Entity, key: String, payload: [UInt8])] = []
         let progress = progressSnapshot
         for entity in FeatureDefinition.Entity.allCases {
             for shard in tables[entity]! {
                 shard.table.withLock { table in
-                    for (key, states) in table { parts.append((key, entity, states)) }
+                    for (key, entry) in table {
+                        var payload: [UInt8] = [entity == .user ? 0 : 1]
+                        payload.appendLengthPrefixed(key)
+                        payload.appendVarint(UInt64(entry.windows.count))
+                        for window in entry.windows {
+                            if let window {
+                                payload.append(1)
+                                StateCodec.append(window, to: &payload)
+                            } else {
+                                payload.append(0)
+                            }
+                        }
+                        parts.append((entity, key, payload))
+                    }
                 }
             }
         }
@@ -30,22 +45,7 @@ extension FeatureEngine {
                     uniqueKeysWithValues: progress.newest.map { (String($0.key), JSONValue.array([.int($0.value.eventTime), .int($0.value.ingestedAt)])) })),
         ]
         batch.append(payload: header.serializedBytes)
-        var payload: [UInt8] = []
-        for part in parts.sorted(by: { ($0.entity.rawValue, $0.key) < ($1.entity.rawValue, $1.key) }) {
-            payload.removeAll(keepingCapacity: true)
-            payload.append(part.entity == .user ? 0 : 1)
-            payload.appendLengthPrefixed(part.key)
-            payload.appendVarint(UInt64(part.states.count))
-            for state in part.states {
-                if let state {
-                    payload.append(1)
-                    StateCodec.append(state, to: &payload)
-                } else {
-                    payload.append(0)
-                }
-            }
-            batch.append(payload: payload)
-        }
+        for part in parts.sorted(by: { ($0.entity.rawValue, $0.key) < ($1.entity.rawValue, $1.key) }) { batch.append(payload: part.payload) }
         return (batch.bytes, progress.appliedThrough)
     }
 
@@ -53,7 +53,7 @@ extension FeatureEngine {
     /// there is none or it was written for other definitions.
     func restore(from path: String) throws -> Bool {
         var header: JSONValue?
-        var loaded: [(FeatureDefinition.Entity, String, [FeatureState?])] = []
+        var loaded: [(FeatureDefinition.Entity, String, [(any FeatureWindow)?])] = []
         let exists = try FramedFile.forEach(path) { payload in
             if header == nil {
                 header = try JSONValue.parse(payload)
@@ -64,12 +64,16 @@ extension FeatureEngine {
             let key = try reader.string()
             let count = Int(try reader.varint())
             guard count == features.count else { throw LogDecodeError(message: "snapshot entity has \(count) states for \(features.count) features") }
-            var states: [FeatureState?] = []
+            var states: [(any FeatureWindow)?] = []
             for _ in 0..<count { states.append(try reader.byte() == 1 ? try StateCodec.read(&reader) : nil) }
             loaded.append((entity, key, states))
         }
         guard exists, let header, header["definitions"]?.stringValue == definitionsHash, let through = header["applied_through"]?.intValue else { return false }
-        for (entity, key, states) in loaded { shard(entity, key).table.withLock { $0[key] = states } }
+        for (entity, key, states) in loaded {
+            let entry = EntityWindows(count: states.count)
+            for (slot, window) in states.enumerated() { entry.slots[slot].window = window }
+            shard(entity, key).table.withLock { $0[key] = entry }
+        }
         var progress = EngineProgress(appliedThrough: through)
         for (slot, times) in header["newest"]?.objectValue ?? [:] {
             if let slot = Int(slot), let values = times.arrayValue, values.count == 2, let time = values[0].intValue, let ingested = values[1].intValue {

@@ -101,19 +101,9 @@ public final class FeatureStore: Service, LogConsumer, OnlineFeatureReader, Send
     /// more at the end.
     public func run() async throws {
         await cancelWhenGracefulShutdown {
-            var lastSnapshot = ContinuousClock.now
-            while !Task.isCancelled {
-                do {
-                    try self.catchUp()
-                    if ContinuousClock.now - lastSnapshot >= self.snapshotInterval {
-                        _ = try self.checkpoint()
-                        lastSnapshot = ContinuousClock.now
-                    }
-                } catch {
-                    self.logger.error("the feature store could not read the log", metadata: ["error": "\(error)"])
-                    try? await Task.sleep(for: .seconds(1))
-                }
-                await self.lake.log.waitForRecords(from: self.engine.appliedThrough)
+            await withDiscardingTaskGroup { group in
+                group.addTask { await self.tail() }
+                group.addTask { await self.settleEverySecond() }
             }
         }
         do {
@@ -121,6 +111,32 @@ public final class FeatureStore: Service, LogConsumer, OnlineFeatureReader, Send
             _ = try checkpoint()
         } catch {
             logger.error("could not snapshot the feature store at shutdown", metadata: ["error": "\(error)"])
+        }
+    }
+
+    private func tail() async {
+        var lastSnapshot = ContinuousClock.now
+        while !Task.isCancelled {
+            do {
+                try catchUp()
+                if ContinuousClock.now - lastSnapshot >= snapshotInterval {
+                    _ = try checkpoint()
+                    lastSnapshot = ContinuousClock.now
+                }
+            } catch {
+                logger.error("the feature store could not read the log", metadata: ["error": "\(error)"])
+                try? await Task.sleep(for: .seconds(1))
+            }
+            await lake.log.waitForRecords(from: engine.appliedThrough)
+        }
+    }
+
+    /// Slides windows forward as the clock moves even when no events come, so reads answer
+    /// from remembered values.
+    private func settleEverySecond() async {
+        while !Task.isCancelled {
+            try? await Task.sleep(for: .seconds(1))
+            engine.settle(at: lake.clock.nowMillis())
         }
     }
 

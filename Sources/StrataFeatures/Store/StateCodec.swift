@@ -4,9 +4,9 @@ import StrataLake
 
 /// Binary form of feature states, for the online store's snapshots.
 enum StateCodec {
-    static func append(_ state: FeatureState, to out: inout [UInt8]) {
+    static func append(_ state: any FeatureWindow, to out: inout [UInt8]) {
         switch state {
-        case .exact(let window):
+        case let window as ExactWindow:
             out.append(1)
             out.appendZigzag(window.length)
             out.appendZigzag(window.now)
@@ -14,7 +14,7 @@ enum StateCodec {
             append(window.aggregate, to: &out)
             out.appendVarint(UInt64(window.events.count))
             for event in window.events { append(event, to: &out) }
-        case .bucketed(let window):
+        case let window as BucketedWindow:
             out.append(2)
             out.appendZigzag(window.length)
             out.appendZigzag(window.bucket)
@@ -26,27 +26,29 @@ enum StateCodec {
                 append(entry.aggregate, to: &out)
             }
             appendEvents(window.pending, to: &out)
-        case .lifetime(let state):
+        case let state as LifetimeAggregate:
             out.append(3)
             out.appendZigzag(state.now)
             append(state.aggregate, to: &out)
             appendEvents(state.pending, to: &out)
+        default:
+            preconditionFailure("unknown feature window type")
         }
     }
 
-    static func read(_ reader: inout PayloadReader) throws(LogDecodeError) -> FeatureState {
+    static func read(_ reader: inout PayloadReader) throws(LogDecodeError) -> any FeatureWindow {
         switch try reader.byte() {
         case 1:
-            var window = ExactWindow(length: try reader.zigzag())
+            let window = ExactWindow(length: try reader.zigzag())
             window.now = try reader.zigzag()
             window.high = Int(try reader.varint())
             window.aggregate = try readAggregate(&reader)
             let count = try reader.varint()
             guard count <= UInt64(reader.bytes.count), window.high <= Int(count) else { throw LogDecodeError(message: "window larger than the snapshot") }
             window.events = Deque(try (0..<Int(count)).map { (_) throws(LogDecodeError) in try readEvent(&reader) })
-            return .exact(window)
+            return window
         case 2:
-            var window = BucketedWindow(length: try reader.zigzag(), bucket: try reader.zigzag())
+            let window = BucketedWindow(length: try reader.zigzag(), bucket: try reader.zigzag())
             guard window.bucket > 0, window.length > 0 else { throw LogDecodeError(message: "invalid bucket size") }
             window.now = try reader.zigzag()
             window.total = try readAggregate(&reader)
@@ -57,13 +59,13 @@ enum StateCodec {
                 window.buckets.append((index, try readAggregate(&reader)))
             }
             window.pending = try readEvents(&reader)
-            return .bucketed(window)
+            return window
         case 3:
-            var state = LifetimeAggregate()
+            let state = LifetimeAggregate()
             state.now = try reader.zigzag()
             state.aggregate = try readAggregate(&reader)
             state.pending = try readEvents(&reader)
-            return .lifetime(state)
+            return state
         default:
             throw LogDecodeError(message: "unknown feature state kind")
         }

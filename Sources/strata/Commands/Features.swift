@@ -74,7 +74,7 @@ struct FeaturesCommand: AsyncParsableCommand {
         @OptionGroup var data: DataOptions
         @Option(help: "Snapshot (default: latest).") var snapshot = "latest"
         @Option(help: "Event type whose events are the rows.") var spine = "impression"
-        @Option(help: "Event type that makes a row positive when it follows for the same user and item.") var label: String? = "click"
+        @Option(help: "Event type that makes a row positive when it follows for the same user and item (`none`: no label column).") var label = "click"
         @Option(help: "How long after the row the label event may come.") var labelWindow = "30m"
         @Option(help: "Comma-separated features (default: all).") var features: String?
 
@@ -88,7 +88,8 @@ struct FeaturesCommand: AsyncParsableCommand {
                 let manifest = try SnapshotStore(directory: directory).manifest(snapshot)
                 let result = try TrainingSetBuilder.build(
                     TrainingSetSpec(
-                        spine: spine, label: label, labelWindowMillis: window, features: features.map { $0.split(separator: ",").map(String.init) }),
+                        spine: spine, label: label == "none" ? nil : label, labelWindowMillis: window,
+                        features: features.map { $0.split(separator: ",").map(String.init) }),
                     manifest: manifest, lakeRoot: directory.lake, definitions: config.contract.features, contract: config.contract)
                 output(result.json.prettySerialized)
             }
