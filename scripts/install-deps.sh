@@ -1,12 +1,24 @@
 #!/usr/bin/env bash
 # Installs what building and testing Strata needs and a fresh machine may lack:
 # the Debian C libraries behind the system-library targets, and the Python peers
-# (pyarrow, DuckDB) that read the lake in the tests. Idempotent: a second run installs nothing.
+# (pyarrow, DuckDB) that read the lake in the tests (--with-test-peers), and the load
+# generator the HTTP benchmarks compare with (--with-bench-tools: wrk).
+# Idempotent: a second run installs nothing.
 set -euo pipefail
+
+with_test_peers=0
+packages=(libzstd-dev libsnappy-dev zlib1g-dev libsqlite3-dev libopenblas-dev liblapacke-dev pkg-config)
+for flag in "$@"; do
+  case "$flag" in
+    --with-test-peers) with_test_peers=1 ;;
+    --with-bench-tools) packages+=(wrk) ;;
+    *) echo "install-deps: unknown option $flag" >&2; exit 2 ;;
+  esac
+done
 
 need_apt=()
 have_pkg() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"; }
-for pkg in libzstd-dev libsnappy-dev zlib1g-dev libsqlite3-dev libopenblas-dev liblapacke-dev pkg-config; do
+for pkg in "${packages[@]}"; do
   have_pkg "$pkg" || need_apt+=("$pkg")
 done
 if [ "${STRATA_SKIP_APT:-0}" != "1" ] && [ ${#need_apt[@]} -gt 0 ]; then
@@ -16,7 +28,7 @@ if [ "${STRATA_SKIP_APT:-0}" != "1" ] && [ ${#need_apt[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need_apt[@]}" >/dev/null
 fi
 
-if [ "${1:-}" = "--with-test-peers" ]; then
+if [ "$with_test_peers" = 1 ]; then
   missing=()
   python3 -c "import pyarrow" 2>/dev/null || missing+=("pyarrow")
   python3 -c "import duckdb" 2>/dev/null || missing+=("duckdb")
