@@ -95,7 +95,7 @@ let package = Package(
         .testTarget(
             name: "StrataServerTests",
             dependencies: [
-                "StrataServer", "StrataTesting", "strata",
+                "StrataServer", "StrataFeatures", "StrataTesting", "strata",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ]
         ),

@@ -21,9 +21,12 @@ final class ServerProcess: @unchecked Sendable {
         return bundle.appendingPathComponent("strata").path
     }
 
-    init(dataDirectory: String) throws {
+    /// What the process logged before it reported "serving".
+    private(set) var startupLog = ""
+
+    init(dataDirectory: String, arguments: [String] = []) throws {
         process.executableURL = URL(fileURLWithPath: Self.binary)
-        process.arguments = ["serve", "--data-dir", dataDirectory, "--port", "0", "--log-format", "json"]
+        process.arguments = ["serve", "--data-dir", dataDirectory, "--port", "0", "--log-format", "json"] + arguments
         process.standardError = errors
         process.standardOutput = FileHandle.nullDevice
         try process.run()
@@ -47,6 +50,7 @@ final class ServerProcess: @unchecked Sendable {
             throw StrataError.internal("strata serve did not start: \(seen)")
         }
         port = found
+        startupLog = seen
     }
 
     /// Sends a signal and waits for the process to exit; returns its status.
@@ -60,6 +64,17 @@ final class ServerProcess: @unchecked Sendable {
     /// What the process wrote to standard error since start (after it exited).
     func remainingLog() -> String {
         String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+    }
+
+    /// POSTs a JSON body to `path` and parses the answer.
+    func postJSON(_ path: String, _ body: JSONValue) async throws -> JSONValue {
+        var request = URLRequest(url: URL(string: "http://127.0.0.1:\(port)\(path)")!)
+        request.httpMethod = "POST"
+        request.setValue("application/json", forHTTPHeaderField: "Content-Type")
+        request.httpBody = Data(body.serializedBytes)
+        request.timeoutInterval = 30
+        let (data, _) = try await URLSession.shared.data(for: request)
+        return try JSONValue.parse(String(decoding: data, as: UTF8.self))
     }
 
     /// POSTs NDJSON; returns the status code, or nil when the connection failed.

@@ -179,14 +179,27 @@ public struct LakeConfig: Sendable {
 public struct FeatureStoreConfig: Sendable {
     /// How often the store snapshots its state.
     public var snapshotIntervalMillis: Int64 = 300_000
+    /// How often the live store compares a sample of its values with a batch recomputation
+    /// (0: never).
+    public var skewCheckIntervalMillis: Int64 = 600_000
+    /// Entities per skew sample.
+    public var skewSampleEntities = 100
 
     public init() {}
 
     init(node: ConfigNode) throws(StrataError) {
-        try node.checkKeys(["snapshot_interval"])
+        try node.checkKeys(["snapshot_interval", "skew_check_interval", "skew_sample"])
         if let v = node["snapshot_interval"] {
             snapshotIntervalMillis = try v.durationMillis()
             guard snapshotIntervalMillis >= 100 else { throw v.error("snapshot_interval must be at least 100ms") }
+        }
+        if let v = node["skew_check_interval"] {
+            skewCheckIntervalMillis = try v.string() == "off" ? 0 : try v.durationMillis()
+            guard skewCheckIntervalMillis == 0 || skewCheckIntervalMillis >= 1000 else { throw v.error("skew_check_interval must be at least 1s, or off") }
+        }
+        if let v = node["skew_sample"] {
+            skewSampleEntities = try v.int()
+            guard (1...100_000).contains(skewSampleEntities) else { throw v.error("skew_sample must be between 1 and 100000 entities") }
         }
     }
 }

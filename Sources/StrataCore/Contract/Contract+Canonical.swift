@@ -28,7 +28,8 @@ extension Contract {
         ]
         // Added with layer 2; contracts without features keep the versions they had.
         if !features.isEmpty, case .object(var object) = canonical {
-            object["features"] = .array(features.map(\.canonicalJSON))
+            // By name: the order they are written in means nothing.
+            object["features"] = .array(features.sorted { $0.name < $1.name }.map(\.canonicalJSON))
             canonical = .object(object)
         }
         return canonical

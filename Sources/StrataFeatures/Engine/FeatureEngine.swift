@@ -193,6 +193,11 @@ public final class FeatureEngine: Sendable {
     /// One past the last log offset applied.
     public var appliedThrough: Int64 { progress.withLock { $0.appliedThrough } }
 
+    /// The ids of the entities with state, per kind.
+    public func entityKeys() -> [FeatureDefinition.Entity: [String]] {
+        tables.mapValues { shards in shards.flatMap { shard in shard.table.withLock { Array($0.keys) } }.sorted() }
+    }
+
     /// Entities with state, per kind.
     public var entityCounts: [FeatureDefinition.Entity: Int] {
         tables.mapValues { shards in shards.reduce(0) { total, shard in total + shard.table.withLock { $0.count } } }

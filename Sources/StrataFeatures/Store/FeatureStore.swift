@@ -27,11 +27,19 @@ public final class FeatureStore: Service, LogConsumer, OnlineFeatureReader, Send
     /// How often the running store writes a snapshot.
     let snapshotInterval: Duration
 
-    public init(lake: Lake, definitions: [FeatureDefinition], snapshotInterval: Duration = .seconds(300), logger: Logger) throws {
+    /// How often the running store samples skew (nil: never), and how many entities.
+    let skewCheck: (interval: Duration, entities: Int)?
+    private let skewSamples = Mutex(SkewTotals())
+
+    public init(
+        lake: Lake, definitions: [FeatureDefinition], snapshotInterval: Duration = .seconds(300), skewCheck: (interval: Duration, entities: Int)? = nil,
+        logger: Logger
+    ) throws {
         self.lake = lake
         self.engine = FeatureEngine(definitions: definitions)
         self.logger = logger
         self.snapshotInterval = snapshotInterval
+        self.skewCheck = skewCheck
         self.path = "\(lake.directory.projectRoot)/features/snapshot.bin"
         let start = MonotonicClock.nanoseconds()
         if try engine.restore(from: path) {
@@ -56,17 +64,40 @@ public final class FeatureStore: Service, LogConsumer, OnlineFeatureReader, Send
     private func rebuildFromLake() throws {
         let start = lake.log.startOffset
         guard start > 0 else { return }
-        let files = try lake.committedLakeFiles()
+        let now = lake.clock.nowMillis()
+        for (offset, event) in try lakeEvents(before: start) { engine.apply(event, offset: offset, now: now) }
+        engine.restoreProgress(EngineProgress(appliedThrough: start, newest: engine.progressSnapshot.newest))
+    }
+
+    /// The events at offsets below `end` that only the lake's committed files still hold, in
+    /// offset order.
+    func lakeEvents(before end: Int64) throws -> [(offset: Int64, event: Event)] {
         var events: [(offset: Int64, event: Event)] = []
-        for file in files where file.firstOffset < start {
-            for (offset, event) in try LakeFileReader.readWithOffsets(path: "\(lake.directory.lake)/\(file.path)", type: file.type) where offset < start {
+        for file in try lake.committedLakeFiles() where file.firstOffset < end {
+            for (offset, event) in try LakeFileReader.readWithOffsets(path: "\(lake.directory.lake)/\(file.path)", type: file.type) where offset < end {
                 events.append((offset, event))
             }
         }
         events.sort { $0.offset < $1.offset }
-        let now = lake.clock.nowMillis()
-        for (offset, event) in events { engine.apply(event, offset: offset, now: now) }
-        engine.restoreProgress(EngineProgress(appliedThrough: start, newest: engine.progressSnapshot.newest))
+        return events
+    }
+
+    /// Every event at offsets below `end`: the lake's files before the log's start, then the log.
+    func history(through end: Int64) throws -> [(offset: Int64, event: Event)] {
+        let start = lake.log.startOffset
+        var events = try lakeEvents(before: min(start, end))
+        guard start < end else { return events }
+        try lake.log.scan(from: start) { offset, payload in
+            guard offset < end else { return false }
+            events.append((offset, try EventCodec.decode(payload)))
+            return true
+        }
+        return events
+    }
+
+    /// Runs `body` while no event is applied.
+    func withApplyingPaused<T>(_ body: () throws(StrataError) -> T) throws(StrataError) -> T {
+        try applying.withLock { _ throws(StrataError) in try body() }
     }
 
     /// Applies every durable log record not applied yet.
@@ -104,6 +135,7 @@ public final class FeatureStore: Service, LogConsumer, OnlineFeatureReader, Send
             await withDiscardingTaskGroup { group in
                 group.addTask { await self.tail() }
                 group.addTask { await self.settleEverySecond() }
+                if let skewCheck = self.skewCheck { group.addTask { await self.sampleSkew(every: skewCheck.interval, entities: skewCheck.entities) } }
             }
         }
         do {
@@ -140,6 +172,31 @@ public final class FeatureStore: Service, LogConsumer, OnlineFeatureReader, Send
         }
     }
 
+    /// Compares a sample of live values with a batch recomputation now and then; the latest
+    /// sample and running totals are in `status()`.
+    private func sampleSkew(every interval: Duration, entities: Int) async {
+        while !Task.isCancelled {
+            try? await Task.sleep(for: interval)
+            guard !Task.isCancelled else { return }
+            do {
+                let sample = try sampleSkew(entities: entities)
+                skewSamples.withLock { $0.add(sample) }
+                if sample.mismatches > 0 {
+                    logger.error(
+                        "online features differ from their batch recomputation",
+                        metadata: ["mismatches": "\(sample.mismatches)", "examples": "\(sample.examples.prefix(3))"])
+                }
+            } catch {
+                logger.error("the skew sample failed", metadata: ["error": "\(error)"])
+            }
+        }
+    }
+
+    /// Records a sample taken on request (`strata features check-skew --live`, tests).
+    public func record(_ sample: LiveSkewSample) {
+        skewSamples.withLock { $0.add(sample) }
+    }
+
     public var checkpointedThrough: Int64 { snapshotOffset.withLock { $0 } }
 
     /// Writes a snapshot of every state; returns the log offset it covers.
@@ -158,6 +215,29 @@ public final class FeatureStore: Service, LogConsumer, OnlineFeatureReader, Send
             "features": .int(engine.features.count), "applied_through": .int(engine.appliedThrough), "log_end": .int(lake.log.endOffset),
             "snapshot_offset": .int(checkpointedThrough), "users": .int(counts[.user] ?? 0), "items": .int(counts[.item] ?? 0),
             "freshness": .array(engine.freshness(now: lake.clock.nowMillis())),
+            "skew": skewSamples.withLock { $0.json },
+        ]
+    }
+}
+
+/// Every skew sample since start, summed, and the latest.
+struct SkewTotals: Sendable {
+    var samples = 0
+    var comparedValues = 0
+    var mismatches = 0
+    var latest: LiveSkewSample?
+
+    mutating func add(_ sample: LiveSkewSample) {
+        samples += 1
+        comparedValues += sample.comparedValues
+        mismatches += sample.mismatches
+        latest = sample
+    }
+
+    var json: JSONValue {
+        [
+            "samples": .int(samples), "compared_values": .int(comparedValues), "mismatches": .int(mismatches),
+            "latest": latest?.json ?? .null,
         ]
     }
 }

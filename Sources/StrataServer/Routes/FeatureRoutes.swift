@@ -39,6 +39,12 @@ struct FeatureRoutes {
         }
         router.post("/v1/features/check-skew") { request, _ -> Response in
             let samples = try request.queryInt("samples", default: 1000, range: 1...100_000)
+            if request.uri.queryParameters["mode"] == "live" {
+                // The running store's values now against a batch recomputation over the same events.
+                let sample = try store.sampleSkew(entities: samples)
+                store.record(sample)
+                return JSONResponse.make(sample.json)
+            }
             let manifest = try lake.snapshots.manifest("latest")
             let definitions = lake.config.contract.features
             let events = try PointInTime.events(of: manifest, lakeRoot: lake.directory.lake, definitions: definitions)

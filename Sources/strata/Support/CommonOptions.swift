@@ -38,6 +38,8 @@ struct DataOptions: ParsableArguments {
     func openFeatureStore(_ lake: Lake, logger: Logger) throws -> FeatureStore {
         try FeatureStore(
             lake: lake, definitions: lake.config.contract.features, snapshotInterval: .milliseconds(lake.config.featureStore.snapshotIntervalMillis),
+            skewCheck: lake.config.featureStore.skewCheckIntervalMillis > 0
+                ? (.milliseconds(lake.config.featureStore.skewCheckIntervalMillis), lake.config.featureStore.skewSampleEntities) : nil,
             logger: logger.with("component", "features"))
     }
 
