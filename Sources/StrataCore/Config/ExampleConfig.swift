@@ -147,6 +147,8 @@ public enum ExampleConfig {
 
         feature_store:
           snapshot_interval: 5m      # how often the online store snapshots (a restart replays the log after it)
+          skew_check_interval: 10m   # how often live values of a sample are compared with a batch recomputation (off: never)
+          skew_sample: 100           # entities per skew sample
 
         lake:
           compression: zstd          # none | snappy | zstd

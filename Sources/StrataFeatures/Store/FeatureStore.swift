@@ -30,6 +30,8 @@ public final class FeatureStore: Service, LogConsumer, OnlineFeatureReader, Send
     /// How often the running store samples skew (nil: never), and how many entities.
     let skewCheck: (interval: Duration, entities: Int)?
     private let skewSamples = Mutex(SkewTotals())
+    /// The user of the newest event applied from the stream (the dashboard shows their values).
+    private let recentUser = Mutex<String?>(nil)
 
     public init(
         lake: Lake, definitions: [FeatureDefinition], snapshotInterval: Duration = .seconds(300), skewCheck: (interval: Duration, entities: Int)? = nil,
@@ -105,10 +107,14 @@ public final class FeatureStore: Service, LogConsumer, OnlineFeatureReader, Send
         try applying.withLock { _ in
             let from = max(engine.appliedThrough, lake.log.startOffset)
             let now = lake.clock.nowMillis()
+            var lastUser: String?
             try lake.log.scan(from: from) { offset, payload in
-                engine.apply(try EventCodec.decode(payload), offset: offset, now: now)
+                let event = try EventCodec.decode(payload)
+                engine.apply(event, offset: offset, now: now)
+                if let user = event.userID { lastUser = user }
                 return true
             }
+            if let lastUser { recentUser.withLock { $0 = lastUser } }
         }
     }
 
@@ -216,6 +222,7 @@ public final class FeatureStore: Service, LogConsumer, OnlineFeatureReader, Send
             "snapshot_offset": .int(checkpointedThrough), "users": .int(counts[.user] ?? 0), "items": .int(counts[.item] ?? 0),
             "freshness": .array(engine.freshness(now: lake.clock.nowMillis())),
             "skew": skewSamples.withLock { $0.json },
+            "recent_user": recentUser.withLock { $0 }.map(JSONValue.string) ?? .null,
         ]
     }
 }

@@ -1,4 +1,5 @@
-/// The dashboard's HTML. It reads `/v1/lake` and `/v1/lake/dead-letters` every two seconds.
+/// The dashboard's HTML. It reads `/v1/lake`, `/v1/lake/dead-letters`, `/v1/features` and
+/// `/v1/evaluation` every two seconds.
 enum DashboardPage {
     static let html = #"""
         <!doctype html>
@@ -56,6 +57,12 @@ enum DashboardPage {
               <tr><td>users</td><td class="n" id="users">–</td></tr>
             </table>
           </section>
+          <section style="grid-column: 1 / -1"><h2>Feature store (online, updated from the stream)</h2>
+            <div id="features-note">no feature store</div>
+            <table id="features"></table>
+            <p id="skew"></p>
+            <p>live values of <code id="sample-entity">–</code>: <code id="sample-values">–</code></p>
+          </section>
           <section style="grid-column: 1 / -1"><h2>Models (offline evaluation on the latest snapshot)</h2>
             <div id="evaluation-note">no evaluation yet (the demo runs one at start; `strata evaluate` from the command line)</div>
             <table id="evaluation"></table>
@@ -68,6 +75,8 @@ enum DashboardPage {
         const fmt = n => Number(n).toLocaleString();
         const esc = s => String(s ?? '').replace(/[&<>"']/g, c => ({'&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;'}[c]));
         let last = null;
+        const span = ms => ms % 86400000 === 0 ? ms / 86400000 + 'd' : ms % 3600000 === 0 ? ms / 3600000 + 'h' : ms % 60000 === 0 ? ms / 60000 + 'm' : ms / 1000 + 's';
+        const windowText = w => !w ? '' : w === 'lifetime' ? 'lifetime' : span(w.length_ms) + (w.bucket_ms ? ' in ' + span(w.bucket_ms) + ' buckets' : ' exact');
         async function refresh() {
           try {
             const s = await (await fetch('/v1/lake')).json();
@@ -97,6 +106,26 @@ enum DashboardPage {
             document.getElementById('dead').innerHTML = d.dead_letters.reverse().map(l =>
               `<tr><td>${esc(l.received_at)}</td><td class="bad">${esc(l.code)}</td><td>${esc(l.field)}</td><td>${esc(l.message)}</td></tr>`).join('')
               || '<tr><td>none</td></tr>';
+            const fs = await fetch('/v1/features');
+            if (fs.ok) {
+              const f = await fs.json();
+              const defs = Object.fromEntries(f.definitions.map(d => [d.name, d]));
+              document.getElementById('features-note').textContent =
+                `${f.features} features · ${fmt(f.users)} users · ${fmt(f.items)} items · applied through offset ${fmt(f.applied_through)} of ${fmt(f.log_end)} · snapshot at ${fmt(f.snapshot_offset)}`;
+              document.getElementById('features').innerHTML = '<tr><td>feature</td><td>entity</td><td>aggregation</td><td>window</td><td class="n">newest event age</td><td class="n">SLA</td></tr>' +
+                f.freshness.map(x => { const d = defs[x.feature] || {}; const late = x.within_sla === false;
+                  return `<tr><td>${esc(x.feature)}</td><td>${esc(d.entity)}</td><td>${esc(d.aggregation)}</td><td>${esc(windowText(d.window))}</td>` +
+                    `<td class="n ${late ? 'bad' : ''}">${x.lag_seconds === undefined ? '–' : x.lag_seconds.toFixed(1) + ' s'}</td><td class="n">${x.freshness_sla_seconds === undefined ? '' : x.freshness_sla_seconds + ' s'}</td></tr>`; }).join('');
+              const k = f.skew;
+              document.getElementById('skew').innerHTML = k.samples === 0 ? 'skew: no live sample yet (every 10 minutes, or POST /v1/features/check-skew?mode=live)'
+                : `skew: <span class="${k.mismatches ? 'bad' : ''}">${fmt(k.mismatches)} mismatches</span> in ${fmt(k.compared_values)} values over ${fmt(k.samples)} live samples (online vs point-in-time batch)`;
+              const entity = f.recent_user;
+              if (entity) {
+                const v = await (await fetch('/v1/features/user/' + encodeURIComponent(entity))).json();
+                document.getElementById('sample-entity').textContent = 'user ' + entity;
+                document.getElementById('sample-values').textContent = JSON.stringify(v.values);
+              }
+            }
             const ev = await fetch('/v1/evaluation');
             if (ev.ok) {
               const e = await ev.json();
