@@ -30,7 +30,8 @@ public struct DataDirectory: Sendable {
 /// file, fsync it, rename it into place, fsync the directory.
 public enum AtomicFile {
     public static func write(_ bytes: [UInt8], to path: String) throws(StrataError) {
-        let directory = (path as NSString).deletingLastPathComponent
+        // A bare file name lives in the working directory.
+        let directory = (path as NSString).deletingLastPathComponent.isEmpty ? "." : (path as NSString).deletingLastPathComponent
         do {
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         } catch {
