@@ -13,6 +13,8 @@ let package = Package(
         .library(name: "StrataML", targets: ["StrataML"]),
         .library(name: "StrataFeatures", targets: ["StrataFeatures"]),
         .library(name: "StrataServer", targets: ["StrataServer"]),
+        .library(name: "StrataMetadata", targets: ["StrataMetadata"]),
+        .library(name: "StrataRegistry", targets: ["StrataRegistry"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -23,6 +25,10 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-collections", from: "1.6.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.3"),
+        .package(url: "https://github.com/vapor/sql-kit", from: "3.36.0"),
+        .package(url: "https://github.com/vapor/sqlite-kit", from: "4.5.2"),
+        .package(url: "https://github.com/vapor/postgres-kit", from: "2.17.0"),
     ],
     targets: [
         // C libraries (Debian packages), see scripts/install-deps.sh.
@@ -83,6 +89,23 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
+        ),
+        // The metadata store: one SQL code path over SQLite (embedded) and PostgreSQL.
+        .target(
+            name: "StrataMetadata",
+            dependencies: [
+                "StrataCore",
+                .product(name: "SQLKit", package: "sql-kit"),
+                .product(name: "SQLiteKit", package: "sqlite-kit"),
+                .product(name: "PostgresKit", package: "postgres-kit"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // Layer 4: the model registry, API keys and the audit log.
+        .target(
+            name: "StrataRegistry",
+            dependencies: ["StrataCore", "StrataMetadata", .product(name: "Crypto", package: "swift-crypto")]
         ),
         // Fixtures and helpers shared by the test suites.
         .target(name: "StrataTesting", dependencies: ["StrataCore", "StrataLake"]),

@@ -24,6 +24,30 @@ import Testing
         #expect(SHA256Hex.of(one) == SHA256Hex.of(four))
     }
 
+    struct Stop: Error {}
+
+    /// A fit stopped after a checkpoint and resumed from its bytes ends with the artifact of an
+    /// uninterrupted fit.
+    @Test(arguments: [Algorithm.als, .bpr])
+    func resumingFromACheckpointGivesTheSameArtifact(algorithm: Algorithm) throws {
+        let parameters: [String: Double] = algorithm == .als ? ["factors": 16, "iterations": 6, "alpha": 2] : ["factors": 16, "iterations": 7]
+        let spec = try ModelSpec(name: "m", algorithm: algorithm, parameters: parameters)
+        let uninterrupted = try ModelTrainer.fit(spec, data: Self.data, threads: 2).artifact().encoded()
+        var saved: [UInt8]?
+        #expect(throws: Stop.self) {
+            _ = try ModelTrainer.fit(
+                spec, data: Self.data, threads: 2,
+                control: FitControl(every: 2) { checkpoint in
+                    saved = checkpoint.encoded()
+                    if checkpoint.iteration == 4 { throw Stop() }
+                })
+        }
+        let checkpoint = try FitCheckpoint(decoding: try #require(saved))
+        #expect(checkpoint.iteration == 4)
+        let resumed = try ModelTrainer.fit(spec, data: Self.data, threads: 1, control: FitControl(resume: checkpoint)).artifact().encoded()
+        #expect(SHA256Hex.of(resumed) == SHA256Hex.of(uninterrupted))
+    }
+
     @Test func aDifferentSeedGivesADifferentModel() throws {
         let a = try ModelTrainer.fit(
             try ModelSpec(name: "m", algorithm: .als, parameters: ["factors": 8, "iterations": 2, "seed": 1]), data: Self.data, threads: 2)
@@ -45,8 +69,8 @@ import Testing
         #expect(throws: StrataError.self) { try ModelArtifact(decoding: Array("not a model".utf8)) }
     }
 
-    @Test func foldInOfATrainingUserMatchesTheirTrainedVectorClosely() {
-        let model = ALSModel.fit(Self.data, parameters: ALSParameters(factors: 16, alpha: 2, iterations: 8, cgSteps: 3), threads: 2)
+    @Test func foldInOfATrainingUserMatchesTheirTrainedVectorClosely() throws {
+        let model = try ALSModel.fit(Self.data, parameters: ALSParameters(factors: 16, alpha: 2, iterations: 8, cgSteps: 3), threads: 2)
         let query = UserQuery.training(5, in: Self.data.matrix)
         let folded = model.foldIn(items: query.items, weights: query.weights)
         let trained = Array(model.userFactors.row(5))

@@ -38,7 +38,7 @@ import Testing
         #expect(correct == data.users.count, "\(algorithm): \(correct) of \(data.users.count)")
     }
 
-    @Test func alsRecoversAPlantedLowRankStructure() {
+    @Test func alsRecoversAPlantedLowRankStructure() throws {
         // Preferences from rank-2 factors: users like items whose sign pattern matches theirs.
         var rng = SplitMix64(seed: 5)
         var builder = InteractionBuilder()
@@ -56,7 +56,7 @@ import Testing
         }
         builder.addItems((0..<30).map { "i\($0)" })
         let data = builder.build()
-        let model = ALSModel.fit(data, parameters: ALSParameters(factors: 4, regularization: 0.1, alpha: 10, iterations: 15), threads: 1)
+        let model = try ALSModel.fit(data, parameters: ALSParameters(factors: 4, regularization: 0.1, alpha: 10, iterations: 15), threads: 1)
         // Unseen items the user would like score above unseen items they would not.
         var pairs = 0
         var ordered = 0
@@ -98,9 +98,9 @@ import Testing
         #expect(abs((model.similarItems(to: i0, n: 1).first?.score ?? 0) - 1) < 1e-6)
     }
 
-    @Test func bprRanksObservedAboveUnobserved() {
+    @Test func bprRanksObservedAboveUnobserved() throws {
         let (data, _) = Self.twoCommunities(users: 15, items: 8)
-        let model = BPRModel.fit(data, parameters: BPRParameters(factors: 8, learningRate: 0.05, iterations: 150))
+        let model = try BPRModel.fit(data, parameters: BPRParameters(factors: 8, learningRate: 0.05, iterations: 150))
         var above = 0
         var total = 0
         for user in 0..<data.users.count {

@@ -58,7 +58,9 @@ public struct ALSModel: Recommender {
     /// Rows solved together; fixed, so the result does not depend on the thread count.
     static let blockSize = 256
 
-    public static func fit(_ data: InteractionData, parameters: ALSParameters, threads: Int, progress: (FitProgress) -> Void = { _ in }) -> ALSModel {
+    public static func fit(
+        _ data: InteractionData, parameters: ALSParameters, threads: Int, progress: (FitProgress) -> Void = { _ in }, control: FitControl = FitControl()
+    ) throws -> ALSModel {
         BLAS.configure()
         // One orientation of the matrix is enough: rows of the larger side. That side is
         // solved row by row (its fixed factors, the smaller matrix, stay in cache); the smaller
@@ -72,7 +74,16 @@ public struct ALSModel: Recommender {
         // Small positive uniform values, as `implicit` starts (its results are the reference).
         var users = FactorMatrix.random(rows: userCount, columns: parameters.factors, low: 0, high: 0.01, rng: &rng)
         var items = FactorMatrix.random(rows: itemCount, columns: parameters.factors, low: 0, high: 0.01, rng: &rng)
-        for iteration in 0..<parameters.iterations {
+        var first = 0
+        if let checkpoint = control.resume {
+            guard checkpoint.algorithm == .als, let u = checkpoint.floats["users"], let i = checkpoint.floats["items"], u.count == users.storage.count,
+                i.count == items.storage.count
+            else { throw StrataError.invalid("invalid_checkpoint", "the checkpoint does not match this ALS fit (data or factors differ)") }
+            users.storage = u
+            items.storage = i
+            first = checkpoint.iteration
+        }
+        for iteration in first..<parameters.iterations {
             let start = MonotonicClock.nanoseconds()
             if usersAreLarger {
                 solve(&users, fixed: items, matrix: byLargerSide, parameters: parameters, threads: threads)
@@ -82,6 +93,10 @@ public struct ALSModel: Recommender {
                 solve(&items, fixed: users, matrix: byLargerSide, parameters: parameters, threads: threads)
             }
             progress(FitProgress(iteration: iteration + 1, iterations: parameters.iterations, seconds: Double(MonotonicClock.nanoseconds() - start) / 1e9))
+            if control.shouldSave(after: iteration + 1, of: parameters.iterations) {
+                try control.save(
+                    FitCheckpoint(algorithm: .als, iteration: iteration + 1, rngState: rng.state, floats: ["users": users.storage, "items": items.storage]))
+            }
         }
         return ALSModel(
             hyperparameters: parameters, users: data.users, items: data.items, userFactors: users, itemFactors: items,

@@ -52,7 +52,9 @@ public struct BPRModel: Recommender {
 
     public var parameters: [String: Double] { hyperparameters.dictionary }
 
-    public static func fit(_ data: InteractionData, parameters: BPRParameters, progress: (FitProgress) -> Void = { _ in }) -> BPRModel {
+    public static func fit(
+        _ data: InteractionData, parameters: BPRParameters, progress: (FitProgress) -> Void = { _ in }, control: FitControl = FitControl()
+    ) throws -> BPRModel {
         let positives = data.positives
         let width = parameters.factors + 1
         var rng = SplitMix64(seed: parameters.seed)
@@ -71,9 +73,21 @@ public struct BPRModel: Recommender {
             return BPRModel(hyperparameters: parameters, users: data.users, items: data.items, userFactors: users, itemFactors: items)
         }
         var order = Array(0..<samples)
+        var first = 0
+        if let checkpoint = control.resume {
+            guard checkpoint.algorithm == .bpr, let u = checkpoint.floats["users"], let i = checkpoint.floats["items"], let o = checkpoint.ints["order"],
+                u.count == users.storage.count, i.count == items.storage.count, o.count == samples
+            else { throw StrataError.invalid("invalid_checkpoint", "the checkpoint does not match this BPR fit (data or factors differ)") }
+            users.storage = u
+            items.storage = i
+            order = o.map(Int.init)
+            rng = SplitMix64(seed: checkpoint.rngState)
+            first = checkpoint.iteration
+        }
+        var checkpointError: (any Error)?
         users.storage.withUnsafeMutableBufferPointer { userBuffer in
             items.storage.withUnsafeMutableBufferPointer { itemBuffer in
-                for iteration in 0..<parameters.iterations {
+                for iteration in first..<parameters.iterations {
                     let start = MonotonicClock.nanoseconds()
                     // Every interaction once per epoch, in a fresh random order.
                     for position in stride(from: samples - 1, to: 0, by: -1) { order.swapAt(position, rng.nextInt(below: position + 1)) }
@@ -94,9 +108,21 @@ public struct BPRModel: Recommender {
                     }
                     progress(
                         FitProgress(iteration: iteration + 1, iterations: parameters.iterations, seconds: Double(MonotonicClock.nanoseconds() - start) / 1e9))
+                    if control.shouldSave(after: iteration + 1, of: parameters.iterations) {
+                        let checkpoint = FitCheckpoint(
+                            algorithm: .bpr, iteration: iteration + 1, rngState: rng.state,
+                            floats: ["users": Array(userBuffer), "items": Array(itemBuffer)], ints: ["order": order.map { Int32($0) }])
+                        do {
+                            try control.save(checkpoint)
+                        } catch {
+                            checkpointError = error
+                            return
+                        }
+                    }
                 }
             }
         }
+        if let checkpointError { throw checkpointError }
         return BPRModel(hyperparameters: parameters, users: data.users, items: data.items, userFactors: users, itemFactors: items)
     }
 

@@ -72,14 +72,17 @@ public struct FitProgress: Sendable {
 
 /// Trains any algorithm from its spec.
 public enum ModelTrainer {
+    /// Fits `spec` on `data`; iterative algorithms (ALS, BPR) checkpoint and resume through
+    /// `control`, the others train in one step.
     public static func fit(
-        _ spec: ModelSpec, data: InteractionData, threads: Int = Parallel.coreCount, progress: (FitProgress) -> Void = { _ in }
-    ) throws(StrataError) -> any Recommender {
+        _ spec: ModelSpec, data: InteractionData, threads: Int = Parallel.coreCount, progress: (FitProgress) -> Void = { _ in },
+        control: FitControl = FitControl()
+    ) throws -> any Recommender {
         switch spec.algorithm {
         case .popularity: return PopularityModel.fit(data)
         case .itemKNN: return ItemKNNModel.fit(data, neighbors: spec.int("neighbors"), shrinkage: Float(spec["shrinkage"]), threads: threads)
-        case .als: return ALSModel.fit(data, parameters: try ALSParameters(spec), threads: threads, progress: progress)
-        case .bpr: return BPRModel.fit(data, parameters: try BPRParameters(spec), progress: progress)
+        case .als: return try ALSModel.fit(data, parameters: try ALSParameters(spec), threads: threads, progress: progress, control: control)
+        case .bpr: return try BPRModel.fit(data, parameters: try BPRParameters(spec), progress: progress, control: control)
         case .ease: return try EASEModel.fit(data, regularization: Float(spec["regularization"]), threads: threads)
         }
     }

@@ -102,7 +102,7 @@ struct BenchServing: AsyncParsableCommand {
         // latency depends on the shapes, not on the quality).
         let generated = SyntheticInteractions.generate(users: 20_000, items: items, target: 1_000_000)
         let data = InteractionData(users: IDMap((0..<20_000).map(String.init)), items: IDMap((0..<items).map(String.init)), matrix: generated.matrix)
-        let model = ALSModel.fit(data, parameters: ALSParameters(factors: factors, alpha: 1, iterations: 3), threads: Parallel.coreCount)
+        let model = try ALSModel.fit(data, parameters: ALSParameters(factors: factors, alpha: 1, iterations: 3), threads: Parallel.coreCount)
         var rng = SplitMix64(seed: 7)
         var foldIn: [Double] = []
         var recommend: [Double] = []
