@@ -15,6 +15,7 @@ let package = Package(
         .library(name: "StrataServer", targets: ["StrataServer"]),
         .library(name: "StrataMetadata", targets: ["StrataMetadata"]),
         .library(name: "StrataRegistry", targets: ["StrataRegistry"]),
+        .library(name: "StrataTraining", targets: ["StrataTraining"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -85,7 +86,7 @@ let package = Package(
         .executableTarget(
             name: "strata",
             dependencies: [
-                "StrataCore", "StrataLake", "StrataML", "StrataFeatures", "StrataServer",
+                "StrataCore", "StrataLake", "StrataML", "StrataFeatures", "StrataServer", "StrataMetadata", "StrataRegistry", "StrataTraining",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -107,6 +108,11 @@ let package = Package(
             name: "StrataRegistry",
             dependencies: ["StrataCore", "StrataMetadata", .product(name: "Crypto", package: "swift-crypto")]
         ),
+        // Layer 3: training runs (checkpoints, holdout evaluation, the gate), over StrataML.
+        .target(
+            name: "StrataTraining",
+            dependencies: ["StrataCore", "StrataLake", "StrataML", "StrataMetadata", "StrataRegistry"]
+        ),
         // Fixtures and helpers shared by the test suites.
         .target(name: "StrataTesting", dependencies: ["StrataCore", "StrataLake"]),
 
@@ -114,6 +120,10 @@ let package = Package(
         .testTarget(name: "StrataParquetTests", dependencies: ["StrataParquet", "StrataTesting"]),
         .testTarget(name: "StrataMLTests", dependencies: ["StrataML", "StrataTesting"]),
         .testTarget(name: "StrataFeaturesTests", dependencies: ["StrataFeatures", "StrataTesting"]),
+        .testTarget(
+            name: "StrataRegistryTests",
+            dependencies: ["StrataRegistry", "StrataMetadata", "StrataTraining", "StrataTesting", .product(name: "SQLKit", package: "sql-kit")]
+        ),
         .testTarget(name: "StrataLakeTests", dependencies: ["StrataLake", "StrataTesting"]),
         .testTarget(
             name: "StrataServerTests",

@@ -1,10 +1,17 @@
 #!/usr/bin/env bash
 # The README's test command: installs what the tests need (Debian libraries, the Python peers
-# pyarrow and DuckDB that read the lake), then builds and runs every test suite.
+# pyarrow and DuckDB that read the lake, a PostgreSQL server for the metadata suite), then
+# builds and runs every test suite.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh --with-test-peers
+# The registry suite runs on SQLite and on a real PostgreSQL (skipped with a message without one).
+if [ -z "${STRATA_TEST_POSTGRES_URL:-}" ] && [ "${STRATA_SKIP_POSTGRES:-0}" != "1" ]; then
+  STRATA_TEST_POSTGRES_URL=$(scripts/start-postgres.sh) || { echo "test.sh: PostgreSQL did not start; its tests will be skipped" >&2; STRATA_TEST_POSTGRES_URL=""; }
+  export STRATA_TEST_POSTGRES_URL
+fi
 # Style is checked, never argued about (.swift-format; `swift format format -i -r Sources Tests` fixes it).
 swift format lint --strict -r Sources Tests
 swift build --build-tests
+scripts/stamp-build.sh .build/debug
 swift test --skip-build "$@"

@@ -27,10 +27,12 @@ public struct Principal: Sendable, Equatable {
     public func has(_ role: Role) -> Bool { roles.contains(.admin) || roles.contains(role) }
 
     /// How the audit log and the registry name it.
-    public var label: String { "key:\(id)(\(name))" }
+    public var label: String { id == "local" ? "local:\(name)" : "key:\(id)(\(name))" }
 
     /// Local command-line use on the data directory itself (whoever can read the folder).
-    public static func local(_ user: String = ProcessInfo.processInfo.environment["USER"] ?? "unknown") -> Principal {
+    public static func local(_ user: String = ProcessInfo.processInfo.environment["USER"] ?? ProcessInfo.processInfo.environment["LOGNAME"] ?? "\(getuid())")
+        -> Principal
+    {
         Principal(id: "local", name: user, roles: Set(Role.allCases))
     }
 }

@@ -9,7 +9,8 @@ struct Strata: AsyncParsableCommand {
         discussion: "Start with `strata up --demo`. Every command that touches data takes --data-dir (STRATA_DATA_DIR) and --config (STRATA_CONFIG).",
         version: "strata \(StrataVersionText.full)",
         subcommands: [
-            Up.self, Serve.self, Import.self, Generate.self, LakeCommand.self, FeaturesCommand.self, ContractCommand.self, Evaluate.self, Bench.self, Init.self,
+            Up.self, Serve.self, Import.self, Generate.self, LakeCommand.self, FeaturesCommand.self, ContractCommand.self, Evaluate.self, Train.self,
+            RunsCommand.self, ModelsCommand.self, KeysCommand.self, AuditCommand.self, Bench.self, Init.self,
         ]
     )
 }

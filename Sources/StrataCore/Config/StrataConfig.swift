@@ -14,6 +14,7 @@ public struct StrataConfig: Sendable {
     public var log: LogConfig
     public var lake: LakeConfig
     public var featureStore: FeatureStoreConfig
+    public var registry: RegistryConfig
     public var backends: BackendsConfig
     /// What interactions are worth and which models to train.
     public var training: TrainingConfig
@@ -34,6 +35,7 @@ public struct StrataConfig: Sendable {
         self.log = log
         self.lake = lake
         self.featureStore = FeatureStoreConfig()
+        self.registry = RegistryConfig()
         self.backends = backends
         self.training = training ?? .defaults(for: contract)
         self.dataDirectory = dataDirectory
@@ -41,7 +43,7 @@ public struct StrataConfig: Sendable {
     }
 
     static let topLevelKeys =
-        ["project", "data_dir", "server", "ingest", "log", "lake", "backends", "interactions", "models", "feature_store"] + Contract.yamlKeys
+        ["project", "data_dir", "server", "ingest", "log", "lake", "backends", "interactions", "models", "feature_store", "registry"] + Contract.yamlKeys
 
     /// Parses and validates `strata.yaml` text.
     public static func parse(yaml: String, file: String) throws(StrataError) -> StrataConfig {
@@ -60,6 +62,7 @@ public struct StrataConfig: Sendable {
         if let node = root["log"] { config.log = try LogConfig(node: node) }
         if let node = root["lake"] { config.lake = try LakeConfig(node: node) }
         if let node = root["feature_store"] { config.featureStore = try FeatureStoreConfig(node: node) }
+        if let node = root["registry"] { config.registry = try RegistryConfig(node: node) }
         if let node = root["backends"] { config.backends = try BackendsConfig(node: node) }
         config.training = try TrainingConfig(root: root, contract: config.contract)
         if config.log.retentionMillis < config.ingest.dedupeWindowMillis {
@@ -204,6 +207,37 @@ public struct FeatureStoreConfig: Sendable {
     }
 }
 
+/// The model registry's gates.
+public struct RegistryConfig: Sendable {
+    /// The holdout metric a candidate must improve (`ndcg@10`, `precision@10`, `recall@10`, `map@10`, `hit_rate@10`).
+    public var gateMetric = "ndcg@10"
+    /// By how much it must beat production (absolute).
+    public var gateMargin = 0.0
+    /// Whether the principal that started a run may approve its version.
+    public var allowSelfApproval = false
+    /// Iterations between training checkpoints (ALS, BPR).
+    public var checkpointEvery = 1
+
+    public init() {}
+
+    init(node: ConfigNode) throws(StrataError) {
+        try node.checkKeys(["gate_metric", "gate_margin", "allow_self_approval", "checkpoint_every"])
+        if let v = node["gate_metric"] {
+            gateMetric = try v.string()
+            let base = gateMetric.split(separator: "@").first.map(String.init) ?? gateMetric
+            guard ["precision", "recall", "ndcg", "map", "hit_rate"].contains(base) else {
+                throw v.error("gate_metric must be one of precision@10, recall@10, ndcg@10, map@10, hit_rate@10")
+            }
+        }
+        if let v = node["gate_margin"] { gateMargin = try v.double() }
+        if let v = node["allow_self_approval"] { allowSelfApproval = try v.bool() }
+        if let v = node["checkpoint_every"] {
+            checkpointEvery = try v.int()
+            guard checkpointEvery >= 0 else { throw v.error("checkpoint_every must be 0 (never) or more iterations") }
+        }
+    }
+}
+
 /// Which implementation backs each store, chosen by URL scheme.
 public struct BackendsConfig: Sendable {
     public var metadata = "sqlite:"
@@ -216,7 +250,8 @@ public struct BackendsConfig: Sendable {
     init(node: ConfigNode) throws(StrataError) {
         try node.checkKeys(["metadata", "online", "lake", "stream"])
         let supported: [(String, WritableKeyPath<BackendsConfig, String>, [String])] = [
-            ("metadata", \.metadata, ["sqlite:"]), ("online", \.online, ["memory:"]), ("lake", \.lake, ["file:"]), ("stream", \.stream, ["log:"]),
+            ("metadata", \.metadata, ["sqlite:", "postgres://", "postgresql://"]), ("online", \.online, ["memory:"]), ("lake", \.lake, ["file:"]),
+            ("stream", \.stream, ["log:"]),
         ]
         for (key, keyPath, schemes) in supported {
             guard let v = node[key] else { continue }

@@ -7,6 +7,10 @@ public enum ErrorKind: String, Sendable, Codable {
     case notFound
     /// The request conflicts with current state (409).
     case conflict
+    /// No valid API key was presented (401).
+    case unauthorized
+    /// The key is valid but lacks the role, or a governance rule forbids the action (403).
+    case forbidden
     /// The body or a batch exceeds a configured limit (413).
     case tooLarge
     /// The content type is not one Strata reads (415).

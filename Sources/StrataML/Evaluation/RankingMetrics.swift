@@ -87,3 +87,27 @@ public enum Evaluator {
         return RankingMetrics.compute(recommendations: recommendations, test: split.test, catalogSize: split.train.items.count, k: k)
     }
 }
+
+extension Evaluator {
+    /// Evaluates a model trained on other data (another snapshot) on this split: users and items
+    /// are matched by id, each user's training history is mapped into the model's items (its
+    /// unknown items dropped), and users the model never saw are folded in from that history
+    /// where the algorithm can. The gate compares a candidate with production this way.
+    public static func evaluateByID(_ model: any Recommender, split: EvaluationSplit, k: Int = 10) -> RankingMetrics {
+        let matrix = split.train.matrix
+        var recommendations: [Int: [Int32]] = [:]
+        for user in split.evaluatedUsers {
+            let row = matrix.row(user)
+            var items: [Int32] = []
+            var weights: [Float] = []
+            for (item, weight) in zip(row.indices, row.values) {
+                guard let mapped = model.items.index(of: split.train.items.id(at: item)) else { continue }
+                items.append(mapped)
+                weights.append(weight)
+            }
+            let query = UserQuery(userIndex: model.users.index(of: split.train.users.id(at: Int32(user))).map(Int.init), items: items, weights: weights)
+            recommendations[user] = model.recommend(query, n: k).compactMap { split.train.items.index(of: model.items.id(at: $0.index)) }
+        }
+        return RankingMetrics.compute(recommendations: recommendations, test: split.test, catalogSize: split.train.items.count, k: k)
+    }
+}

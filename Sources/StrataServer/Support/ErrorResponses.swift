@@ -10,6 +10,8 @@ extension StrataError: HTTPResponseError {
         case .invalidInput: .badRequest
         case .notFound: .notFound
         case .conflict: .conflict
+        case .unauthorized: .unauthorized
+        case .forbidden: .forbidden
         case .tooLarge: .contentTooLarge
         case .unsupportedMediaType: .unsupportedMediaType
         case .insufficientStorage: .init(code: 507, reasonPhrase: "Insufficient Storage")

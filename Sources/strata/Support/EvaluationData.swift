@@ -2,6 +2,7 @@ import Foundation
 import StrataCore
 import StrataLake
 import StrataML
+import StrataTraining
 
 /// Loading the datasets `strata evaluate` and the ML benchmarks work on.
 enum EvaluationData {
@@ -46,20 +47,6 @@ enum EvaluationData {
 
     /// A lake snapshot: events weighted by the interaction policy, split temporally per user.
     static func snapshot(_ manifest: SnapshotManifest, lakeRoot: String, policy: InteractionPolicy) throws -> EvaluationSplit {
-        var events: [Event] = []
-        for file in manifest.files where policy.weights[file.type] != nil {
-            events += try LakeFileReader.read(path: "\(lakeRoot)/\(file.path)", type: file.type)
-        }
-        let reference = events.map(\.timestamp).max() ?? 0
-        let rows = events.compactMap { event -> TimedInteraction? in
-            guard let user = event.userID, let item = event.itemID,
-                let weight = policy.weight(type: event.type, timestamp: event.timestamp, reference: reference)
-            else { return nil }
-            return TimedInteraction(user: user, item: item, timestamp: event.timestamp, weight: Float(weight))
-        }
-        guard !rows.isEmpty else {
-            throw StrataError.invalid("no_interactions", "snapshot \(manifest.version.prefix(12)) holds no events of the types in interactions.weights")
-        }
-        return EvaluationSplit.temporal(rows)
+        try TrainingData.split(manifest, lakeRoot: lakeRoot, policy: policy)
     }
 }

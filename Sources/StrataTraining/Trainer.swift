@@ -1,0 +1,247 @@
+import Foundation
+import StrataCore
+import StrataLake
+import StrataML
+import StrataMetadata
+import StrataRegistry
+
+/// What to train.
+public struct TrainingRequest: Sendable {
+    public var spec: ModelSpec
+    /// Snapshot version, prefix or `latest`.
+    public var snapshot: String
+    public var experiment: String?
+    public var principal: Principal
+
+    public init(spec: ModelSpec, snapshot: String = "latest", experiment: String? = nil, principal: Principal) {
+        self.spec = spec
+        self.snapshot = snapshot
+        self.experiment = experiment
+        self.principal = principal
+    }
+}
+
+public struct TrainingOutcome: Sendable {
+    public var run: RunRecord
+    /// The registered version (nil for a reproduction, which only checks).
+    public var version: ModelVersion?
+}
+
+/// Runs training: records the run (data, contract and code versions, parameters, seed, host,
+/// who), fits on the snapshot's temporal training split with checkpoints, evaluates on its
+/// holdout, stores the artifact content-addressed, passes it through the evaluation gate
+/// against production on the same holdout, and registers the version.
+public final class Trainer: Sendable {
+    public let runs: RunStore
+    let blobs: any BlobStore
+    let registry: ModelRegistry
+    let audit: AuditLog
+    let snapshots: SnapshotStore
+    let lakeRoot: String
+    /// Per-run folders (the checkpoint pointer).
+    let runsRoot: String
+    let config: StrataConfig
+    public let codeVersion: String
+    let clock: any WallClock
+    let threads: Int
+
+    public init(
+        runs: RunStore, blobs: any BlobStore, registry: ModelRegistry, audit: AuditLog, directory: DataDirectory, config: StrataConfig, codeVersion: String,
+        threads: Int = Parallel.coreCount, clock: any WallClock = SystemClock()
+    ) {
+        self.runs = runs
+        self.blobs = blobs
+        self.registry = registry
+        self.audit = audit
+        self.snapshots = SnapshotStore(directory: directory)
+        self.lakeRoot = directory.lake
+        self.runsRoot = "\(directory.projectRoot)/runs"
+        self.config = config
+        self.codeVersion = codeVersion
+        self.threads = threads
+        self.clock = clock
+    }
+
+    /// A new run.
+    public func train(_ request: TrainingRequest, reproducing original: String? = nil) async throws -> TrainingOutcome {
+        let manifest = try snapshots.manifest(request.snapshot)
+        let run = RunRecord(
+            id: Self.newRunID(clock.nowMillis()), experiment: request.experiment ?? request.spec.name, model: request.spec.name,
+            algorithm: request.spec.algorithm, status: .running, dataVersion: manifest.version, contractVersion: config.contract.version,
+            codeVersion: codeVersion, strataVersion: StrataVersion.current, parameters: request.spec.parameters,
+            seed: Int64(request.spec.parameters["seed"] ?? 0), host: ProcessInfo.processInfo.hostName, principal: request.principal.label,
+            startedAt: clock.nowMillis(), finishedAt: nil, artifactHash: nil, checkpointHash: nil, checkpointIteration: 0, metrics: [:], error: nil,
+            reproduces: original)
+        try await runs.insert(run)
+        try await audit.append(
+            principal: request.principal.label, action: "training.start", target: "run:\(run.id)",
+            detail: "\(request.spec.name) (\(request.spec.algorithm.rawValue)) on \(manifest.version.prefix(12))")
+        return try await execute(run, manifest: manifest, spec: request.spec, resumeFrom: nil, principal: request.principal)
+    }
+
+    /// Continues a run that stopped (killed, failed) from its last checkpoint.
+    public func resume(runID: String, principal: Principal) async throws -> TrainingOutcome {
+        var run = try await runs.get(runID)
+        guard run.status != .finished else { throw StrataError(.conflict, code: "run_finished", "run \(run.id) already finished") }
+        let spec = try ModelSpec(name: run.model, algorithm: run.algorithm, parameters: run.parameters)
+        let manifest = try snapshots.manifest(run.dataVersion)
+        let pointer = CheckpointPointer.read(runsRoot, run.id)
+        var checkpoint: FitCheckpoint?
+        if let pointer {
+            checkpoint = try FitCheckpoint(decoding: try blobs.get(pointer.blob))
+            run.checkpointHash = pointer.blob
+            run.checkpointIteration = Int64(pointer.iteration)
+            try await runs.noteCheckpoint(run.id, hash: pointer.blob, iteration: pointer.iteration)
+        }
+        try await audit.append(
+            principal: principal.label, action: "training.resume", target: "run:\(run.id)", detail: "from iteration \(pointer?.iteration ?? 0)")
+        return try await execute(run, manifest: manifest, spec: spec, resumeFrom: checkpoint.map { ($0, pointer!.metrics) }, principal: principal)
+    }
+
+    /// Re-runs a version's run from its recorded inputs; `identical` says whether the artifact
+    /// hash came out the same.
+    public func reproduce(_ reference: String, principal: Principal) async throws -> (outcome: TrainingOutcome, original: RunRecord, identical: Bool) {
+        let version = try await registry.resolve(reference)
+        let original = try await runs.get(version.runID)
+        let spec = try ModelSpec(name: original.model, algorithm: original.algorithm, parameters: original.parameters)
+        let outcome = try await train(
+            TrainingRequest(spec: spec, snapshot: original.dataVersion, experiment: original.experiment, principal: principal), reproducing: original.id)
+        let identical = outcome.run.artifactHash == version.artifactHash
+        try await audit.append(
+            principal: principal.label, action: "training.reproduce", target: version.reference, outcome: identical ? "ok" : "failed",
+            detail: "run \(outcome.run.id): artifact \(identical ? "identical" : "differs")")
+        return (outcome, original, identical)
+    }
+
+    private func execute(
+        _ started: RunRecord, manifest: SnapshotManifest, spec: ModelSpec, resumeFrom: (FitCheckpoint, [IterationMetric])?, principal: Principal
+    ) async throws -> TrainingOutcome {
+        var run = started
+        do {
+            let split = try TrainingData.split(manifest, lakeRoot: lakeRoot, policy: config.training.interactions)
+            let runsRoot = self.runsRoot
+            let blobs = self.blobs
+            let every = config.registry.checkpointEvery
+            let threads = self.threads
+            let runID = run.id
+            let clock = self.clock
+            // The fit is long, synchronous work: a thread of its own keeps the async pool free.
+            let (model, iterationMetrics) = try await Self.onOwnThread { () throws -> (any Recommender, [IterationMetric]) in
+                var metrics = resumeFrom?.1 ?? []
+                let model = try ModelTrainer.fit(
+                    spec, data: split.train, threads: threads,
+                    progress: { progress in
+                        metrics.append(IterationMetric(step: progress.iteration, name: "iteration_seconds", value: progress.seconds, at: clock.nowMillis()))
+                    },
+                    control: FitControl(resume: resumeFrom?.0, every: every) { checkpoint in
+                        let blob = try blobs.put(checkpoint.encoded())
+                        try CheckpointPointer(iteration: checkpoint.iteration, blob: blob, metrics: metrics).write(runsRoot, runID)
+                    })
+                return (model, metrics)
+            }
+            let holdout = Evaluator.evaluate(model, split: split, threads: threads)
+            let artifact = try blobs.put(model.artifact().encoded())
+            var metrics = Self.metrics(holdout)
+            metrics["train_interactions"] = Double(split.train.matrix.nonZeros)
+            metrics["test_interactions"] = Double(split.testInteractions)
+            let gate = try await evaluateGate(model: spec.name, candidate: holdout, split: split)
+            run.status = .finished
+            run.artifactHash = artifact
+            run.metrics = metrics
+            run.finishedAt = clock.nowMillis()
+            try await runs.finish(
+                run.id, artifactHash: artifact, metrics: metrics, iterationMetrics: iterationMetrics.map { ($0.step, $0.name, $0.value, $0.at) },
+                at: run.finishedAt!)
+            try await audit.append(principal: principal.label, action: "training.finish", target: "run:\(run.id)", detail: "artifact \(artifact)")
+            // A reproduction only checks the recorded inputs; it adds no version.
+            var version: ModelVersion?
+            if run.reproduces == nil {
+                version = try await registry.register(model: spec.name, runID: run.id, artifactHash: artifact, gate: gate, by: principal)
+            }
+            return TrainingOutcome(run: try await runs.get(run.id), version: version)
+        } catch {
+            try? await runs.fail(run.id, error: "\(error)", at: clock.nowMillis())
+            try? await audit.append(principal: principal.label, action: "training.finish", target: "run:\(run.id)", outcome: "failed", detail: "\(error)")
+            throw error
+        }
+    }
+
+    /// The candidate's holdout metric against production's on the same holdout.
+    func evaluateGate(model: String, candidate: RankingMetrics, split: EvaluationSplit) async throws -> GateResult {
+        let metric = config.registry.gateMetric
+        let candidateValue = candidate.value(named: metric) ?? candidate.ndcg
+        guard let production = try? await registry.resolve("\(model)@production") else {
+            return GateResult(metric: metric, margin: config.registry.gateMargin, candidate: candidateValue, production: nil, productionVersion: nil)
+        }
+        let productionModel = try ModelTrainer.load(try ModelArtifact(decoding: try blobs.get(production.artifactHash)))
+        let productionMetrics = Evaluator.evaluateByID(productionModel, split: split)
+        return GateResult(
+            metric: metric, margin: config.registry.gateMargin, candidate: candidateValue,
+            production: productionMetrics.value(named: metric) ?? productionMetrics.ndcg, productionVersion: production.version)
+    }
+
+    static func metrics(_ m: RankingMetrics) -> [String: Double] {
+        [
+            "precision@\(m.k)": m.precision, "recall@\(m.k)": m.recall, "ndcg@\(m.k)": m.ndcg, "map@\(m.k)": m.map, "hit_rate@\(m.k)": m.hitRate,
+            "coverage": m.coverage, "evaluated_users": Double(m.evaluatedUsers),
+        ]
+    }
+
+    static func newRunID(_ now: Int64) -> String {
+        var generator = SystemRandomNumberGenerator()
+        return String(format: "r%011llx%06x", now, UInt32(truncatingIfNeeded: generator.next()) & 0xFFFFFF)
+    }
+
+    static func onOwnThread<T>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<UncheckedBox<T>, any Error>) in
+            let thread = Thread {
+                do {
+                    continuation.resume(returning: UncheckedBox(value: try work()))
+                } catch {
+                    continuation.resume(throwing: error)
+                }
+            }
+            thread.stackSize = 8 << 20
+            thread.start()
+        }.value
+    }
+}
+
+/// Moves a non-Sendable result from the training thread back to the caller (who alone uses it).
+struct UncheckedBox<T>: @unchecked Sendable {
+    let value: T
+}
+
+struct IterationMetric: Sendable {
+    var step: Int
+    var name: String
+    var value: Double
+    var at: Int64
+}
+
+/// The newest checkpoint of a run, kept next to it so a resumed run finds it without the
+/// database (a checkpoint is written from inside the fit, which does not wait on I/O).
+struct CheckpointPointer {
+    var iteration: Int
+    var blob: String
+    var metrics: [IterationMetric]
+
+    func write(_ root: String, _ run: String) throws {
+        let json: JSONValue = [
+            "iteration": .int(Int64(iteration)), "blob": .string(blob),
+            "metrics": .array(metrics.map { ["step": .int(Int64($0.step)), "name": .string($0.name), "value": .double($0.value), "at": .int($0.at)] }),
+        ]
+        try AtomicFile.write(json.serializedBytes, to: "\(root)/\(run)/checkpoint.json")
+    }
+
+    static func read(_ root: String, _ run: String) -> CheckpointPointer? {
+        guard let bytes = AtomicFile.read("\(root)/\(run)/checkpoint.json"), let json = try? JSONValue.parse(String(decoding: bytes, as: UTF8.self)),
+            let iteration = json["iteration"]?.intValue, let blob = json["blob"]?.stringValue
+        else { return nil }
+        let metrics = (json["metrics"]?.arrayValue ?? []).compactMap { entry -> IterationMetric? in
+            guard let step = entry["step"]?.intValue, let name = entry["name"]?.stringValue, let value = entry["value"]?.doubleValue else { return nil }
+            return IterationMetric(step: Int(step), name: name, value: value, at: entry["at"]?.intValue ?? 0)
+        }
+        return CheckpointPointer(iteration: Int(iteration), blob: blob, metrics: metrics)
+    }
+}

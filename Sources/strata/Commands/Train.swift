@@ -1,0 +1,78 @@
+import ArgumentParser
+import Foundation
+import StrataCore
+import StrataRegistry
+import StrataTraining
+
+/// `strata train`: a recorded, checkpointed, evaluated training run that ends as a registered
+/// model version (a candidate, or rejected by the gate).
+struct Train: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Train a model of strata.yaml on a lake snapshot as a recorded run; prints the new version as NAME@VERSION.",
+        discussion: """
+            Examples:
+              strata train --model als                 # the latest snapshot
+              strata train --resume r0194f...          # continue a killed run from its checkpoint
+              strata train --reproduce als@3           # re-run version 3's inputs; compare artifact hashes
+            """)
+    @OptionGroup var data: DataOptions
+    @Option(help: "Model of strata.yaml (default: every model).") var model: String?
+    @Option(help: "Snapshot version or prefix (default: latest).") var snapshot = "latest"
+    @Option(help: "Experiment name (default: the model's).") var experiment: String?
+    @Option(help: "Continue this run from its last checkpoint.") var resume: String?
+    @Option(help: "Re-run the run behind NAME@VERSION and compare artifact hashes.") var reproduce: String?
+    @Option(help: "Threads (default: all cores; results do not depend on it).") var threads: Int?
+    @Flag(help: "Print JSON.") var json = false
+
+    func run() async throws {
+        let logger = data.bootstrapLogging()
+        try await runReportingErrors {
+            let config = try data.loadConfig()
+            let governance = try await Governance.open(config: config, dataDirectory: data.dataDirectory(config), logger: logger)
+            defer { Task { await governance.close() } }
+            let trainer = governance.trainer(threads: threads)
+            let principal = try governance.principal()
+            if let resume {
+                report(try await trainer.resume(runID: resume, principal: principal))
+            } else if let reproduce {
+                let (outcome, original, identical) = try await trainer.reproduce(reproduce, principal: principal)
+                report(outcome)
+                print(
+                    identical
+                        ? "reproduced \(reproduce): artifact \(outcome.run.artifactHash ?? "") is identical to run \(original.id)'s"
+                        : "NOT reproduced \(reproduce): artifact \(outcome.run.artifactHash ?? "") differs from \(original.artifactHash ?? "")")
+                await governance.close()
+                if !identical { throw ExitCode(3) }
+            } else {
+                let specs = config.training.models.filter { model == nil || $0.name == model }
+                guard !specs.isEmpty else {
+                    throw StrataError.notFound(
+                        "unknown_model", "no model '\(model ?? "")' in strata.yaml (models: \(config.training.models.map(\.name).joined(separator: ", ")))")
+                }
+                for spec in specs {
+                    report(try await trainer.train(TrainingRequest(spec: spec, snapshot: snapshot, experiment: experiment, principal: principal)))
+                }
+            }
+            await governance.close()
+        }
+    }
+
+    func report(_ outcome: TrainingOutcome) {
+        if json {
+            print(JSONValue.object(["run": outcome.run.json, "version": outcome.version?.json ?? .null]).serialized)
+            return
+        }
+        let run = outcome.run
+        print(
+            "run \(run.id): \(run.model) (\(run.algorithm.rawValue)) on data \(run.dataVersion.prefix(12)), contract \(run.contractVersion.prefix(12)), code \(run.codeVersion)"
+        )
+        print(
+            "  holdout: "
+                + ["ndcg@10", "precision@10", "recall@10", "hit_rate@10", "coverage"].map { "\($0) \(String(format: "%.4f", run.metrics[$0] ?? 0))" }.joined(
+                    separator: "  "))
+        print("  artifact sha256:\(run.artifactHash ?? "")")
+        guard let version = outcome.version else { return }
+        print("  gate: \(version.gate?.message ?? "")")
+        print(version.stage == .rejected ? "\(version.reference) (rejected by the gate)" : "\(version.reference)")
+    }
+}

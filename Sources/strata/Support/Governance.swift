@@ -1,0 +1,64 @@
+import Foundation
+import Logging
+import StrataCore
+import StrataLake
+import StrataMetadata
+import StrataRegistry
+import StrataTraining
+
+/// The metadata store and what lives in it: the audit log, API keys, the registry and runs.
+struct Governance: Sendable {
+    let store: MetadataStore
+    let audit: AuditLog
+    let keys: APIKeys
+    let registry: ModelRegistry
+    let runs: RunStore
+    let directory: DataDirectory
+    let config: StrataConfig
+
+    static func open(config: StrataConfig, dataDirectory: String, logger: Logger) async throws -> Governance {
+        let directory = DataDirectory(root: dataDirectory, project: config.project)
+        let url = ProcessInfo.processInfo.environment["STRATA_METADATA_URL"] ?? config.backends.metadata
+        let store = try await MetadataStore.open(url: url, defaultSQLitePath: "\(directory.projectRoot)/metadata.sqlite", logger: logger)
+        let audit = AuditLog(store: store)
+        return Governance(
+            store: store, audit: audit, keys: try await APIKeys(store: store),
+            registry: ModelRegistry(
+                store: store, audit: audit, rules: GovernanceRules(allowSelfApproval: config.registry.allowSelfApproval)),
+            runs: RunStore(store: store), directory: directory, config: config)
+    }
+
+    func trainer(threads: Int? = nil) -> Trainer {
+        Trainer(
+            runs: runs, blobs: FileBlobStore(root: "\(directory.projectRoot)/blobs"), registry: registry, audit: audit, directory: directory, config: config,
+            codeVersion: CodeVersion.current, threads: threads ?? ProcessInfo.processInfo.activeProcessorCount)
+    }
+
+    /// Who runs a command: the key in `STRATA_API_KEY` (its roles apply), or the local user,
+    /// who can read the data folder anyway.
+    func principal() throws -> Principal {
+        guard let key = ProcessInfo.processInfo.environment["STRATA_API_KEY"], !key.isEmpty else { return .local() }
+        guard let principal = keys.authenticate(key) else { throw StrataError(.unauthorized, code: "invalid_key", "STRATA_API_KEY is not a valid, active key") }
+        return principal
+    }
+
+    func close() async {
+        try? await audit.flush()
+        await store.close()
+    }
+}
+
+/// The code a binary was built from: the git commit the build scripts record next to it
+/// (`strata.build-info`), or `STRATA_CODE_VERSION`.
+enum CodeVersion {
+    static let current: String = {
+        if let value = ProcessInfo.processInfo.environment["STRATA_CODE_VERSION"], !value.isEmpty { return value }
+        let executable = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
+        let info = executable.deletingLastPathComponent().appendingPathComponent("strata.build-info")
+        if let text = try? String(contentsOf: info, encoding: .utf8) {
+            let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
+            if !trimmed.isEmpty { return trimmed }
+        }
+        return "unknown (built without scripts/stamp-build.sh)"
+    }()
+}
