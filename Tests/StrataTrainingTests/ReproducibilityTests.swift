@@ -1,0 +1,77 @@
+import Foundation
+import StrataCore
+import StrataLake
+import StrataML
+import StrataMetadata
+import StrataRegistry
+import StrataTesting
+import Testing
+
+@testable import StrataTraining
+
+/// Runs record everything needed to produce their artifact again, bit for bit.
+@Suite(.serialized) struct ReproducibilityTests {
+    /// A lake with a snapshot of generated shop history, and a trainer over SQLite.
+    static func setUp(_ directory: TemporaryDirectory, config: StrataConfig = Fixtures.config) async throws -> (Trainer, ModelRegistry, MetadataStore) {
+        let lake = try Fixtures.lake(directory, config: config)
+        _ = try await lake.ingestor.ingest(events: Fixtures.events(6000, seed: 21), source: "test", allowLate: true)
+        _ = try await lake.maintain(force: true)
+        _ = try await lake.compactor.snapshot()
+        await lake.close()
+        let store = try await MetadataStore.open(url: "sqlite:", defaultSQLitePath: directory.file("metadata.sqlite"), logger: quietLogger)
+        let audit = AuditLog(store: store)
+        let registry = ModelRegistry(store: store, audit: audit)
+        let trainer = Trainer(
+            runs: RunStore(store: store), blobs: FileBlobStore(root: directory.file("blobs")), registry: registry, audit: audit,
+            directory: DataDirectory(root: directory.path, project: config.project), config: config, codeVersion: "git:test", threads: 2)
+        return (trainer, registry, store)
+    }
+
+    @Test func everyBuiltInModelReproducesItsArtifactHash() async throws {
+        let directory = TemporaryDirectory()
+        defer { directory.remove() }
+        let (trainer, registry, store) = try await Self.setUp(directory)
+        let principal = Principal(id: "sci", name: "sam", roles: [.scientist])
+        let specs: [ModelSpec] = [
+            try ModelSpec(name: "pop", algorithm: .popularity), try ModelSpec(name: "knn", algorithm: .itemKNN, parameters: ["neighbors": 20]),
+            try ModelSpec(name: "als", algorithm: .als, parameters: ["factors": 8, "iterations": 3]),
+            try ModelSpec(name: "bpr", algorithm: .bpr, parameters: ["factors": 8, "iterations": 5]), try ModelSpec(name: "ease", algorithm: .ease),
+        ]
+        for spec in specs {
+            let outcome = try await trainer.train(TrainingRequest(spec: spec, principal: principal))
+            let version = try #require(outcome.version)
+            #expect(outcome.run.status == .finished)
+            #expect(outcome.run.codeVersion == "git:test")
+            #expect(outcome.run.metrics["ndcg@10"] != nil)
+            let (again, original, identical) = try await trainer.reproduce(version.reference, principal: principal)
+            #expect(identical, "\(spec.name): \(again.run.artifactHash ?? "") vs \(original.artifactHash ?? "")")
+            #expect(again.run.reproduces == original.id)
+            #expect(again.version == nil, "a reproduction adds no version")
+        }
+        #expect(try await registry.versions().count == specs.count)
+        await store.close()
+    }
+
+    @Test func theGateRejectsACandidateWorseThanProduction() async throws {
+        let directory = TemporaryDirectory()
+        defer { directory.remove() }
+        let (trainer, registry, store) = try await Self.setUp(directory)
+        let scientist = Principal(id: "sci", name: "sam", roles: [.scientist])
+        let approver = Principal(id: "apr", name: "ann", roles: [.approver])
+        let good = try ModelSpec(name: "recs", algorithm: .als, parameters: ["factors": 16, "iterations": 8])
+        let first = try #require(try await trainer.train(TrainingRequest(spec: good, principal: scientist)).version)
+        _ = try await registry.approve(first.reference, reason: "first", by: approver)
+        _ = try await registry.promote(first.reference, by: approver)
+        // The same name, a model that ignores the user: worse on the same holdout.
+        let worse = try ModelSpec(name: "recs", algorithm: .popularity)
+        let outcome = try await trainer.train(TrainingRequest(spec: worse, principal: scientist))
+        let version = try #require(outcome.version)
+        #expect(version.stage == .rejected)
+        let gate = try #require(version.gate)
+        #expect(gate.productionVersion == first.version)
+        #expect(gate.candidate < gate.production!)
+        // The production model, re-evaluated on the new run's holdout by id, scores what its own run measured (same data).
+        #expect(abs(gate.production! - (try await trainer.runs.get(first.runID).metrics["ndcg@10"]!)) < 1e-9)
+        await store.close()
+    }
+}
