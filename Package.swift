@@ -77,7 +77,7 @@ let package = Package(
         .target(
             name: "StrataServer",
             dependencies: [
-                "StrataCore", "StrataLake", "StrataFeatures",
+                "StrataCore", "StrataLake", "StrataFeatures", "StrataRegistry", "StrataTraining",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

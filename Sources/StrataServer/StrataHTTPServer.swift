@@ -16,9 +16,16 @@ public struct StrataHTTPServer: Sendable {
     public let evaluations = EvaluationBoard()
     let logger: Logger
 
-    public init(lake: Lake, features: FeatureStore? = nil, logger: Logger) {
+    /// Keys, audit, runs and the registry (nil: none of their routes, and no auth).
+    public let governance: ServerGovernance?
+    /// Whether requests need an API key (only with governance).
+    public let authenticates: Bool
+
+    public init(lake: Lake, features: FeatureStore? = nil, governance: ServerGovernance? = nil, authenticate: Bool = true, logger: Logger) {
         self.lake = lake
         self.features = features
+        self.governance = governance
+        self.authenticates = governance != nil && authenticate
         self.logger = logger
     }
 
@@ -27,6 +34,7 @@ public struct StrataHTTPServer: Sendable {
         let router = Router(context: BasicRequestContext.self)
         router.add(middleware: JSONErrorMiddleware())
         router.add(middleware: RequestLogMiddleware())
+        if authenticates, let governance { router.add(middleware: AuthMiddleware(keys: governance.keys, audit: governance.audit)) }
         HealthRoutes(readiness: readiness).register(on: router)
         EventRoutes(lake: lake).register(on: router)
         CatalogRoutes(lake: lake).register(on: router)
@@ -34,6 +42,7 @@ public struct StrataHTTPServer: Sendable {
         ContractRoutes(lake: lake).register(on: router)
         EvaluationRoutes(board: evaluations).register(on: router)
         if let features { FeatureRoutes(store: features, lake: lake).register(on: router) }
+        if let governance { GovernanceRoutes(governance: governance, keys: authenticates ? governance.keys : nil).register(on: router) }
         DashboardRoutes().register(on: router)
         return router
     }
@@ -54,7 +63,8 @@ public struct StrataHTTPServer: Sendable {
             },
             logger: logger)
         var configuration = ServiceGroupConfiguration(
-            services: (lake.services + (features.map { [$0] } ?? []) + extraServices).map { ServiceGroupConfiguration.ServiceConfiguration(service: $0) }
+            services: (lake.services + (features.map { [$0] } ?? []) + (governance.map { [GovernanceMaintenance(governance: $0, logger: logger)] } ?? [])
+                + extraServices).map { ServiceGroupConfiguration.ServiceConfiguration(service: $0) }
                 + [
                     ServiceGroupConfiguration.ServiceConfiguration(service: ShutdownNotice(readiness: readiness, logger: logger)),
                     ServiceGroupConfiguration.ServiceConfiguration(service: application),

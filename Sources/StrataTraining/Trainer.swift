@@ -144,6 +144,8 @@ public final class Trainer: Sendable {
             var metrics = Self.metrics(holdout)
             metrics["train_interactions"] = Double(split.train.matrix.nonZeros)
             metrics["test_interactions"] = Double(split.testInteractions)
+            metrics["users"] = Double(split.train.users.count)
+            metrics["items"] = Double(split.train.items.count)
             let gate = try await evaluateGate(model: spec.name, candidate: holdout, split: split)
             run.status = .finished
             run.artifactHash = artifact

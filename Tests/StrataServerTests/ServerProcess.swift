@@ -26,7 +26,8 @@ final class ServerProcess: @unchecked Sendable {
 
     init(dataDirectory: String, arguments: [String] = []) throws {
         process.executableURL = URL(fileURLWithPath: Self.binary)
-        process.arguments = ["serve", "--data-dir", dataDirectory, "--port", "0", "--log-format", "json"] + arguments
+        // Keys are tested in AuthTests; these tests are about durability.
+        process.arguments = ["serve", "--data-dir", dataDirectory, "--port", "0", "--log-format", "json", "--no-auth"] + arguments
         process.standardError = errors
         process.standardOutput = FileHandle.nullDevice
         try process.run()

@@ -26,7 +26,8 @@ enum DashboardPage {
         </style>
         </head>
         <body>
-        <header><h1>Strata</h1><span id="project"></span><span id="contract"></span></header>
+        <header><h1>Strata</h1><span id="project"></span><span id="contract"></span>
+          <form id="key-form" style="margin-left:auto; display:none" onsubmit="saveKey(event)"><input id="key-input" size="40" placeholder="API key (strata_...)"> <button>use key</button></form></header>
         <div id="error"></div>
         <main>
           <section><h2>Ingestion</h2>
@@ -67,6 +68,9 @@ enum DashboardPage {
             <div id="evaluation-note">no evaluation yet (the demo runs one at start; `strata evaluate` from the command line)</div>
             <table id="evaluation"></table>
           </section>
+          <section style="grid-column: 1 / -1"><h2>Model registry (newest versions)</h2>
+            <table id="registry"></table>
+          </section>
           <section style="grid-column: 1 / -1"><h2>Dead letters (latest)</h2>
             <table id="dead"></table>
           </section>
@@ -75,11 +79,21 @@ enum DashboardPage {
         const fmt = n => Number(n).toLocaleString();
         const esc = s => String(s ?? '').replace(/[&<>"']/g, c => ({'&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;'}[c]));
         let last = null;
+        // The API key: from the link `strata up` prints (#key=..., never sent to the server), then kept in this browser.
+        const fromLink = new URLSearchParams(location.hash.slice(1)).get('key');
+        if (fromLink) { localStorage.setItem('strata_key', fromLink); history.replaceState(null, '', location.pathname); }
+        function saveKey(e) { e.preventDefault(); localStorage.setItem('strata_key', document.getElementById('key-input').value.trim()); refresh(); }
+        async function api(path) {
+          const key = localStorage.getItem('strata_key');
+          const r = await fetch(path, { headers: key ? { 'Authorization': 'Bearer ' + key } : {} });
+          if (r.status === 401 || r.status === 403) { document.getElementById('key-form').style.display = ''; throw new Error('this page needs an API key with the scientist and serve roles (strata keys create)'); }
+          return r;
+        }
         const span = ms => ms % 86400000 === 0 ? ms / 86400000 + 'd' : ms % 3600000 === 0 ? ms / 3600000 + 'h' : ms % 60000 === 0 ? ms / 60000 + 'm' : ms / 1000 + 's';
         const windowText = w => !w ? '' : w === 'lifetime' ? 'lifetime' : span(w.length_ms) + (w.bucket_ms ? ' in ' + span(w.bucket_ms) + ' buckets' : ' exact');
         async function refresh() {
           try {
-            const s = await (await fetch('/v1/lake')).json();
+            const s = await (await api('/v1/lake')).json();
             document.getElementById('project').textContent = 'project ' + s.project;
             document.getElementById('contract').textContent = 'contract ' + s.contract_version.slice(0, 12);
             const now = Date.now();
@@ -102,11 +116,11 @@ enum DashboardPage {
             document.getElementById('items').textContent = fmt(s.catalog.items);
             document.getElementById('users').textContent = fmt(s.catalog.users);
             const from = Math.max(0, s.dead_letters - 8);
-            const d = await (await fetch('/v1/lake/dead-letters?limit=8&from=' + from)).json();
+            const d = await (await api('/v1/lake/dead-letters?limit=8&from=' + from)).json();
             document.getElementById('dead').innerHTML = d.dead_letters.reverse().map(l =>
               `<tr><td>${esc(l.received_at)}</td><td class="bad">${esc(l.code)}</td><td>${esc(l.field)}</td><td>${esc(l.message)}</td></tr>`).join('')
               || '<tr><td>none</td></tr>';
-            const fs = await fetch('/v1/features');
+            const fs = await api('/v1/features');
             if (fs.ok) {
               const f = await fs.json();
               const defs = Object.fromEntries(f.definitions.map(d => [d.name, d]));
@@ -121,12 +135,12 @@ enum DashboardPage {
                 : `skew: <span class="${k.mismatches ? 'bad' : ''}">${fmt(k.mismatches)} mismatches</span> in ${fmt(k.compared_values)} values over ${fmt(k.samples)} live samples (online vs point-in-time batch)`;
               const entity = f.recent_user;
               if (entity) {
-                const v = await (await fetch('/v1/features/user/' + encodeURIComponent(entity))).json();
+                const v = await (await api('/v1/features/user/' + encodeURIComponent(entity))).json();
                 document.getElementById('sample-entity').textContent = 'user ' + entity;
                 document.getElementById('sample-values').textContent = JSON.stringify(v.values);
               }
             }
-            const ev = await fetch('/v1/evaluation');
+            const ev = await api('/v1/evaluation');
             if (ev.ok) {
               const e = await ev.json();
               document.getElementById('evaluation-note').textContent =
@@ -134,6 +148,14 @@ enum DashboardPage {
               document.getElementById('evaluation').innerHTML = '<tr><td>model</td><td class="n">NDCG@10</td><td class="n">precision@10</td><td class="n">recall@10</td><td class="n">hit rate@10</td><td class="n">coverage</td><td class="n">fit s</td></tr>' +
                 e.models.map(m => `<tr><td>${esc(m.model)} (${esc(m.algorithm)})</td><td class="n">${m['ndcg@10'].toFixed(4)}</td><td class="n">${m['precision@10'].toFixed(4)}</td><td class="n">${m['recall@10'].toFixed(4)}</td><td class="n">${m['hit_rate@10'].toFixed(4)}</td><td class="n">${m.coverage.toFixed(4)}</td><td class="n">${m.fit_seconds.toFixed(3)}</td></tr>`).join('');
             }
+            const mv = await api('/v1/models');
+            if (mv.ok) {
+              const m = await mv.json();
+              document.getElementById('registry').innerHTML = '<tr><td>version</td><td>stage</td><td>run</td><td>gate</td></tr>' +
+                m.versions.slice(-12).reverse().map(v => `<tr><td>${esc(v.reference)}</td><td class="${v.stage === 'rejected' ? 'bad' : ''}">${esc(v.stage)}</td><td><code>${esc(v.run)}</code></td><td>${esc(v.gate ? v.gate.message : '')}</td></tr>`).join('')
+                || '<tr><td>no versions yet: strata train</td></tr>';
+            }
+            document.getElementById('key-form').style.display = 'none';
             document.getElementById('error').textContent = '';
           } catch (e) {
             document.getElementById('error').textContent = 'cannot reach the server: ' + e;

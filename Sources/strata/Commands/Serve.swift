@@ -9,13 +9,19 @@ struct Serve: AsyncParsableCommand {
 
     @OptionGroup var data: DataOptions
     @OptionGroup var listen: ListenOptions
+    @OptionGroup var auth: AuthOptions
 
     func run() async throws {
         let logger = data.bootstrapLogging()
         try await runReportingErrors {
             let (config, lake) = try data.openLake(logger: logger)
             let (host, port) = listen.resolve(config)
-            let server = StrataHTTPServer(lake: lake, features: try data.openFeatureStore(lake, logger: logger), logger: logger)
+            let governance = try await Governance.open(config: config, dataDirectory: data.dataDirectory(config), logger: logger)
+            let (serverGovernance, firstKey) = try await governance.forServer(authenticate: !auth.noAuth, logger: logger)
+            let server = StrataHTTPServer(
+                lake: lake, features: try data.openFeatureStore(lake, logger: logger), governance: serverGovernance, authenticate: !auth.noAuth, logger: logger)
+            if let firstKey { printFirstAdminKey(firstKey) }
+            defer { Task { await governance.close() } }
             try await server.run(host: host, port: port) { bound in
                 logger.info(
                     "serving",
@@ -40,4 +46,17 @@ struct ListenOptions: ParsableArguments {
             port ?? environment["STRATA_PORT"].flatMap(Int.init) ?? config.server.port
         )
     }
+}
+
+/// The first admin key goes to standard output once; it is stored only as a hash.
+func printFirstAdminKey(_ key: String) {
+    print(
+        """
+
+        First start: an admin API key was created. It is shown only this once; keep it.
+          \(key)
+        Send it as `Authorization: Bearer <key>`; `strata keys create --name NAME --roles ROLES` makes more.
+
+        """)
+    fflush(nil)
 }

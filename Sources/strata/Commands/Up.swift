@@ -14,6 +14,7 @@ struct Up: AsyncParsableCommand {
 
     @OptionGroup var data: DataOptions
     @OptionGroup var listen: ListenOptions
+    @OptionGroup var auth: AuthOptions
 
     @Flag(help: "Ingest a generated history (catalog and events) if the data directory is empty, and stream generated live events.")
     var demo = false
@@ -48,18 +49,34 @@ struct Up: AsyncParsableCommand {
                 try await DemoData.loadHistoryIfEmpty(lake: lake, config: generatorConfig, logger: logger)
                 if rate > 0 { extra.append(LiveEventStream(lake: lake, config: generatorConfig, eventsPerSecond: rate, logger: logger)) }
             }
-            let server = StrataHTTPServer(lake: lake, features: try data.openFeatureStore(lake, logger: logger), logger: logger)
-            if demo { extra.append(DemoEvaluation(lake: lake, board: server.evaluations, logger: logger)) }
+            let governance = try await Governance.open(config: config, dataDirectory: data.dataDirectory(config), logger: logger)
+            let (serverGovernance, firstKey) = try await governance.forServer(authenticate: !auth.noAuth, logger: logger)
+            let server = StrataHTTPServer(
+                lake: lake, features: try data.openFeatureStore(lake, logger: logger), governance: serverGovernance, authenticate: !auth.noAuth, logger: logger)
+            if demo {
+                extra.append(
+                    DemoEvaluation(
+                        lake: lake, board: server.evaluations, trainer: serverGovernance.trainer, registry: serverGovernance.registry, logger: logger))
+            }
             try await server.run(host: host, port: port, extraServices: extra) { bound in
                 let url = "http://\(host == "0.0.0.0" ? "127.0.0.1" : host):\(bound)"
+                // The dashboard link carries the first key (in the fragment: never sent to the server).
+                let dashboard = firstKey.map { "\(url)/#key=\($0)" } ?? "\(url)/"
+                let keyLine =
+                    firstKey.map {
+                        "  admin API key  \($0)\n                 (shown only this once; send it as Authorization: Bearer <key>)"
+                    }
+                    ?? (auth.noAuth
+                        ? "  API keys       OFF (--no-auth)" : "  API keys       on: use your key (strata keys create --name NAME --roles admin makes one)")
                 output(
                     """
 
                     Strata is up: project '\(config.project)', data in \(lake.directory.projectRoot)
-                      dashboard      \(url)/
+                      dashboard      \(dashboard)
+                    \(keyLine)
                       health         \(url)/healthz
                       lake status    \(url)/v1/lake
-                      send an event  curl -X POST \(url)/v1/events -H 'Content-Type: application/json' \\
+                      send an event  curl -X POST \(url)/v1/events -H "Authorization: Bearer $KEY" -H 'Content-Type: application/json' \\
                                        -d '{"type":"view","user_id":"u1","item_id":"i7","timestamp":"\(EventTime.format(millis: SystemClock().nowMillis()))"}'
                       query the lake duckdb -c "SELECT type, count(*) FROM read_parquet('\(lake.directory.lakeEvents)/**/*.parquet', hive_partitioning=true, union_by_name=true) GROUP BY type"
                     \(demo && rate > 0 ? "Streaming about \(Int(rate)) generated events per second. " : "")Ctrl-C stops it cleanly.

@@ -4,7 +4,9 @@ import ServiceLifecycle
 import StrataCore
 import StrataLake
 import StrataML
+import StrataRegistry
 import StrataServer
+import StrataTraining
 
 /// The demo's generated history: the catalog and about two weeks of behaviour, loaded through
 /// the ingestion path, compacted into the lake and snapshotted.
@@ -79,35 +81,50 @@ struct LiveEventStream: Service {
 struct DemoEvaluation: Service {
     let lake: Lake
     let board: EvaluationBoard
+    let trainer: Trainer
+    let registry: ModelRegistry
     let logger: Logger
 
     func run() async throws {
         do {
             guard let manifest = try? lake.snapshots.manifest("latest") else { return }
-            let split = try EvaluationData.snapshot(manifest, lakeRoot: lake.directory.lake, policy: lake.config.training.interactions)
+            // Every model of strata.yaml as a recorded run (once: a restart shows the runs it has).
             var specs = lake.config.training.models
             if !specs.contains(where: { $0.algorithm == .popularity }) { specs.insert(try ModelSpec(name: "popularity", algorithm: .popularity), at: 0) }
+            let principal = Principal(id: "demo", name: "strata up --demo", roles: [.scientist])
             var rows: [JSONValue] = []
+            var split: (users: Int, items: Int, train: Double, test: Double) = (0, 0, 0, 0)
             for spec in specs {
                 try Task.checkCancellation()
-                let start = MonotonicClock.nanoseconds()
-                let model = try ModelTrainer.fit(spec, data: split.train, threads: 1)
-                let seconds = Double(MonotonicClock.nanoseconds() - start) / 1e9
-                var row = Evaluator.evaluate(model, split: split, threads: 1).json.objectValue!
+                let run: RunRecord
+                if let existing = try await trainer.runs.list(model: spec.name, limit: 1).first(where: {
+                    $0.status == .finished && $0.dataVersion == manifest.version
+                }) {
+                    run = existing
+                } else {
+                    run = try await trainer.train(TrainingRequest(spec: spec, snapshot: manifest.version, principal: principal)).run
+                }
+                var row = run.metrics.mapValues(JSONValue.double)
                 row["model"] = .string(spec.name)
                 row["algorithm"] = .string(spec.algorithm.rawValue)
-                row["fit_seconds"] = .double(seconds)
+                row["fit_seconds"] = .double(Double((run.finishedAt ?? run.startedAt) - run.startedAt) / 1000)
+                row["run"] = .string(run.id)
                 rows.append(.object(row))
+                split = (
+                    Int(run.metrics["users"] ?? 0), Int(run.metrics["items"] ?? 0), run.metrics["train_interactions"] ?? 0,
+                    run.metrics["test_interactions"] ?? 0
+                )
             }
             board.publish([
-                "data_version": .string(manifest.version), "users": .int(split.train.users.count), "items": .int(split.train.items.count),
-                "train_interactions": .int(split.train.matrix.nonZeros), "test_interactions": .int(split.testInteractions), "models": .array(rows),
+                "data_version": .string(manifest.version), "users": .int(Int64(split.users)), "items": .int(Int64(split.items)),
+                "train_interactions": .double(split.train), "test_interactions": .double(split.test), "models": .array(rows),
             ])
-            logger.info("evaluated the demo models on the latest snapshot", metadata: ["models": "\(rows.count)", "data_version": "\(manifest.version)"])
+            logger.info(
+                "trained and evaluated the demo models on the latest snapshot", metadata: ["models": "\(rows.count)", "data_version": "\(manifest.version)"])
         } catch is CancellationError {
             return
         } catch {
-            logger.warning("the demo evaluation failed", metadata: ["error": "\(error)"])
+            logger.warning("the demo training failed", metadata: ["error": "\(error)"])
         }
         // Stay alive (a service that returns would stop the server).
         try? await gracefulShutdown()

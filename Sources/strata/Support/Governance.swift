@@ -1,9 +1,11 @@
+import ArgumentParser
 import Foundation
 import Logging
 import StrataCore
 import StrataLake
 import StrataMetadata
 import StrataRegistry
+import StrataServer
 import StrataTraining
 
 /// The metadata store and what lives in it: the audit log, API keys, the registry and runs.
@@ -61,4 +63,30 @@ enum CodeVersion {
         }
         return "unknown (built without scripts/stamp-build.sh)"
     }()
+}
+
+/// `--no-auth`, for development only.
+struct AuthOptions: ParsableArguments {
+    @Flag(help: "Serve without API keys (development only; every request acts as an admin, and the log says so).")
+    var noAuth = false
+}
+
+extension Governance {
+    /// The server's view, and an admin key created (and returned, to print once) when no key
+    /// exists yet.
+    func forServer(authenticate: Bool, logger: Logger) async throws -> (ServerGovernance, firstAdminKey: String?) {
+        var firstKey: String?
+        if authenticate, try await keys.isEmpty() {
+            let (key, record) = try await keys.create(name: "admin", roles: [.admin], by: "strata (first start)")
+            try await audit.append(principal: "strata", action: "key.create", target: "key:\(record.id)", detail: "the first admin key, created at first start")
+            firstKey = key
+        }
+        if !authenticate { logger.warning("API keys are OFF (--no-auth): every request acts as an admin. Never expose this server.") }
+        let trainer = self.trainer()
+        return (
+            ServerGovernance(
+                keys: keys, audit: audit, registry: registry, trainer: trainer, blobs: FileBlobStore(root: "\(directory.projectRoot)/blobs"),
+                models: config.training.models), firstKey
+        )
+    }
 }
