@@ -16,7 +16,8 @@ import Testing
         defer { directory.remove() }
         // A slow ALS (many iterations), checkpointed after every iteration.
         let configPath = directory.file("strata.yaml")
-        let yaml = ExampleConfig.yaml.replacingOccurrences(of: "    iterations: 15\n", with: "    iterations: 60\n") + "\nregistry:\n  checkpoint_every: 1\n"
+        let yaml = ExampleConfig.yaml.replacingOccurrences(of: "    iterations: 15\n", with: "    iterations: 60\n")
+        #expect(StrataConfig.example().registry.checkpointEvery == 1)
         try yaml.write(toFile: configPath, atomically: true, encoding: .utf8)
         let data = directory.file("data")
         let events = directory.file("events.ndjson")

@@ -183,9 +183,16 @@ public enum ExampleConfig {
           knn: { algorithm: item_knn, neighbors: 100, shrinkage: 0 }
           bpr: { algorithm: bpr, factors: 64, learning_rate: 0.01, regularization: 0.01, iterations: 100, seed: 42 }
 
+        # The model registry's gates.
+        registry:
+          gate_metric: ndcg@10       # a new version must beat production on this holdout metric ...
+          gate_margin: 0             # ... by at least this much (0: not be worse)
+          allow_self_approval: false # whoever started a run may not approve its version
+          checkpoint_every: 1        # iterations between training checkpoints (ALS, BPR)
+
         # Backends by URL. The embedded default needs no services.
         backends:
-          metadata: "sqlite:"
+          metadata: "sqlite:"        # or postgres://user:password@host:5432/database (env STRATA_METADATA_URL wins)
           online: "memory:"
           lake: "file:"
           stream: "log:"
