@@ -42,9 +42,25 @@ public struct StrataHTTPServer: Sendable {
         ContractRoutes(lake: lake).register(on: router)
         EvaluationRoutes(board: evaluations).register(on: router)
         if let features { FeatureRoutes(store: features, lake: lake).register(on: router) }
-        if let governance { GovernanceRoutes(governance: governance, keys: authenticates ? governance.keys : nil).register(on: router) }
+        if let governance {
+            let routes = GovernanceRoutes(governance: governance, keys: authenticates ? governance.keys : nil)
+            routes.register(on: router)
+            routes.registerRetraining(on: router, retrainer: Retrainer(lake: lake, governance: governance, logger: logger))
+        }
         DashboardRoutes().register(on: router)
         return router
+    }
+
+    /// The audit writer, and the retraining schedule when strata.yaml has one.
+    func governanceServices(_ governance: ServerGovernance) -> [any Service] {
+        var services: [any Service] = [GovernanceMaintenance(governance: governance, logger: logger)]
+        if let schedule = lake.config.retraining.schedule {
+            services.append(
+                RetrainingScheduler(
+                    retrainer: Retrainer(lake: lake, governance: governance, logger: logger), schedule: schedule, models: lake.config.retraining.models,
+                    clock: lake.clock))
+        }
+        return services
     }
 
     /// Serves until a shutdown signal, then closes the lake. `onRunning` receives the bound
@@ -63,7 +79,7 @@ public struct StrataHTTPServer: Sendable {
             },
             logger: logger)
         var configuration = ServiceGroupConfiguration(
-            services: (lake.services + (features.map { [$0] } ?? []) + (governance.map { [GovernanceMaintenance(governance: $0, logger: logger)] } ?? [])
+            services: (lake.services + (features.map { [$0] } ?? []) + (governance.map { governanceServices($0) } ?? [])
                 + extraServices).map { ServiceGroupConfiguration.ServiceConfiguration(service: $0) }
                 + [
                     ServiceGroupConfiguration.ServiceConfiguration(service: ShutdownNotice(readiness: readiness, logger: logger)),

@@ -98,6 +98,15 @@ import Testing
             try await client.execute(uri: "/v1/training/runs", method: .get, headers: bearer(scientistKey)) { response throws in
                 #expect(try json(response)["runs"]?.arrayValue?.count == 1)
             }
+            // Retraining on request: a fresh snapshot, a run per model, a version through the gate.
+            try await client.execute(uri: "/v1/training/retrain", method: .post, headers: bearer(ingestKey)) { #expect($0.status == .forbidden) }
+            try await client.execute(
+                uri: "/v1/training/retrain", method: .post, headers: bearer(scientistKey), body: ByteBuffer(string: #"{"reason":"ctr dropped"}"#)
+            ) { response throws in
+                #expect(response.status == .created)
+                let results = try json(response)["results"]?.arrayValue ?? []
+                #expect(results.map { $0["version"]?["reference"] } == ["pop@2"])
+            }
             try await audit.flush()
             try await client.execute(uri: "/v1/audit?action=ingest", method: .get, headers: bearer(adminKey)) { response throws in
                 let outcomes = try json(response)["entries"]?.arrayValue?.compactMap { $0["outcome"]?.stringValue } ?? []

@@ -190,6 +190,13 @@ public enum ExampleConfig {
           allow_self_approval: false # whoever started a run may not approve its version
           checkpoint_every: 1        # iterations between training checkpoints (ALS, BPR)
 
+        # Retraining run by the server: a fresh lake snapshot, then a run per model; each new version
+        # still has to pass the gate and be approved. UTC cron (minute hour day month weekday) or
+        # @hourly / @daily / @weekly / @monthly. POST /v1/training/retrain triggers it at any time.
+        retraining:
+          # schedule: "0 3 * * 1"    # Mondays at 03:00 UTC
+          models: [als-main]
+
         # Backends by URL. The embedded default needs no services.
         backends:
           metadata: "sqlite:"        # or postgres://user:password@host:5432/database (env STRATA_METADATA_URL wins)

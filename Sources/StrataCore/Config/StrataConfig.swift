@@ -15,6 +15,7 @@ public struct StrataConfig: Sendable {
     public var lake: LakeConfig
     public var featureStore: FeatureStoreConfig
     public var registry: RegistryConfig
+    public var retraining: RetrainingConfig
     public var backends: BackendsConfig
     /// What interactions are worth and which models to train.
     public var training: TrainingConfig
@@ -36,6 +37,7 @@ public struct StrataConfig: Sendable {
         self.lake = lake
         self.featureStore = FeatureStoreConfig()
         self.registry = RegistryConfig()
+        self.retraining = RetrainingConfig()
         self.backends = backends
         self.training = training ?? .defaults(for: contract)
         self.dataDirectory = dataDirectory
@@ -43,7 +45,8 @@ public struct StrataConfig: Sendable {
     }
 
     static let topLevelKeys =
-        ["project", "data_dir", "server", "ingest", "log", "lake", "backends", "interactions", "models", "feature_store", "registry"] + Contract.yamlKeys
+        ["project", "data_dir", "server", "ingest", "log", "lake", "backends", "interactions", "models", "feature_store", "registry", "retraining"]
+        + Contract.yamlKeys
 
     /// Parses and validates `strata.yaml` text.
     public static func parse(yaml: String, file: String) throws(StrataError) -> StrataConfig {
@@ -65,6 +68,7 @@ public struct StrataConfig: Sendable {
         if let node = root["registry"] { config.registry = try RegistryConfig(node: node) }
         if let node = root["backends"] { config.backends = try BackendsConfig(node: node) }
         config.training = try TrainingConfig(root: root, contract: config.contract)
+        if let node = root["retraining"] { config.retraining = try RetrainingConfig(node: node, models: config.training.models.map(\.name)) }
         if config.log.retentionMillis < config.ingest.dedupeWindowMillis {
             throw StrataError.invalid(
                 "invalid_config",
@@ -234,6 +238,32 @@ public struct RegistryConfig: Sendable {
         if let v = node["checkpoint_every"] {
             checkpointEvery = try v.int()
             guard checkpointEvery >= 0 else { throw v.error("checkpoint_every must be 0 (never) or more iterations") }
+        }
+    }
+}
+
+/// Retraining on a schedule, run by the server.
+public struct RetrainingConfig: Sendable {
+    /// When (UTC cron); nil: never on a schedule (the API can still trigger it).
+    public var schedule: CronSchedule?
+    /// Which models (default: every model of `models`).
+    public var models: [String]?
+
+    public init() {}
+
+    init(node: ConfigNode, models known: [String]) throws(StrataError) {
+        try node.checkKeys(["schedule", "models"])
+        if let v = node["schedule"] {
+            do {
+                schedule = try CronSchedule(try v.string())
+            } catch {
+                throw v.error(error.message)
+            }
+        }
+        if let v = node["models"] {
+            let names = try v.items().map { (item) throws(StrataError) in try item.string() }
+            for name in names where !known.contains(name) { throw v.error("'\(name)' is not a model of this file (models: \(known.joined(separator: ", ")))") }
+            models = names
         }
     }
 }
