@@ -63,7 +63,7 @@ public final class Trainer: Sendable {
     }
 
     /// A new run.
-    public func train(_ request: TrainingRequest, reproducing original: String? = nil) async throws -> TrainingOutcome {
+    public func train(_ request: TrainingRequest, reproducing original: String? = nil, register: Bool = true) async throws -> TrainingOutcome {
         let manifest = try snapshots.manifest(request.snapshot)
         let run = RunRecord(
             id: Self.newRunID(clock.nowMillis()), experiment: request.experiment ?? request.spec.name, model: request.spec.name,
@@ -76,7 +76,7 @@ public final class Trainer: Sendable {
         try await audit.append(
             principal: request.principal.label, action: "training.start", target: "run:\(run.id)",
             detail: "\(request.spec.name) (\(request.spec.algorithm.rawValue)) on \(manifest.version.prefix(12))")
-        return try await execute(run, manifest: manifest, spec: request.spec, resumeFrom: nil, principal: request.principal)
+        return try await execute(run, manifest: manifest, spec: request.spec, resumeFrom: nil, principal: request.principal, register: register)
     }
 
     /// Continues a run that stopped (killed, failed) from its last checkpoint.
@@ -114,7 +114,8 @@ public final class Trainer: Sendable {
     }
 
     private func execute(
-        _ started: RunRecord, manifest: SnapshotManifest, spec: ModelSpec, resumeFrom: (FitCheckpoint, [IterationMetric])?, principal: Principal
+        _ started: RunRecord, manifest: SnapshotManifest, spec: ModelSpec, resumeFrom: (FitCheckpoint, [IterationMetric])?, principal: Principal,
+        register: Bool = true
     ) async throws -> TrainingOutcome {
         var run = started
         do {
@@ -155,9 +156,10 @@ public final class Trainer: Sendable {
                 run.id, artifactHash: artifact, metrics: metrics, iterationMetrics: iterationMetrics.map { ($0.step, $0.name, $0.value, $0.at) },
                 at: run.finishedAt!)
             try await audit.append(principal: principal.label, action: "training.finish", target: "run:\(run.id)", detail: "artifact \(artifact)")
-            // A reproduction only checks the recorded inputs; it adds no version.
+            // A reproduction only checks the recorded inputs, and a search trial waits for the
+            // search to pick the best: neither adds a version.
             var version: ModelVersion?
-            if run.reproduces == nil {
+            if register && run.reproduces == nil {
                 version = try await registry.register(model: spec.name, runID: run.id, artifactHash: artifact, gate: gate, by: principal)
             }
             return TrainingOutcome(run: try await runs.get(run.id), version: version)

@@ -75,3 +75,69 @@ import Testing
         await store.close()
     }
 }
+
+/// Hyperparameter search: trials as runs of one experiment, successive halving, the best kept.
+@Suite(.serialized) struct SearchTests {
+    @Test func successiveHalvingKeepsTheBestTrialAndRegistersIt() async throws {
+        let directory = TemporaryDirectory()
+        defer { directory.remove() }
+        let yaml =
+            ExampleConfig.yaml + """
+
+                search:
+                  als-main:
+                    method: random
+                    trials: 4
+                    seed: 3
+                    halving: {min_iterations: 2, factor: 2}
+                    space:
+                      factors: [8, 16]
+                      regularization: {log_uniform: [0.001, 1]}
+                      alpha: {uniform: [0, 10]}
+
+                """
+        let config = try StrataConfig.parse(yaml: yaml.replacingOccurrences(of: "    iterations: 15\n", with: "    iterations: 8\n"), file: "s.yaml")
+        let search = try #require(config.searches["als-main"])
+        #expect(search.candidates().count == 4)
+        #expect(search.candidates() == search.candidates(), "deterministic for a seed")
+        for parameters in search.candidates() {
+            #expect((0.001...1).contains(parameters["regularization"]!))
+            #expect([8, 16].contains(parameters["factors"]!))
+        }
+        let (trainer, registry, store) = try await ReproducibilityTests.setUp(directory, config: config)
+        let base = try #require(config.training.models.first { $0.name == "als-main" })
+        let outcome = try await trainer.search(search, base: base, principal: Principal(id: "sci", name: "sam", roles: [.scientist]))
+        // Rungs: 4 trials × 2 iterations, the best 2 × 4 iterations, the best 1 × 8.
+        #expect(outcome.trials.map(\.runs.count).sorted() == [1, 1, 2, 3])
+        let runs = outcome.trials.flatMap(\.runs)
+        #expect(runs.count == 7)
+        #expect(Set(runs.map(\.experiment)) == [outcome.experiment])
+        #expect(outcome.best.parameters["iterations"] == 8)
+        let finalists = outcome.trials.filter { $0.runs.count >= 2 }
+        #expect(
+            finalists.allSatisfy { trial in
+                outcome.trials.filter { $0.runs.count == 1 }.allSatisfy { ($0.runs[0].metrics["ndcg@10"] ?? 0) <= (trial.runs[0].metrics["ndcg@10"] ?? 0) }
+            }, "the trials kept after the first rung scored at least as well as those dropped")
+        #expect(outcome.version.runID == outcome.best.id)
+        #expect(try await registry.versions(model: "als-main").count == 1, "only the best trial becomes a version")
+        await store.close()
+    }
+
+    @Test func searchDefinitionsAreValidated() {
+        let base = ExampleConfig.yaml + "\nsearch:\n  als-main:\n"
+        for (body, problem) in [
+            ("    space: {depth: [1, 2]}\n", "has no parameter 'depth'"),
+            ("    space: {alpha: {log_uniform: [0, 1]}}\n", "low > 0"),
+            ("    method: grid\n    space: {alpha: {uniform: [0, 1]}}\n", "grid search takes lists"),
+            ("    halving: {factor: 1}\n    space: {alpha: [1]}\n", "factor ≥ 2"),
+            ("    trials: 3\n", "needs a space"),
+        ] {
+            do {
+                _ = try StrataConfig.parse(yaml: base + body, file: "s.yaml")
+                Issue.record("expected: \(problem)")
+            } catch {
+                #expect(error.message.contains(problem), "got \(error.message)")
+            }
+        }
+    }
+}

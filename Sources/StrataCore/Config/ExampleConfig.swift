@@ -190,6 +190,21 @@ public enum ExampleConfig {
           allow_self_approval: false # whoever started a run may not approve its version
           checkpoint_every: 1        # iterations between training checkpoints (ALS, BPR)
 
+        # Hyperparameter search (`strata train --search als-main`): every trial is a run in one
+        # experiment; with halving, all trials start at min_iterations and the best 1/factor go on with
+        # factor times more, up to the model's own; the best final run is registered (through the gate).
+        search:
+          als-main:
+            method: random           # or grid (lists of values only)
+            trials: 8
+            metric: ndcg@10
+            seed: 1
+            halving: { min_iterations: 3, factor: 2 }
+            space:
+              factors: [32, 64, 128]
+              regularization: { log_uniform: [0.001, 1] }
+              alpha: { uniform: [0, 20] }
+
         # Retraining run by the server: a fresh lake snapshot, then a run per model; each new version
         # still has to pass the gate and be approved. UTC cron (minute hour day month weekday) or
         # @hourly / @daily / @weekly / @monthly. POST /v1/training/retrain triggers it at any time.

@@ -16,6 +16,8 @@ public struct StrataConfig: Sendable {
     public var featureStore: FeatureStoreConfig
     public var registry: RegistryConfig
     public var retraining: RetrainingConfig
+    /// Hyperparameter searches, by model name.
+    public var searches: [String: SearchSpec] = [:]
     public var backends: BackendsConfig
     /// What interactions are worth and which models to train.
     public var training: TrainingConfig
@@ -45,7 +47,7 @@ public struct StrataConfig: Sendable {
     }
 
     static let topLevelKeys =
-        ["project", "data_dir", "server", "ingest", "log", "lake", "backends", "interactions", "models", "feature_store", "registry", "retraining"]
+        ["project", "data_dir", "server", "ingest", "log", "lake", "backends", "interactions", "models", "feature_store", "registry", "retraining", "search"]
         + Contract.yamlKeys
 
     /// Parses and validates `strata.yaml` text.
@@ -69,6 +71,14 @@ public struct StrataConfig: Sendable {
         if let node = root["backends"] { config.backends = try BackendsConfig(node: node) }
         config.training = try TrainingConfig(root: root, contract: config.contract)
         if let node = root["retraining"] { config.retraining = try RetrainingConfig(node: node, models: config.training.models.map(\.name)) }
+        if let node = root["search"] {
+            for (name, searchNode) in try node.entries() {
+                guard let model = config.training.models.first(where: { $0.name == name }) else {
+                    throw searchNode.error("'\(name)' is not a model of this file (models: \(config.training.models.map(\.name).joined(separator: ", ")))")
+                }
+                config.searches[name] = try SearchSpec(model: model, node: searchNode)
+            }
+        }
         if config.log.retentionMillis < config.ingest.dedupeWindowMillis {
             throw StrataError.invalid(
                 "invalid_config",

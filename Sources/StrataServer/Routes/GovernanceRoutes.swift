@@ -14,14 +14,19 @@ public struct ServerGovernance: Sendable {
     public let trainer: Trainer
     public let blobs: any BlobStore
     public let models: [ModelSpec]
+    public let searches: [String: SearchSpec]
 
-    public init(keys: APIKeys, audit: AuditLog, registry: ModelRegistry, trainer: Trainer, blobs: any BlobStore, models: [ModelSpec]) {
+    public init(
+        keys: APIKeys, audit: AuditLog, registry: ModelRegistry, trainer: Trainer, blobs: any BlobStore, models: [ModelSpec],
+        searches: [String: SearchSpec] = [:]
+    ) {
         self.keys = keys
         self.audit = audit
         self.registry = registry
         self.trainer = trainer
         self.blobs = blobs
         self.models = models
+        self.searches = searches
     }
 }
 
@@ -39,6 +44,12 @@ struct GovernanceRoutes {
             let outcome: TrainingOutcome
             if let run = body["resume"]?.stringValue {
                 outcome = try await g.trainer.resume(runID: run, principal: principal)
+            } else if let name = body["search"]?.stringValue {
+                guard let search = g.searches[name], let base = g.models.first(where: { $0.name == name }) else {
+                    throw StrataError.notFound("no_search", "strata.yaml has no search for '\(name)'")
+                }
+                let result = try await g.trainer.search(search, base: base, snapshot: body["snapshot"]?.stringValue ?? "latest", principal: principal)
+                return JSONResponse.make(result.json, status: .created)
             } else if let reference = body["reproduce"]?.stringValue {
                 let result = try await g.trainer.reproduce(reference, principal: principal)
                 return JSONResponse.make(["run": result.outcome.run.json, "reproduces": result.original.json, "identical": .bool(result.identical)])

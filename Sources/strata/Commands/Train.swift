@@ -14,6 +14,7 @@ struct Train: AsyncParsableCommand {
               strata train --model als                 # the latest snapshot
               strata train --resume r0194f...          # continue a killed run from its checkpoint
               strata train --reproduce als@3           # re-run version 3's inputs; compare artifact hashes
+              strata train --search als                # the search of search.als in strata.yaml; registers the best
             """)
     @OptionGroup var data: DataOptions
     @Option(help: "Model of strata.yaml (default: every model).") var model: String?
@@ -21,6 +22,7 @@ struct Train: AsyncParsableCommand {
     @Option(help: "Experiment name (default: the model's).") var experiment: String?
     @Option(help: "Continue this run from its last checkpoint.") var resume: String?
     @Option(help: "Re-run the run behind NAME@VERSION and compare artifact hashes.") var reproduce: String?
+    @Option(help: "Run the hyperparameter search of this model (search.MODEL in strata.yaml).") var search: String?
     @Option(help: "Threads (default: all cores; results do not depend on it).") var threads: Int?
     @Flag(help: "Print JSON.") var json = false
 
@@ -32,7 +34,26 @@ struct Train: AsyncParsableCommand {
             defer { Task { await governance.close() } }
             let trainer = governance.trainer(threads: threads)
             let principal = try governance.principal()
-            if let resume {
+            if let search {
+                guard let searchSpec = config.searches[search], let base = config.training.models.first(where: { $0.name == search }) else {
+                    throw StrataError.notFound(
+                        "no_search", "strata.yaml has no search for '\(search)' (searches: \(config.searches.keys.sorted().joined(separator: ", ")))")
+                }
+                let outcome = try await trainer.search(searchSpec, base: base, snapshot: snapshot, principal: principal)
+                if json {
+                    print(outcome.json.serialized)
+                } else {
+                    print("experiment \(outcome.experiment): \(outcome.trials.count) trials, \(outcome.trials.reduce(0) { $0 + $1.runs.count }) runs")
+                    for trial in outcome.trials {
+                        let rungs = trial.runs.map { "\(Int($0.parameters["iterations"] ?? 0)) it: \(String(format: "%.4f", $0.metrics[outcome.metric] ?? 0))" }
+                        let parameters = trial.parameters.keys.sorted().map { "\($0)=\(String(format: "%.4g", trial.parameters[$0]!))" }.joined(separator: " ")
+                        print("  \(parameters)  →  \(rungs.joined(separator: " → "))\(trial.runs.last?.id == outcome.best.id ? "  ← best" : "")")
+                    }
+                    print("best run \(outcome.best.id): \(outcome.metric) \(String(format: "%.4f", outcome.best.metrics[outcome.metric] ?? 0))")
+                    print("  gate: \(outcome.version.gate?.message ?? "")")
+                    print(outcome.version.stage == .rejected ? "\(outcome.version.reference) (rejected by the gate)" : outcome.version.reference)
+                }
+            } else if let resume {
                 report(try await trainer.resume(runID: resume, principal: principal))
             } else if let reproduce {
                 let (outcome, original, identical) = try await trainer.reproduce(reproduce, principal: principal)

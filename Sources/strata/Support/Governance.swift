@@ -86,7 +86,7 @@ extension Governance {
         return (
             ServerGovernance(
                 keys: keys, audit: audit, registry: registry, trainer: trainer, blobs: FileBlobStore(root: "\(directory.projectRoot)/blobs"),
-                models: config.training.models), firstKey
+                models: config.training.models, searches: config.searches), firstKey
         )
     }
 }
