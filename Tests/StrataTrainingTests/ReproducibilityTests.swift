@@ -78,11 +78,25 @@ import Testing
 
 /// Hyperparameter search: trials as runs of one experiment, successive halving, the best kept.
 @Suite(.serialized) struct SearchTests {
+    /// The example without its own `search:` section, to append others.
+    static var exampleWithoutSearch: String {
+        let yaml = ExampleConfig.yaml
+        guard let start = yaml.range(of: "\nsearch:\n"), let end = yaml.range(of: "\n# Retraining", range: start.upperBound..<yaml.endIndex) else {
+            return yaml
+        }
+        return String(yaml[..<start.lowerBound]) + String(yaml[end.lowerBound...])
+    }
+
+    @Test func theExampleSearchParses() throws {
+        let search = try #require(StrataConfig.example().searches["als-main"])
+        #expect(search.candidates().count == 8)
+        #expect(search.halving?.factor == 2)
+    }
     @Test func successiveHalvingKeepsTheBestTrialAndRegistersIt() async throws {
         let directory = TemporaryDirectory()
         defer { directory.remove() }
         let yaml =
-            ExampleConfig.yaml + """
+            Self.exampleWithoutSearch + """
 
                 search:
                   als-main:
@@ -124,7 +138,7 @@ import Testing
     }
 
     @Test func searchDefinitionsAreValidated() {
-        let base = ExampleConfig.yaml + "\nsearch:\n  als-main:\n"
+        let base = Self.exampleWithoutSearch + "\nsearch:\n  als-main:\n"
         for (body, problem) in [
             ("    space: {depth: [1, 2]}\n", "has no parameter 'depth'"),
             ("    space: {alpha: {log_uniform: [0, 1]}}\n", "low > 0"),
