@@ -120,7 +120,7 @@ let package = Package(
         .testTarget(name: "StrataParquetTests", dependencies: ["StrataParquet", "StrataTesting"]),
         .testTarget(name: "StrataMLTests", dependencies: ["StrataML", "StrataTesting"]),
         .testTarget(name: "StrataFeaturesTests", dependencies: ["StrataFeatures", "StrataTesting"]),
-        .testTarget(name: "StrataTrainingTests", dependencies: ["StrataTraining", "StrataRegistry", "StrataMetadata", "StrataTesting"]),
+        .testTarget(name: "StrataTrainingTests", dependencies: ["StrataTraining", "StrataRegistry", "StrataMetadata", "StrataLake", "StrataTesting"]),
         .testTarget(
             name: "StrataRegistryTests",
             dependencies: ["StrataRegistry", "StrataMetadata", "StrataTraining", "StrataTesting", .product(name: "SQLKit", package: "sql-kit")]

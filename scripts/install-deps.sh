@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what building and testing Strata needs and a fresh machine may lack:
 # the Debian C libraries behind the system-library targets, and the Python peers
-# (pyarrow, DuckDB) that read the lake in the tests (--with-test-peers), and the load
+# (pyarrow, DuckDB) that read the lake and MLflow's tracking server in the tests (--with-test-peers), and the load
 # generator the HTTP benchmarks compare with (--with-bench-tools: wrk).
 # Idempotent: a second run installs nothing.
 set -euo pipefail
@@ -32,6 +32,7 @@ if [ "$with_test_peers" = 1 ]; then
   missing=()
   python3 -c "import pyarrow" 2>/dev/null || missing+=("pyarrow")
   python3 -c "import duckdb" 2>/dev/null || missing+=("duckdb")
+  python3 -c "import mlflow" 2>/dev/null || missing+=("mlflow")  # a real tracking server for the MLflow mirror test
   if [ ${#missing[@]} -gt 0 ]; then
     echo "install-deps: pip install ${missing[*]}"
     python3 -m pip install -q "${missing[@]}"

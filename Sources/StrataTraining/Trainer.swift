@@ -44,10 +44,12 @@ public final class Trainer: Sendable {
     public let codeVersion: String
     let clock: any WallClock
     let threads: Int
+    /// Where finished runs are mirrored (MLflow), if anywhere.
+    let mirror: MLflowMirror?
 
     public init(
         runs: RunStore, blobs: any BlobStore, registry: ModelRegistry, audit: AuditLog, directory: DataDirectory, config: StrataConfig, codeVersion: String,
-        threads: Int = Parallel.coreCount, clock: any WallClock = SystemClock()
+        threads: Int = Parallel.coreCount, mirror: MLflowMirror? = nil, clock: any WallClock = SystemClock()
     ) {
         self.runs = runs
         self.blobs = blobs
@@ -59,6 +61,7 @@ public final class Trainer: Sendable {
         self.config = config
         self.codeVersion = codeVersion
         self.threads = threads
+        self.mirror = mirror
         self.clock = clock
     }
 
@@ -156,6 +159,14 @@ public final class Trainer: Sendable {
                 run.id, artifactHash: artifact, metrics: metrics, iterationMetrics: iterationMetrics.map { ($0.step, $0.name, $0.value, $0.at) },
                 at: run.finishedAt!)
             try await audit.append(principal: principal.label, action: "training.finish", target: "run:\(run.id)", detail: "artifact \(artifact)")
+            if let mirror {
+                do {
+                    let mlflowRun = try await mirror.mirror(run, iterationMetrics: iterationMetrics.map { ($0.step, $0.name, $0.value, $0.at) })
+                    audit.record(principal: principal.label, action: "training.mirror", target: "run:\(run.id)", detail: "MLflow run \(mlflowRun)")
+                } catch {
+                    audit.record(principal: principal.label, action: "training.mirror", target: "run:\(run.id)", outcome: "failed", detail: "\(error)")
+                }
+            }
             // A reproduction only checks the recorded inputs, and a search trial waits for the
             // search to pick the best: neither adds a version.
             var version: ModelVersion?

@@ -205,6 +205,11 @@ public enum ExampleConfig {
               regularization: { log_uniform: [0.001, 1] }
               alpha: { uniform: [0, 20] }
 
+        # Mirror finished runs (lineage tags, parameters, metrics) to an MLflow tracking server you
+        # already run (env STRATA_MLFLOW_URI wins). Strata's own store stays the record.
+        # tracking:
+        #   mlflow_uri: http://mlflow.internal:5000
+
         # Retraining run by the server: a fresh lake snapshot, then a run per model; each new version
         # still has to pass the gate and be approved. UTC cron (minute hour day month weekday) or
         # @hourly / @daily / @weekly / @monthly. POST /v1/training/retrain triggers it at any time.

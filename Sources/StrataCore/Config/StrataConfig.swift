@@ -16,6 +16,8 @@ public struct StrataConfig: Sendable {
     public var featureStore: FeatureStoreConfig
     public var registry: RegistryConfig
     public var retraining: RetrainingConfig
+    /// An MLflow tracking server to mirror runs to (`tracking.mlflow_uri`).
+    public var mlflowURI: String?
     /// Hyperparameter searches, by model name.
     public var searches: [String: SearchSpec] = [:]
     public var backends: BackendsConfig
@@ -47,7 +49,10 @@ public struct StrataConfig: Sendable {
     }
 
     static let topLevelKeys =
-        ["project", "data_dir", "server", "ingest", "log", "lake", "backends", "interactions", "models", "feature_store", "registry", "retraining", "search"]
+        [
+            "project", "data_dir", "server", "ingest", "log", "lake", "backends", "interactions", "models", "feature_store", "registry", "retraining", "search",
+            "tracking",
+        ]
         + Contract.yamlKeys
 
     /// Parses and validates `strata.yaml` text.
@@ -71,6 +76,16 @@ public struct StrataConfig: Sendable {
         if let node = root["backends"] { config.backends = try BackendsConfig(node: node) }
         config.training = try TrainingConfig(root: root, contract: config.contract)
         if let node = root["retraining"] { config.retraining = try RetrainingConfig(node: node, models: config.training.models.map(\.name)) }
+        if let node = root["tracking"] {
+            try node.checkKeys(["mlflow_uri"])
+            if let v = node["mlflow_uri"] {
+                let uri = try v.string()
+                guard uri.hasPrefix("http://") || uri.hasPrefix("https://") else {
+                    throw v.error("mlflow_uri must be an http(s) URL of an MLflow tracking server")
+                }
+                config.mlflowURI = uri
+            }
+        }
         if let node = root["search"] {
             for (name, searchNode) in try node.entries() {
                 guard let model = config.training.models.first(where: { $0.name == name }) else {

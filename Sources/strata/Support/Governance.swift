@@ -33,7 +33,8 @@ struct Governance: Sendable {
     func trainer(threads: Int? = nil) -> Trainer {
         Trainer(
             runs: runs, blobs: FileBlobStore(root: "\(directory.projectRoot)/blobs"), registry: registry, audit: audit, directory: directory, config: config,
-            codeVersion: CodeVersion.current, threads: threads ?? ProcessInfo.processInfo.activeProcessorCount)
+            codeVersion: CodeVersion.current, threads: threads ?? ProcessInfo.processInfo.activeProcessorCount,
+            mirror: (ProcessInfo.processInfo.environment["STRATA_MLFLOW_URI"] ?? config.mlflowURI).map(MLflowMirror.init(baseURL:)))
     }
 
     /// Who runs a command: the key in `STRATA_API_KEY` (its roles apply), or the local user,
