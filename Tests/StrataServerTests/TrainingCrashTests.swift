@@ -2,6 +2,7 @@ import Foundation
 import StrataCore
 import StrataLake
 import StrataTesting
+import Synchronization
 import Testing
 
 /// `strata train` killed with SIGKILL mid-training resumes from its checkpoint and ends with
@@ -40,20 +41,26 @@ import Testing
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
         try process.run()
-        var killedRun: String?
-        let deadline = Date().addingTimeInterval(120)
-        while killedRun == nil && Date() < deadline && process.isRunning {
-            let fresh = Set((try? FileManager.default.contentsOfDirectory(atPath: runs)) ?? []).subtracting(before)
-            if let run = fresh.first, let pointer = AtomicFile.read("\(runs)/\(run)/checkpoint.json"),
-                let iteration = (try? JSONValue.parse(String(decoding: pointer, as: UTF8.self)))?["iteration"]?.intValue, iteration >= 3
-            {
-                kill(process.processIdentifier, SIGKILL)
-                killedRun = run
+        // The watcher is a thread of its own: under a loaded test run the async pool may not get
+        // to a polling task before the training ends.
+        let killed = Mutex<String?>(nil)
+        let watcher = Thread {
+            let deadline = Date().addingTimeInterval(120)
+            while Date() < deadline && process.isRunning {
+                let fresh = Set((try? FileManager.default.contentsOfDirectory(atPath: runs)) ?? []).subtracting(before)
+                if let run = fresh.first, let pointer = AtomicFile.read("\(runs)/\(run)/checkpoint.json"),
+                    let iteration = (try? JSONValue.parse(String(decoding: pointer, as: UTF8.self)))?["iteration"]?.intValue, iteration >= 3
+                {
+                    kill(process.processIdentifier, SIGKILL)
+                    killed.withLock { $0 = run }
+                    return
+                }
+                usleep(2000)
             }
-            try await Task.sleep(for: .milliseconds(5))
         }
+        watcher.start()
         process.waitUntilExit()
-        let run = try #require(killedRun, "the run was killed after a checkpoint and before it finished")
+        let run = try #require(killed.withLock { $0 }, "the run was killed after a checkpoint and before it finished")
         #expect(process.terminationReason == .uncaughtSignal)
 
         let shown = try strata(["runs", "show", run] + common)

@@ -10,29 +10,13 @@ struct ModelsCommand: AsyncParsableCommand {
         commandName: "models", abstract: "The model registry: versions, lineage, approval, promotion, rollback.",
         subcommands: [List.self, Show.self, Lineage.self, Approve.self, Promote.self, Rollback.self])
 
-    /// Opens the registry, runs `body`, closes it.
-    static func with(_ data: DataOptions, _ body: (Governance) async throws -> Void) async throws {
-        let logger = data.bootstrapLogging()
-        try await runReportingErrors {
-            let config = try data.loadConfig()
-            let governance = try await Governance.open(config: config, dataDirectory: data.dataDirectory(config), logger: logger)
-            do {
-                try await body(governance)
-            } catch {
-                await governance.close()
-                throw error
-            }
-            await governance.close()
-        }
-    }
-
     struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(commandName: "ls", abstract: "Every version with its stage and gate result.")
         @OptionGroup var data: DataOptions
         @Argument(help: "Only this model.") var model: String?
 
         func run() async throws {
-            try await ModelsCommand.with(data) { governance in
+            try await withGovernance(data) { governance in
                 for version in try await governance.registry.versions(model: model) {
                     print(
                         "\(version.reference.padding(toLength: 16, withPad: " ", startingAt: 0)) \(version.stage.rawValue.padding(toLength: 10, withPad: " ", startingAt: 0)) run \(version.runID)  \(version.gate?.message ?? "")"
@@ -48,7 +32,7 @@ struct ModelsCommand: AsyncParsableCommand {
         @Argument var reference: String
 
         func run() async throws {
-            try await ModelsCommand.with(data) { governance in
+            try await withGovernance(data) { governance in
                 let version = try await governance.registry.resolve(reference)
                 var object = version.json.objectValue!
                 object["approvals"] = .array(try await governance.registry.approvals(version).map(\.json))
@@ -66,7 +50,7 @@ struct ModelsCommand: AsyncParsableCommand {
         @Argument var reference: String
 
         func run() async throws {
-            try await ModelsCommand.with(data) { governance in
+            try await withGovernance(data) { governance in
                 let version = try await governance.registry.resolve(reference)
                 let run = try await governance.runs.get(version.runID)
                 print("\(version.reference)  stage \(version.stage.rawValue)")
@@ -98,7 +82,7 @@ struct ModelsCommand: AsyncParsableCommand {
         @Option(help: "Why it may go to production.") var reason: String
 
         func run() async throws {
-            try await ModelsCommand.with(data) { governance in
+            try await withGovernance(data) { governance in
                 let version = try await governance.registry.approve(reference, reason: reason, by: try governance.principal())
                 print("\(version.reference) approved")
             }
@@ -112,7 +96,7 @@ struct ModelsCommand: AsyncParsableCommand {
         @Argument var reference: String
 
         func run() async throws {
-            try await ModelsCommand.with(data) { governance in
+            try await withGovernance(data) { governance in
                 let version = try await governance.registry.promote(reference, by: try governance.principal())
                 print("\(version.reference) is production")
             }
@@ -125,7 +109,7 @@ struct ModelsCommand: AsyncParsableCommand {
         @Argument var model: String
 
         func run() async throws {
-            try await ModelsCommand.with(data) { governance in
+            try await withGovernance(data) { governance in
                 let version = try await governance.registry.rollback(model: model, by: try governance.principal())
                 print("\(version.reference) is production again")
             }
@@ -146,7 +130,7 @@ struct KeysCommand: AsyncParsableCommand {
         @Option(help: "Comma-separated roles.") var roles: String
 
         func run() async throws {
-            try await ModelsCommand.with(data) { governance in
+            try await withGovernance(data) { governance in
                 let principal = try governance.principal()
                 guard principal.has(.admin) else { throw StrataError(.forbidden, code: "admin_role_required", "creating keys needs the admin role") }
                 var parsed = Set<Role>()
@@ -170,7 +154,7 @@ struct KeysCommand: AsyncParsableCommand {
         @Argument var id: String
 
         func run() async throws {
-            try await ModelsCommand.with(data) { governance in
+            try await withGovernance(data) { governance in
                 let principal = try governance.principal()
                 guard principal.has(.admin) else { throw StrataError(.forbidden, code: "admin_role_required", "revoking keys needs the admin role") }
                 guard try await governance.keys.revoke(id: id) else { throw StrataError.notFound("key_not_found", "no active key \(id)") }
@@ -185,7 +169,7 @@ struct KeysCommand: AsyncParsableCommand {
         @OptionGroup var data: DataOptions
 
         func run() async throws {
-            try await ModelsCommand.with(data) { governance in
+            try await withGovernance(data) { governance in
                 for key in try await governance.keys.list() {
                     print(
                         "\(key.id)  \(key.name)  \(key.roles.map(\.rawValue).joined(separator: ","))  created \(EventTime.format(millis: key.createdAt)) by \(key.createdBy)\(key.revokedAt.map { "  revoked \(EventTime.format(millis: $0))" } ?? "")"
@@ -211,7 +195,7 @@ struct AuditCommand: AsyncParsableCommand {
         @Flag(help: "JSON lines.") var json = false
 
         func run() async throws {
-            try await ModelsCommand.with(data) { governance in
+            try await withGovernance(data) { governance in
                 func time(_ text: String?, _ name: String) throws -> Int64? {
                     guard let text else { return nil }
                     guard let millis = EventTime.parse(text) else { throw StrataError.invalid("invalid_time", "--\(name) takes an RFC 3339 time") }
@@ -239,7 +223,7 @@ struct AuditCommand: AsyncParsableCommand {
 
         func run() async throws {
             var intact = true
-            try await ModelsCommand.with(data) { governance in
+            try await withGovernance(data) { governance in
                 let result = try await governance.audit.verify()
                 if let problem = result.problem {
                     print("audit log BROKEN at entry \(problem.seq): \(problem.message)")

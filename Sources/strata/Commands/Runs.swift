@@ -15,10 +15,7 @@ struct RunsCommand: AsyncParsableCommand {
         @Option(help: "How many.") var limit = 50
 
         func run() async throws {
-            let logger = data.bootstrapLogging()
-            try await runReportingErrors {
-                let config = try data.loadConfig()
-                let governance = try await Governance.open(config: config, dataDirectory: data.dataDirectory(config), logger: logger)
+            try await withGovernance(data) { governance in
                 for run in try await governance.runs.list(model: model, limit: limit) {
                     print(
                         [
@@ -26,7 +23,6 @@ struct RunsCommand: AsyncParsableCommand {
                             "ndcg@10 " + (run.metrics["ndcg@10"].map { String(format: "%.4f", $0) } ?? "–"), "data " + run.dataVersion.prefix(12),
                         ].joined(separator: "  "))
                 }
-                await governance.close()
             }
         }
     }
@@ -37,10 +33,7 @@ struct RunsCommand: AsyncParsableCommand {
         @Argument(help: "Run id (or a unique prefix).") var id: String
 
         func run() async throws {
-            let logger = data.bootstrapLogging()
-            try await runReportingErrors {
-                let config = try data.loadConfig()
-                let governance = try await Governance.open(config: config, dataDirectory: data.dataDirectory(config), logger: logger)
+            try await withGovernance(data) { governance in
                 let run = try await governance.runs.get(id)
                 var object = run.json.objectValue!
                 object["iterations"] = .array(
@@ -48,7 +41,6 @@ struct RunsCommand: AsyncParsableCommand {
                         ["step": .int(Int64($0.step)), "name": .string($0.name), "value": .double($0.value)]
                     })
                 print(JSONValue.object(object).prettySerialized)
-                await governance.close()
             }
         }
     }
@@ -60,14 +52,8 @@ struct RunsCommand: AsyncParsableCommand {
         @Argument(help: "Second run.") var b: String
 
         func run() async throws {
-            let logger = data.bootstrapLogging()
-            try await runReportingErrors {
-                let config = try data.loadConfig()
-                let governance = try await Governance.open(config: config, dataDirectory: data.dataDirectory(config), logger: logger)
-                let first = try await governance.runs.get(a)
-                let second = try await governance.runs.get(b)
-                print(RunComparison.text(first, second))
-                await governance.close()
+            try await withGovernance(data) { governance in
+                print(RunComparison.text(try await governance.runs.get(a), try await governance.runs.get(b)))
             }
         }
     }

@@ -91,3 +91,19 @@ extension Governance {
         )
     }
 }
+
+/// Opens the metadata store for a command, runs `body`, closes it (errors reported as one line).
+func withGovernance(_ data: DataOptions, _ body: (Governance) async throws -> Void) async throws {
+    let logger = data.bootstrapLogging()
+    try await runReportingErrors {
+        let config = try data.loadConfig()
+        let governance = try await Governance.open(config: config, dataDirectory: data.dataDirectory(config), logger: logger)
+        do {
+            try await body(governance)
+        } catch {
+            await governance.close()
+            throw error
+        }
+        await governance.close()
+    }
+}
