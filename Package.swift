@@ -106,7 +106,7 @@ let package = Package(
         // Layer 4: the model registry, API keys and the audit log.
         .target(
             name: "StrataRegistry",
-            dependencies: ["StrataCore", "StrataMetadata", .product(name: "Crypto", package: "swift-crypto")]
+            dependencies: ["StrataCore", "StrataMetadata"]
         ),
         // Layer 3: training runs (checkpoints, holdout evaluation, the gate), over StrataML.
         .target(

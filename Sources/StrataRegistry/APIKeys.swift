@@ -1,4 +1,3 @@
-import Crypto
 import Foundation
 import SQLKit
 import StrataCore
@@ -82,7 +81,7 @@ public final class APIKeys: Sendable {
             try await db.raw(
                 """
                 INSERT INTO api_keys (id, name, secret_hash, roles, created_at, created_by) VALUES
-                (\(bind: id), \(bind: name), \(bind: SHA256Hex.of(Array(secret.utf8))), \(bind: record.roles.map(\.rawValue).joined(separator: ",")),
+                (\(bind: id), \(bind: name), \(bind: SHA256Hex.of(secret)), \(bind: record.roles.map(\.rawValue).joined(separator: ",")),
                  \(bind: record.createdAt), \(bind: creator))
                 """
             ).run()
@@ -125,7 +124,7 @@ public final class APIKeys: Sendable {
         for row in rows {
             let id = try row.decode(column: "id", as: String.self)
             let roles = Set(try row.decode(column: "roles", as: String.self).split(separator: ",").compactMap { Role(rawValue: String($0)) })
-            let hash = Self.hexBytes(try row.decode(column: "secret_hash", as: String.self))
+            let hash = Array(try row.decode(column: "secret_hash", as: String.self).utf8)
             fresh[id] = (hash, Principal(id: id, name: try row.decode(column: "name", as: String.self), roles: roles))
         }
         cache.withLock { $0 = fresh }
@@ -136,8 +135,8 @@ public final class APIKeys: Sendable {
         let parts = presented.split(separator: "_", maxSplits: 2)
         guard parts.count == 3, parts[0] == "strata" else { return nil }
         guard let entry = cache.withLock({ $0[String(parts[1])] }) else { return nil }
-        let hash = Array(SHA256.hash(data: Array(parts[2].utf8)))
-        return Self.constantTimeEqual(hash, entry.hash) ? entry.principal : nil
+        // Hex digests of equal length, compared without an early exit.
+        return Self.constantTimeEqual(Array(SHA256Hex.of(String(parts[2])).utf8), entry.hash) ? entry.principal : nil
     }
 
     static func constantTimeEqual(_ a: [UInt8], _ b: [UInt8]) -> Bool {
@@ -146,17 +145,6 @@ public final class APIKeys: Sendable {
         for index in a.indices { difference |= a[index] ^ b[index] }
         return difference == 0
     }
-
-    static func hexBytes(_ hex: String) -> [UInt8] {
-        var bytes: [UInt8] = []
-        var iterator = hex.utf8.makeIterator()
-        while let high = iterator.next(), let low = iterator.next() {
-            bytes.append(UInt8(Self.nibble(high) << 4 | Self.nibble(low)))
-        }
-        return bytes
-    }
-
-    private static func nibble(_ c: UInt8) -> UInt8 { c >= 97 ? c - 87 : c >= 65 ? c - 55 : c - 48 }
 
     static func randomToken(_ bytes: Int) -> String {
         var generator = SystemRandomNumberGenerator()

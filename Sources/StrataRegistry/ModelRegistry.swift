@@ -139,8 +139,7 @@ public final class ModelRegistry: Sendable {
     public func approve(_ reference: String, reason: String, by principal: Principal) async throws -> ModelVersion {
         let version = try await resolve(reference)
         func deny(_ code: String, _ message: String, _ kind: ErrorKind = .forbidden) async throws -> Never {
-            try await audit.append(principal: principal.label, action: "model.approve", target: version.reference, outcome: "denied", detail: message)
-            throw StrataError(kind, code: code, message)
+            try await refuse("model.approve", version.reference, principal, code, message, kind)
         }
         guard principal.has(.approver) else { try await deny("approver_role_required", "approving needs a key with the approver role") }
         guard !reason.trimmingCharacters(in: .whitespaces).isEmpty else { try await deny("reason_required", "say why (--reason)", .invalidInput) }
@@ -171,52 +170,54 @@ public final class ModelRegistry: Sendable {
     public func promote(_ reference: String, by principal: Principal) async throws -> ModelVersion {
         let version = try await resolve(reference)
         func deny(_ code: String, _ message: String, _ kind: ErrorKind = .forbidden) async throws -> Never {
-            try await audit.append(principal: principal.label, action: "model.promote", target: version.reference, outcome: "denied", detail: message)
-            throw StrataError(kind, code: code, message)
+            try await refuse("model.promote", version.reference, principal, code, message, kind)
         }
-        guard principal.has(.approver) || principal.has(.admin) else { try await deny("approver_role_required", "promoting needs the approver role") }
+        guard principal.has(.approver) else { try await deny("approver_role_required", "promoting needs the approver role") }
         guard version.stage == .approved else {
             try await deny(
                 "approval_required", "\(version.reference) is \(version.stage.rawValue): only an approved version can be promoted (strata models approve)",
                 .conflict)
         }
-        try await store.transaction { db in
-            let current = try await db.raw("SELECT version FROM aliases WHERE model = \(bind: version.model) AND alias = 'production'").first()?
-                .decode(column: "version", as: Int64.self)
-            if let current {
-                try await db.raw("UPDATE model_versions SET stage = 'archived' WHERE model = \(bind: version.model) AND version = \(bind: current)").run()
-                try await Self.setAlias(db, model: version.model, alias: "previous", version: current)
-            }
-            try await db.raw("UPDATE model_versions SET stage = 'production' WHERE model = \(bind: version.model) AND version = \(bind: version.version)").run()
-            try await Self.setAlias(db, model: version.model, alias: "production", version: version.version)
-        }
+        try await store.transaction { db in try await Self.makeProduction(db, model: version.model, version: version.version) }
         try await audit.append(principal: principal.label, action: "model.promote", target: version.reference)
         return try await resolve(version.reference)
     }
 
     /// Puts the `previous` version back into production (instant rollback).
     public func rollback(model: String, by principal: Principal) async throws -> ModelVersion {
-        guard principal.has(.approver) || principal.has(.admin) else {
-            try await audit.append(principal: principal.label, action: "model.rollback", target: model, outcome: "denied", detail: "needs the approver role")
-            throw StrataError(.forbidden, code: "approver_role_required", "rolling back needs the approver role")
+        guard principal.has(.approver) else {
+            try await refuse("model.rollback", model, principal, "approver_role_required", "rolling back needs the approver role", .forbidden)
         }
         let target = try await store.transaction { db -> Int64 in
             guard
                 let previous = try await db.raw("SELECT version FROM aliases WHERE model = \(bind: model) AND alias = 'previous'").first()?
                     .decode(column: "version", as: Int64.self)
             else { throw StrataError(.conflict, code: "nothing_to_roll_back", "\(model) has no previous production version") }
-            let current = try await db.raw("SELECT version FROM aliases WHERE model = \(bind: model) AND alias = 'production'").first()?
-                .decode(column: "version", as: Int64.self)
-            if let current {
-                try await db.raw("UPDATE model_versions SET stage = 'archived' WHERE model = \(bind: model) AND version = \(bind: current)").run()
-                try await Self.setAlias(db, model: model, alias: "previous", version: current)
-            }
-            try await db.raw("UPDATE model_versions SET stage = 'production' WHERE model = \(bind: model) AND version = \(bind: previous)").run()
-            try await Self.setAlias(db, model: model, alias: "production", version: previous)
+            try await Self.makeProduction(db, model: model, version: previous)
             return previous
         }
         try await audit.append(principal: principal.label, action: "model.rollback", target: "\(model)@\(target)")
         return try await resolve("\(model)@\(target)")
+    }
+
+    /// `version` becomes production; the one it replaces is archived and becomes `previous`.
+    static func makeProduction(_ db: any SQLDatabase, model: String, version: Int64) async throws {
+        let current = try await db.raw("SELECT version FROM aliases WHERE model = \(bind: model) AND alias = 'production'").first()?
+            .decode(column: "version", as: Int64.self)
+        if let current {
+            try await db.raw("UPDATE model_versions SET stage = 'archived' WHERE model = \(bind: model) AND version = \(bind: current)").run()
+            try await setAlias(db, model: model, alias: "previous", version: current)
+        }
+        try await db.raw("UPDATE model_versions SET stage = 'production' WHERE model = \(bind: model) AND version = \(bind: version)").run()
+        try await setAlias(db, model: model, alias: "production", version: version)
+    }
+
+    /// Audits a refusal, then throws it.
+    private func refuse(_ action: String, _ target: String, _ principal: Principal, _ code: String, _ message: String, _ kind: ErrorKind) async throws
+        -> Never
+    {
+        try await audit.append(principal: principal.label, action: action, target: target, outcome: "denied", detail: message)
+        throw StrataError(kind, code: code, message)
     }
 
     static func setAlias(_ db: any SQLDatabase, model: String, alias: String, version: Int64) async throws {

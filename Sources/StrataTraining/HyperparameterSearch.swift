@@ -44,6 +44,7 @@ extension Trainer {
     /// metric) goes through the gate and is registered.
     public func search(_ search: SearchSpec, base: ModelSpec, snapshot: String = "latest", principal: Principal) async throws -> SearchOutcome {
         let manifest = try snapshots.manifest(snapshot)
+        let split = try split(of: manifest)  // read once, for every trial and the gate
         let experiment = "search-\(base.name)-\(EventTime.format(millis: clock.nowMillis()))"
         let candidates = search.candidates()
         var trials = candidates.map { SearchOutcome.Trial(parameters: $0, runs: []) }
@@ -62,7 +63,8 @@ extension Trainer {
                 if base.parameters["iterations"] != nil { parameters["iterations"] = Double(iterations) }
                 let spec = try ModelSpec(name: base.name, algorithm: base.algorithm, parameters: parameters)
                 let outcome = try await train(
-                    TrainingRequest(spec: spec, snapshot: manifest.version, experiment: experiment, principal: principal), register: false)
+                    TrainingRequest(spec: spec, snapshot: manifest.version, experiment: experiment, principal: principal), reproducing: nil, register: false,
+                    prepared: (manifest, split))
                 trials[index].runs.append(outcome.run)
             }
             guard let halving = search.halving, alive.count > 1, iterations < fullIterations else { break }
@@ -73,22 +75,8 @@ extension Trainer {
         }
         let bestIndex = alive.max { (score(trials[$0].runs.last!), -$0) < (score(trials[$1].runs.last!), -$1) }!
         let best = trials[bestIndex].runs.last!
-        let version = try await registerSearchWinner(best, manifest: manifest, principal: principal)
+        let gate = try await evaluateGate(model: best.model, candidate: best.metrics, split: split)
+        let version = try await registry.register(model: best.model, runID: best.id, artifactHash: best.artifactHash ?? "", gate: gate, by: principal)
         return SearchOutcome(experiment: experiment, metric: search.metric, trials: trials, best: best, version: version)
-    }
-
-    /// Puts a finished run through the gate (production re-evaluated on the run's holdout) and
-    /// registers it.
-    func registerSearchWinner(_ run: RunRecord, manifest: SnapshotManifest, principal: Principal) async throws -> ModelVersion {
-        let split = try TrainingData.split(manifest, lakeRoot: lakeRoot, policy: config.training.interactions)
-        let metric = config.registry.gateMetric
-        var gate = GateResult(metric: metric, margin: config.registry.gateMargin, candidate: run.metrics[metric] ?? 0, production: nil, productionVersion: nil)
-        if let production = try? await registry.resolve("\(run.model)@production") {
-            let model = try ModelTrainer.load(try ModelArtifact(decoding: try blobs.get(production.artifactHash)))
-            let measured = Evaluator.evaluateByID(model, split: split)
-            gate.production = measured.value(named: metric) ?? measured.ndcg
-            gate.productionVersion = production.version
-        }
-        return try await registry.register(model: run.model, runID: run.id, artifactHash: run.artifactHash ?? "", gate: gate, by: principal)
     }
 }

@@ -67,7 +67,15 @@ public final class Trainer: Sendable {
 
     /// A new run.
     public func train(_ request: TrainingRequest, reproducing original: String? = nil, register: Bool = true) async throws -> TrainingOutcome {
-        let manifest = try snapshots.manifest(request.snapshot)
+        try await train(request, reproducing: original, register: register, prepared: nil)
+    }
+
+    /// A new run; `prepared` is the snapshot's split when the caller already has it (a search's
+    /// trials all train on the same one).
+    func train(_ request: TrainingRequest, reproducing original: String?, register: Bool, prepared: (SnapshotManifest, EvaluationSplit)?) async throws
+        -> TrainingOutcome
+    {
+        let manifest = try prepared?.0 ?? snapshots.manifest(request.snapshot)
         let run = RunRecord(
             id: Self.newRunID(clock.nowMillis()), experiment: request.experiment ?? request.spec.name, model: request.spec.name,
             algorithm: request.spec.algorithm, status: .running, dataVersion: manifest.version, contractVersion: config.contract.version,
@@ -79,7 +87,8 @@ public final class Trainer: Sendable {
         try await audit.append(
             principal: request.principal.label, action: "training.start", target: "run:\(run.id)",
             detail: "\(request.spec.name) (\(request.spec.algorithm.rawValue)) on \(manifest.version.prefix(12))")
-        return try await execute(run, manifest: manifest, spec: request.spec, resumeFrom: nil, principal: request.principal, register: register)
+        return try await execute(
+            run, manifest: manifest, spec: request.spec, resumeFrom: nil, principal: request.principal, register: register, split: prepared?.1)
     }
 
     /// Continues a run that stopped (killed, failed) from its last checkpoint.
@@ -118,11 +127,11 @@ public final class Trainer: Sendable {
 
     private func execute(
         _ started: RunRecord, manifest: SnapshotManifest, spec: ModelSpec, resumeFrom: (FitCheckpoint, [IterationMetric])?, principal: Principal,
-        register: Bool = true
+        register: Bool = true, split prepared: EvaluationSplit? = nil
     ) async throws -> TrainingOutcome {
         var run = started
         do {
-            let split = try TrainingData.split(manifest, lakeRoot: lakeRoot, policy: config.training.interactions)
+            let split = try prepared ?? split(of: manifest)
             let runsRoot = self.runsRoot
             let blobs = self.blobs
             let every = config.registry.checkpointEvery
@@ -150,7 +159,7 @@ public final class Trainer: Sendable {
             metrics["test_interactions"] = Double(split.testInteractions)
             metrics["users"] = Double(split.train.users.count)
             metrics["items"] = Double(split.train.items.count)
-            let gate = try await evaluateGate(model: spec.name, candidate: holdout, split: split)
+            let gate = try await evaluateGate(model: spec.name, candidate: metrics, split: split)
             run.status = .finished
             run.artifactHash = artifact
             run.metrics = metrics
@@ -181,18 +190,24 @@ public final class Trainer: Sendable {
         }
     }
 
-    /// The candidate's holdout metric against production's on the same holdout.
-    func evaluateGate(model: String, candidate: RankingMetrics, split: EvaluationSplit) async throws -> GateResult {
+    func split(of manifest: SnapshotManifest) throws -> EvaluationSplit {
+        try TrainingData.split(manifest, lakeRoot: lakeRoot, policy: config.training.interactions)
+    }
+
+    /// The candidate's holdout metric (from its run's metrics) against production's, measured on
+    /// the same holdout.
+    func evaluateGate(model: String, candidate: [String: Double], split: EvaluationSplit) async throws -> GateResult {
         let metric = config.registry.gateMetric
-        let candidateValue = candidate.value(named: metric) ?? candidate.ndcg
-        guard let production = try? await registry.resolve("\(model)@production") else {
-            return GateResult(metric: metric, margin: config.registry.gateMargin, candidate: candidateValue, production: nil, productionVersion: nil)
+        // Run metrics are keyed `name@10`; the setting may leave out the `@10`.
+        let key = metric.contains("@") ? metric : "\(metric)@10"
+        var gate = GateResult(metric: metric, margin: config.registry.gateMargin, candidate: candidate[key] ?? 0, production: nil, productionVersion: nil)
+        if let production = try? await registry.resolve("\(model)@production") {
+            let productionModel = try ModelTrainer.load(try ModelArtifact(decoding: try blobs.get(production.artifactHash)))
+            let measured = Evaluator.evaluateByID(productionModel, split: split)
+            gate.production = measured.value(named: metric) ?? measured.ndcg
+            gate.productionVersion = production.version
         }
-        let productionModel = try ModelTrainer.load(try ModelArtifact(decoding: try blobs.get(production.artifactHash)))
-        let productionMetrics = Evaluator.evaluateByID(productionModel, split: split)
-        return GateResult(
-            metric: metric, margin: config.registry.gateMargin, candidate: candidateValue,
-            production: productionMetrics.value(named: metric) ?? productionMetrics.ndcg, productionVersion: production.version)
+        return gate
     }
 
     static func metrics(_ m: RankingMetrics) -> [String: Double] {

@@ -97,31 +97,41 @@ public final class FeatureEngine: Sendable {
     public func apply(_ event: Event, offset: Int64, now: Int64) {
         for (entity, byType) in routes {
             guard let candidates = byType[event.type], let key = CompiledFeature.entityKey(entity, of: event) else { continue }
+            // Filters are evaluated once; the accepted candidates are kept as bits (no allocation
+            // unless a route has more than 64 features).
+            var acceptedBits: UInt64 = 0
+            var acceptedBeyond: [Int] = []
+            for index in candidates.indices where candidates[index].accepts(event) {
+                if index < 64 { acceptedBits |= 1 << UInt64(index) } else { acceptedBeyond.append(index) }
+            }
+            guard acceptedBits != 0 || !acceptedBeyond.isEmpty else { continue }
+            func forEachAccepted(_ body: (CompiledFeature) -> Void) {
+                var bits = acceptedBits
+                while bits != 0 {
+                    body(candidates[bits.trailingZeroBitCount])
+                    bits &= bits - 1
+                }
+                for index in acceptedBeyond { body(candidates[index]) }
+            }
             let featureCount = features.count
-            let applied = shard(entity, key).table.withLock { table -> Bool in
-                var entry: EntityWindows?
-                for feature in candidates where feature.accepts(event) {
-                    if entry == nil {
-                        entry = table[key]
-                        if entry == nil {
-                            entry = EntityWindows(count: featureCount)
-                            table[key] = entry
-                        }
-                    }
-                    let window = entry!.slots[feature.slot].window ?? FeatureWindows.make(feature)
-                    entry!.slots[feature.slot].window = window
-                    entry!.slots[feature.slot].stableThrough = .min  // the remembered value is stale
+            shard(entity, key).table.withLock { table in
+                let entry: EntityWindows
+                if let existing = table[key] {
+                    entry = existing
+                } else {
+                    entry = EntityWindows(count: featureCount)
+                    table[key] = entry
+                }
+                forEachAccepted { feature in
+                    let window = entry.slots[feature.slot].window ?? FeatureWindows.make(feature)
+                    entry.slots[feature.slot].window = window
+                    entry.slots[feature.slot].stableThrough = .min  // the remembered value is stale
                     window.advance(to: now, feature)
                     window.insert(WindowEvent(time: event.timestamp, offset: offset, value: feature.input(of: event)), feature)
                 }
-                return entry != nil
             }
-            if applied {
-                progress.withLock { progress in
-                    for feature in candidates where feature.accepts(event) {
-                        progress.note(feature.slot, eventTime: event.timestamp, ingestedAt: event.ingestedAt)
-                    }
-                }
+            progress.withLock { progress in
+                forEachAccepted { feature in progress.note(feature.slot, eventTime: event.timestamp, ingestedAt: event.ingestedAt) }
             }
         }
         progress.withLock { $0.appliedThrough = max($0.appliedThrough, offset + 1) }
@@ -155,14 +165,16 @@ public final class FeatureEngine: Sendable {
     /// the expiry a live store runs in the background so that reads find values ready instead
     /// of sliding windows themselves. Locks a shard for a few entities at a time.
     public func settle(at time: Int64) {
-        for shards in tables.values {
+        for (entity, shards) in tables {
+            // Only this kind's windowed features (ratios are computed from them on read).
+            let windowed = (entityFeatures[entity] ?? []).filter { $0.ratioSlots == nil }
             for shard in shards {
                 let keys = shard.table.withLock { Array($0.keys) }
                 for start in stride(from: 0, to: keys.count, by: 64) {
                     shard.table.withLock { table in
                         for key in keys[start..<min(start + 64, keys.count)] {
                             guard let entry = table[key] else { continue }
-                            for feature in features where feature.ratioSlots == nil && entry.slots[feature.slot].stableThrough < time {
+                            for feature in windowed where entry.slots[feature.slot].stableThrough < time {
                                 _ = entry.value(of: feature, at: time)
                             }
                         }

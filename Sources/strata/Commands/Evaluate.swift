@@ -3,6 +3,7 @@ import Foundation
 import StrataCore
 import StrataLake
 import StrataML
+import StrataTraining
 
 /// `strata evaluate`: train and evaluate models on a dataset, print the table (or JSON).
 struct Evaluate: AsyncParsableCommand {
@@ -79,7 +80,7 @@ struct Evaluate: AsyncParsableCommand {
         if let movielens { return try EvaluationData.movieLens(movielens) }
         let directory = DataDirectory(root: data.dataDirectory(config), project: config.project)
         let manifest = try SnapshotStore(directory: directory).manifest(snapshot ?? "latest")
-        return try EvaluationData.snapshot(manifest, lakeRoot: directory.lake, policy: config.training.interactions)
+        return try TrainingData.split(manifest, lakeRoot: directory.lake, policy: config.training.interactions)
     }
 
     private func modelSpecs(_ config: StrataConfig) throws -> [ModelSpec] {

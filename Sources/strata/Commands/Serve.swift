@@ -16,17 +16,21 @@ struct Serve: AsyncParsableCommand {
         try await runReportingErrors {
             let (config, lake) = try data.openLake(logger: logger)
             let (host, port) = listen.resolve(config)
-            let governance = try await Governance.open(config: config, dataDirectory: data.dataDirectory(config), logger: logger)
-            let (serverGovernance, firstKey) = try await governance.forServer(authenticate: !auth.noAuth, logger: logger)
-            let server = StrataHTTPServer(
-                lake: lake, features: try data.openFeatureStore(lake, logger: logger), governance: serverGovernance, authenticate: !auth.noAuth, logger: logger)
+            let (server, governance, firstKey) = try await data.makeServer(lake, auth: auth, logger: logger)
             if let firstKey { printFirstAdminKey(firstKey) }
-            defer { Task { await governance.close() } }
-            try await server.run(host: host, port: port) { bound in
-                logger.info(
-                    "serving",
-                    metadata: ["url": "http://\(host):\(bound)", "data_dir": "\(lake.directory.projectRoot)", "contract_version": "\(config.contract.version)"])
+            do {
+                try await server.run(host: host, port: port) { bound in
+                    logger.info(
+                        "serving",
+                        metadata: [
+                            "url": "http://\(host):\(bound)", "data_dir": "\(lake.directory.projectRoot)", "contract_version": "\(config.contract.version)",
+                        ])
+                }
+            } catch {
+                await governance.close()
+                throw error
             }
+            await governance.close()
         }
     }
 }

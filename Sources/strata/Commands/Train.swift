@@ -27,11 +27,9 @@ struct Train: AsyncParsableCommand {
     @Flag(help: "Print JSON.") var json = false
 
     func run() async throws {
-        let logger = data.bootstrapLogging()
-        try await runReportingErrors {
-            let config = try data.loadConfig()
-            let governance = try await Governance.open(config: config, dataDirectory: data.dataDirectory(config), logger: logger)
-            defer { Task { await governance.close() } }
+        var reproduced = true
+        try await withGovernance(data) { governance in
+            let config = governance.config
             let trainer = governance.trainer(threads: threads)
             let principal = try governance.principal()
             if let search {
@@ -62,8 +60,7 @@ struct Train: AsyncParsableCommand {
                     identical
                         ? "reproduced \(reproduce): artifact \(outcome.run.artifactHash ?? "") is identical to run \(original.id)'s"
                         : "NOT reproduced \(reproduce): artifact \(outcome.run.artifactHash ?? "") differs from \(original.artifactHash ?? "")")
-                await governance.close()
-                if !identical { throw ExitCode(3) }
+                reproduced = identical
             } else {
                 let specs = config.training.models.filter { model == nil || $0.name == model }
                 guard !specs.isEmpty else {
@@ -74,8 +71,8 @@ struct Train: AsyncParsableCommand {
                     report(try await trainer.train(TrainingRequest(spec: spec, snapshot: snapshot, experiment: experiment, principal: principal)))
                 }
             }
-            await governance.close()
         }
+        if !reproduced { throw ExitCode(3) }
     }
 
     func report(_ outcome: TrainingOutcome) {

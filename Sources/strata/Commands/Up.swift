@@ -49,14 +49,9 @@ struct Up: AsyncParsableCommand {
                 try await DemoData.loadHistoryIfEmpty(lake: lake, config: generatorConfig, logger: logger)
                 if rate > 0 { extra.append(LiveEventStream(lake: lake, config: generatorConfig, eventsPerSecond: rate, logger: logger)) }
             }
-            let governance = try await Governance.open(config: config, dataDirectory: data.dataDirectory(config), logger: logger)
-            let (serverGovernance, firstKey) = try await governance.forServer(authenticate: !auth.noAuth, logger: logger)
-            let server = StrataHTTPServer(
-                lake: lake, features: try data.openFeatureStore(lake, logger: logger), governance: serverGovernance, authenticate: !auth.noAuth, logger: logger)
-            if demo {
-                extra.append(
-                    DemoEvaluation(
-                        lake: lake, board: server.evaluations, trainer: serverGovernance.trainer, registry: serverGovernance.registry, logger: logger))
+            let (server, governance, firstKey) = try await data.makeServer(lake, auth: auth, logger: logger)
+            if demo, let trainer = server.governance?.trainer {
+                extra.append(DemoEvaluation(lake: lake, board: server.evaluations, trainer: trainer, logger: logger))
             }
             try await server.run(host: host, port: port, extraServices: extra) { bound in
                 let url = "http://\(host == "0.0.0.0" ? "127.0.0.1" : host):\(bound)"
@@ -83,6 +78,7 @@ struct Up: AsyncParsableCommand {
 
                     """)
             }
+            await governance.close()
         }
     }
 }

@@ -82,7 +82,6 @@ struct DemoEvaluation: Service {
     let lake: Lake
     let board: EvaluationBoard
     let trainer: Trainer
-    let registry: ModelRegistry
     let logger: Logger
 
     func run() async throws {

@@ -2,7 +2,6 @@ import Foundation
 import StrataCore
 import StrataLake
 import StrataML
-import StrataTraining
 
 /// Loading the datasets `strata evaluate` and the ML benchmarks work on.
 enum EvaluationData {
@@ -43,10 +42,5 @@ enum EvaluationData {
             rows.append(TimedInteraction(user: cells[0], item: cells[1], timestamp: timestamp))
         }
         return EvaluationSplit.temporal(rows)
-    }
-
-    /// A lake snapshot: events weighted by the interaction policy, split temporally per user.
-    static func snapshot(_ manifest: SnapshotManifest, lakeRoot: String, policy: InteractionPolicy) throws -> EvaluationSplit {
-        try TrainingData.split(manifest, lakeRoot: lakeRoot, policy: policy)
     }
 }

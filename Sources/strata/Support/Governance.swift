@@ -66,6 +66,18 @@ enum CodeVersion {
     }()
 }
 
+extension DataOptions {
+    /// The HTTP server over an open lake: the feature store, and keys, audit, runs and the
+    /// registry from the metadata store (an admin key is created when none exists).
+    func makeServer(_ lake: Lake, auth: AuthOptions, logger: Logger) async throws -> (StrataHTTPServer, Governance, firstAdminKey: String?) {
+        let governance = try await Governance.open(config: lake.config, dataDirectory: dataDirectory(lake.config), logger: logger)
+        let (serverGovernance, firstKey) = try await governance.forServer(authenticate: !auth.noAuth, logger: logger)
+        let server = StrataHTTPServer(
+            lake: lake, features: try openFeatureStore(lake, logger: logger), governance: serverGovernance, authenticate: !auth.noAuth, logger: logger)
+        return (server, governance, firstKey)
+    }
+}
+
 /// `--no-auth`, for development only.
 struct AuthOptions: ParsableArguments {
     @Flag(help: "Serve without API keys (development only; every request acts as an admin, and the log says so).")
