@@ -16,6 +16,7 @@ let package = Package(
         .library(name: "StrataMetadata", targets: ["StrataMetadata"]),
         .library(name: "StrataRegistry", targets: ["StrataRegistry"]),
         .library(name: "StrataTraining", targets: ["StrataTraining"]),
+        .library(name: "StrataServing", targets: ["StrataServing"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -77,7 +78,7 @@ let package = Package(
         .target(
             name: "StrataServer",
             dependencies: [
-                "StrataCore", "StrataLake", "StrataFeatures", "StrataRegistry", "StrataTraining",
+                "StrataCore", "StrataLake", "StrataFeatures", "StrataRegistry", "StrataTraining", "StrataServing",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -86,7 +87,7 @@ let package = Package(
         .executableTarget(
             name: "strata",
             dependencies: [
-                "StrataCore", "StrataLake", "StrataML", "StrataFeatures", "StrataServer", "StrataMetadata", "StrataRegistry", "StrataTraining",
+                "StrataCore", "StrataLake", "StrataML", "StrataFeatures", "StrataServer", "StrataMetadata", "StrataRegistry", "StrataTraining", "StrataServing",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -113,6 +114,18 @@ let package = Package(
             name: "StrataTraining",
             dependencies: ["StrataCore", "StrataLake", "StrataML", "StrataMetadata", "StrataRegistry"]
         ),
+        // Layer 5: deployments (variants, canaries, rollback), the precomputed cache with its live
+        // fallback, and A/B attribution.
+        .target(
+            name: "StrataServing",
+            dependencies: [
+                "StrataCore", "StrataLake", "StrataML", "StrataFeatures", "StrataMetadata", "StrataRegistry", "StrataTraining",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "SQLKit", package: "sql-kit"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
         // Fixtures and helpers shared by the test suites.
         .target(name: "StrataTesting", dependencies: ["StrataCore", "StrataLake"]),
 
@@ -126,6 +139,10 @@ let package = Package(
             dependencies: ["StrataRegistry", "StrataMetadata", "StrataTraining", "StrataTesting", .product(name: "SQLKit", package: "sql-kit")]
         ),
         .testTarget(name: "StrataLakeTests", dependencies: ["StrataLake", "StrataTesting"]),
+        .testTarget(
+            name: "StrataServingTests",
+            dependencies: ["StrataServing", "StrataRegistry", "StrataMetadata", "StrataTraining", "StrataFeatures", "StrataLake", "StrataML", "StrataTesting"]
+        ),
         .testTarget(
             name: "StrataServerTests",
             dependencies: [

@@ -50,5 +50,15 @@ enum Migrations {
                 """,
                 "CREATE TABLE aliases (model TEXT NOT NULL, alias TEXT NOT NULL, version BIGINT NOT NULL, PRIMARY KEY (model, alias))",
             ]),
+        Migration(
+            version: 4, name: "deployments and their history",
+            statements: [
+                "CREATE TABLE deployments (name TEXT PRIMARY KEY, body TEXT NOT NULL, revision BIGINT NOT NULL, updated_at BIGINT NOT NULL)",
+                """
+                CREATE TABLE deployment_events (name TEXT NOT NULL, revision BIGINT NOT NULL, at BIGINT NOT NULL, principal TEXT NOT NULL,
+                  kind TEXT NOT NULL, detail TEXT NOT NULL)
+                """,
+                "CREATE INDEX deployment_events_name ON deployment_events (name, at)",
+            ]),
     ]
 }

@@ -5,6 +5,7 @@ import ServiceLifecycle
 import StrataCore
 import StrataFeatures
 import StrataLake
+import StrataServing
 
 /// The HTTP API over a project's layers, and its life cycle: run with the lake's services in one
 /// service group; SIGTERM/SIGINT stop the listener, let in-flight requests finish, stop the
@@ -20,11 +21,17 @@ public struct StrataHTTPServer: Sendable {
     public let governance: ServerGovernance?
     /// Whether requests need an API key (only with governance).
     public let authenticates: Bool
+    /// Deployments and the recommendation path (nil: no serving routes).
+    public let serving: DeploymentController?
 
-    public init(lake: Lake, features: FeatureStore? = nil, governance: ServerGovernance? = nil, authenticate: Bool = true, logger: Logger) {
+    public init(
+        lake: Lake, features: FeatureStore? = nil, governance: ServerGovernance? = nil, serving: DeploymentController? = nil, authenticate: Bool = true,
+        logger: Logger
+    ) {
         self.lake = lake
         self.features = features
         self.governance = governance
+        self.serving = serving
         self.authenticates = governance != nil && authenticate
         self.logger = logger
     }
@@ -43,10 +50,12 @@ public struct StrataHTTPServer: Sendable {
         EvaluationRoutes(board: evaluations).register(on: router)
         if let features { FeatureRoutes(store: features, lake: lake).register(on: router) }
         if let governance {
-            let routes = GovernanceRoutes(governance: governance, keys: authenticates ? governance.keys : nil)
+            var routes = GovernanceRoutes(governance: governance, keys: authenticates ? governance.keys : nil)
+            if let serving { routes.productionChanged = { await serving.watchOnce() } }
             routes.register(on: router)
             routes.registerRetraining(on: router, retrainer: Retrainer(lake: lake, governance: governance, logger: logger))
         }
+        if let serving { ServingRoutes(controller: serving, keys: authenticates ? governance?.keys : nil).register(on: router) }
         DashboardRoutes().register(on: router)
         return router
     }
@@ -70,6 +79,9 @@ public struct StrataHTTPServer: Sendable {
         onRunning: @escaping @Sendable (Int) async -> Void = { _ in }
     ) async throws {
         let readiness = self.readiness
+        // Deployments are built (their models loaded) before the first request is accepted.
+        try await serving?.start()
+        let servingServices: [any Service] = serving.map { [$0.service.activity, $0] } ?? []
         let application = Application(
             router: router(),
             configuration: ApplicationConfiguration(address: .hostname(host, port: port), serverName: "strata/\(StrataVersion.current)"),
@@ -80,7 +92,7 @@ public struct StrataHTTPServer: Sendable {
             logger: logger)
         var configuration = ServiceGroupConfiguration(
             services: (lake.services + (features.map { [$0] } ?? []) + (governance.map { governanceServices($0) } ?? [])
-                + extraServices).map { ServiceGroupConfiguration.ServiceConfiguration(service: $0) }
+                + servingServices + extraServices).map { ServiceGroupConfiguration.ServiceConfiguration(service: $0) }
                 + [
                     ServiceGroupConfiguration.ServiceConfiguration(service: ShutdownNotice(readiness: readiness, logger: logger)),
                     ServiceGroupConfiguration.ServiceConfiguration(service: application),

@@ -222,7 +222,8 @@ public final class Trainer: Sendable {
         return String(format: "r%011llx%06x", now, UInt32(truncatingIfNeeded: generator.next()) & 0xFFFFFF)
     }
 
-    static func onOwnThread<T>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
+    /// Runs blocking work (a fit, a batch job) on a thread of its own, off the cooperative pool.
+    public static func onOwnThread<T>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<UncheckedBox<T>, any Error>) in
             let thread = Thread {
                 do {

@@ -16,6 +16,7 @@ public struct StrataConfig: Sendable {
     public var featureStore: FeatureStoreConfig
     public var registry: RegistryConfig
     public var retraining: RetrainingConfig
+    public var serving: ServingConfig
     /// An MLflow tracking server to mirror runs to (`tracking.mlflow_uri`).
     public var mlflowURI: String?
     /// Hyperparameter searches, by model name.
@@ -42,6 +43,7 @@ public struct StrataConfig: Sendable {
         self.featureStore = FeatureStoreConfig()
         self.registry = RegistryConfig()
         self.retraining = RetrainingConfig()
+        self.serving = ServingConfig()
         self.backends = backends
         self.training = training ?? .defaults(for: contract)
         self.dataDirectory = dataDirectory
@@ -51,7 +53,7 @@ public struct StrataConfig: Sendable {
     static let topLevelKeys =
         [
             "project", "data_dir", "server", "ingest", "log", "lake", "backends", "interactions", "models", "feature_store", "registry", "retraining", "search",
-            "tracking",
+            "tracking", "serving",
         ]
         + Contract.yamlKeys
 
@@ -76,6 +78,9 @@ public struct StrataConfig: Sendable {
         if let node = root["backends"] { config.backends = try BackendsConfig(node: node) }
         config.training = try TrainingConfig(root: root, contract: config.contract)
         if let node = root["retraining"] { config.retraining = try RetrainingConfig(node: node, models: config.training.models.map(\.name)) }
+        if let node = root["serving"] {
+            config.serving = try ServingConfig(node: node, models: config.training.models.map(\.name), features: config.contract.features)
+        }
         if let node = root["tracking"] {
             try node.checkKeys(["mlflow_uri"])
             if let v = node["mlflow_uri"] {

@@ -67,27 +67,14 @@ public final class FeatureStore: Service, LogConsumer, OnlineFeatureReader, Send
         let start = lake.log.startOffset
         guard start > 0 else { return }
         let now = lake.clock.nowMillis()
-        for (offset, event) in try lakeEvents(before: start) { engine.apply(event, offset: offset, now: now) }
+        for (offset, event) in try lake.lakeEvents(before: start) { engine.apply(event, offset: offset, now: now) }
         engine.restoreProgress(EngineProgress(appliedThrough: start, newest: engine.progressSnapshot.newest))
-    }
-
-    /// The events at offsets below `end` that only the lake's committed files still hold, in
-    /// offset order.
-    func lakeEvents(before end: Int64) throws -> [(offset: Int64, event: Event)] {
-        var events: [(offset: Int64, event: Event)] = []
-        for file in try lake.committedLakeFiles() where file.firstOffset < end {
-            for (offset, event) in try LakeFileReader.readWithOffsets(path: "\(lake.directory.lake)/\(file.path)", type: file.type) where offset < end {
-                events.append((offset, event))
-            }
-        }
-        events.sort { $0.offset < $1.offset }
-        return events
     }
 
     /// Every event at offsets below `end`: the lake's files before the log's start, then the log.
     func history(through end: Int64) throws -> [(offset: Int64, event: Event)] {
         let start = lake.log.startOffset
-        var events = try lakeEvents(before: min(start, end))
+        var events = try lake.lakeEvents(before: min(start, end))
         guard start < end else { return events }
         try lake.log.scan(from: start) { offset, payload in
             guard offset < end else { return false }

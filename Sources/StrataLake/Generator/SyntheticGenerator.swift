@@ -74,6 +74,20 @@ public struct SyntheticGenerator: Sendable {
     }
 
     public static func itemID(_ index: Int) -> String { "i\(index)" }
+
+    /// The planted truth behind the data: whether an item is in one of the user's favourite
+    /// categories (the demo's simulated users click those more).
+    public func likes(user: String, item: String) -> Bool {
+        guard let u = Int(user.dropFirst()), let i = Int(item.dropFirst()), userTastes.indices.contains(u), itemCategory.indices.contains(i) else {
+            return false
+        }
+        return userTastes[u].contains(itemCategory[i])
+    }
+
+    /// The generated price of an item.
+    public func price(item: String) -> Double? {
+        Int(item.dropFirst()).flatMap { itemPrice.indices.contains($0) ? itemPrice[$0] : nil }
+    }
     public static func userID(_ index: Int) -> String { "u\(index)" }
 
     // MARK: - Catalog

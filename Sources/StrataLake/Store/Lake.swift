@@ -88,6 +88,20 @@ public final class Lake: Sendable {
         try LakeState.load(path: "\(directory.lakeState)/state.json").files
     }
 
+    /// The events at offsets below `end` that only the lake's committed files still hold (the
+    /// log's retention deleted them), in offset order: how a consumer without a checkpoint
+    /// rebuilds what came before the log's start.
+    public func lakeEvents(before end: Int64) throws -> [(offset: Int64, event: Event)] {
+        var events: [(offset: Int64, event: Event)] = []
+        for file in try committedLakeFiles() where file.firstOffset < end {
+            for (offset, event) in try LakeFileReader.readWithOffsets(path: "\(directory.lake)/\(file.path)", type: file.type) where offset < end {
+                events.append((offset, event))
+            }
+        }
+        events.sort { $0.offset < $1.offset }
+        return events
+    }
+
     /// A summary of layer 1 for status pages and `strata lake status`.
     public func status() async -> JSONValue {
         let counts = ingestor.counts

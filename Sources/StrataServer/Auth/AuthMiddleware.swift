@@ -27,6 +27,7 @@ struct AuthMiddleware<Context: RequestContext>: RouterMiddleware {
             audit.record(principal: principal.label, action: action, target: target, outcome: "denied", detail: "needs the \(role.rawValue) role")
             throw StrataError(.forbidden, code: "role_required", "\(request.method) \(path) needs a key with the \(role.rawValue) role")
         }
+        guard rule?.auditsAccess ?? true else { return try await next(request, context) }
         do {
             let response = try await next(request, context)
             audit.record(principal: principal.label, action: action, target: target, outcome: response.status.code < 400 ? "ok" : "failed")

@@ -11,11 +11,19 @@ enum RoutePolicy {
         /// nil: public (no key needed, not audited).
         let role: Role?
         let action: String
+        /// Whether each granted request is audited (refusals always are). The end-user serving
+        /// path is not: an entry per page view would dwarf the data it protects.
+        var auditsAccess = true
     }
 
     static let rules: [Rule] = [
         rule(.get, "/healthz", nil, "health"), rule(.get, "/readyz", nil, "health"), rule(.get, "/", nil, "dashboard", exact: true),
         rule(.post, "/v1/events", .ingest, "ingest"),
+        rule(.get, "/v1/recommendations", .serve, "recommend", auditsAccess: false),
+        rule(.get, "/v1/items/*/similar", .serve, "recommend", auditsAccess: false),
+        rule(.get, "/v1/deployments", .scientist, "deployments.read"), rule(.get, "/v1/experiments", .scientist, "experiments.read"),
+        rule(.put, "/v1/deployments", .approver, "deploy.update"), rule(.post, "/v1/deployments/*/rollback", .approver, "deploy.rollback"),
+        rule(.post, "/v1/deployments/*/canary", .approver, "deploy.canary"), rule(.post, "/v1/deployments/*/precompute", .scientist, "deploy.precompute"),
         rule(.get, "/v1/items", .serve, "catalog.read"), rule(.get, "/v1/users", .serve, "catalog.read"),
         rule(nil, "/v1/items", .ingest, "catalog.write"), rule(nil, "/v1/users", .ingest, "catalog.write"),
         rule(.get, "/v1/features", .serve, "feature.read"), rule(.post, "/v1/features/batch", .serve, "feature.read"),
@@ -31,8 +39,8 @@ enum RoutePolicy {
         rule(.get, "/v1/audit", .admin, "audit.read"), rule(nil, "/v1/keys", .admin, "keys"),
     ]
 
-    static func rule(_ method: HTTPRequest.Method?, _ path: String, _ role: Role?, _ action: String, exact: Bool = false) -> Rule {
-        Rule(method: method, path: exact ? [""] : path.split(separator: "/"), role: role, action: action)
+    static func rule(_ method: HTTPRequest.Method?, _ path: String, _ role: Role?, _ action: String, exact: Bool = false, auditsAccess: Bool = true) -> Rule {
+        Rule(method: method, path: exact ? [""] : path.split(separator: "/"), role: role, action: action, auditsAccess: auditsAccess)
     }
 
     /// The first rule whose method and path prefix match; nil when none does.

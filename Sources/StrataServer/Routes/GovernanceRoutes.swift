@@ -35,6 +35,8 @@ struct GovernanceRoutes {
     let governance: ServerGovernance
     /// nil when auth is off.
     let keys: APIKeys?
+    /// Told when a model's production version changed here (the serving layer swaps at once).
+    var productionChanged: @Sendable () async -> Void = {}
 
     func register(on router: Router<BasicRequestContext>) {
         let g = governance
@@ -101,11 +103,16 @@ struct GovernanceRoutes {
                 try context.parameters.require("ref"), reason: body["reason"]?.stringValue ?? "", by: request.principal(keys))
             return JSONResponse.make(version.json)
         }
+        let productionChanged = self.productionChanged
         router.post("/v1/models/:ref/promote") { request, context -> Response in
-            JSONResponse.make(try await g.registry.promote(try context.parameters.require("ref"), by: request.principal(keys)).json)
+            let promoted = try await g.registry.promote(try context.parameters.require("ref"), by: request.principal(keys))
+            await productionChanged()
+            return JSONResponse.make(promoted.json)
         }
         router.post("/v1/models/:ref/rollback") { request, context -> Response in
-            JSONResponse.make(try await g.registry.rollback(model: try context.parameters.require("ref"), by: request.principal(keys)).json)
+            let restored = try await g.registry.rollback(model: try context.parameters.require("ref"), by: request.principal(keys))
+            await productionChanged()
+            return JSONResponse.make(restored.json)
         }
         router.get("/v1/audit") { request, _ -> Response in
             func time(_ name: String) throws -> Int64? {

@@ -52,6 +52,14 @@ struct Up: AsyncParsableCommand {
             let (server, governance, firstKey) = try await data.makeServer(lake, auth: auth, logger: logger)
             if demo, let trainer = server.governance?.trainer {
                 extra.append(DemoEvaluation(lake: lake, board: server.evaluations, trainer: trainer, logger: logger))
+                if let registry = server.governance?.registry, let serving = server.serving {
+                    var generatorConfig = GeneratorConfig()
+                    generatorConfig.seed = seed
+                    generatorConfig.users = users
+                    generatorConfig.items = items
+                    extra.append(
+                        DemoServing(lake: lake, registry: registry, controller: serving, generator: generatorConfig, requestsPerSecond: 8, logger: logger))
+                }
             }
             try await server.run(host: host, port: port, extraServices: extra) { bound in
                 let url = "http://\(host == "0.0.0.0" ? "127.0.0.1" : host):\(bound)"
@@ -73,6 +81,8 @@ struct Up: AsyncParsableCommand {
                       lake status    \(url)/v1/lake
                       send an event  curl -X POST \(url)/v1/events -H "Authorization: Bearer $KEY" -H 'Content-Type: application/json' \\
                                        -d '{"type":"view","user_id":"u1","item_id":"i7","timestamp":"\(EventTime.format(millis: SystemClock().nowMillis()))"}'
+                      recommend      curl \(url)/v1/recommendations/u1?n=10 -H "Authorization: Bearer $KEY"
+                      A/B report     strata deploy experiment default --url \(url)
                       query the lake duckdb -c "SELECT type, count(*) FROM read_parquet('\(lake.directory.lakeEvents)/**/*.parquet', hive_partitioning=true, union_by_name=true) GROUP BY type"
                     \(demo && rate > 0 ? "Streaming about \(Int(rate)) generated events per second. " : "")Ctrl-C stops it cleanly.
 

@@ -2,10 +2,12 @@ import ArgumentParser
 import Foundation
 import Logging
 import StrataCore
+import StrataFeatures
 import StrataLake
 import StrataMetadata
 import StrataRegistry
 import StrataServer
+import StrataServing
 import StrataTraining
 
 /// The metadata store and what lives in it: the audit log, API keys, the registry and runs.
@@ -72,9 +74,26 @@ extension DataOptions {
     func makeServer(_ lake: Lake, auth: AuthOptions, logger: Logger) async throws -> (StrataHTTPServer, Governance, firstAdminKey: String?) {
         let governance = try await Governance.open(config: lake.config, dataDirectory: dataDirectory(lake.config), logger: logger)
         let (serverGovernance, firstKey) = try await governance.forServer(authenticate: !auth.noAuth, logger: logger)
+        let features = try openFeatureStore(lake, logger: logger)
         let server = StrataHTTPServer(
-            lake: lake, features: try openFeatureStore(lake, logger: logger), governance: serverGovernance, authenticate: !auth.noAuth, logger: logger)
+            lake: lake, features: features, governance: serverGovernance,
+            serving: try governance.deploymentController(lake: lake, features: features, logger: logger), authenticate: !auth.noAuth, logger: logger)
         return (server, governance, firstKey)
+    }
+}
+
+extension Governance {
+    /// The serving layer over the registry: deployments, the cache and its batch job, the
+    /// activity tracker.
+    func deploymentController(lake: Lake, features: (any OnlineFeatureReader)?, logger: Logger) throws -> DeploymentController {
+        let activity = try ServingActivity(lake: lake, logger: logger.with("component", "serving"))
+        let cache = MemoryRecommendationCache()
+        let service = RecommendationService(lake: lake, features: features, activity: activity, cache: cache, metrics: ServingMetrics())
+        return DeploymentController(
+            store: DeploymentStore(store: store), service: service, registry: registry,
+            loader: ModelLoader(registry: registry, runs: runs, blobs: FileBlobStore(root: "\(directory.projectRoot)/blobs")),
+            precomputer: Precomputer(lake: lake, cache: cache, topN: config.serving.cacheTopN, threads: 1), audit: audit, lake: lake,
+            logger: logger.with("component", "serving"))
     }
 }
 

@@ -1,0 +1,112 @@
+/// Layer 5: how recommendations are served (`serving:` in strata.yaml).
+public struct ServingConfig: Sendable {
+    /// The model whose production version the default deployment serves.
+    public var model: String?
+    /// The deployment requests use when they name none.
+    public var deployment = "default"
+    /// Items precomputed per known user and variant.
+    public var cacheTopN = 50
+    /// A cached list older than this is stale (the live model answers).
+    public var cacheTTLMillis: Int64 = 86_400_000
+    /// How often the batch job recomputes the cache (0: only after promotions and on request).
+    public var precomputeIntervalMillis: Int64 = 3_600_000
+    /// The user feature holding their most recent items (a `recent_items` feature).
+    public var recentItemsFeature: String?
+    /// Items impressed to a user within this window are not recommended again (0: off).
+    public var impressedExclusionMillis: Int64 = 0
+    /// Trending items: interactions of this many recent milliseconds, decayed by the half-life.
+    public var trendingHalfLifeMillis: Int64 = 86_400_000
+    /// The largest `n` a request may ask for.
+    public var maxN = 100
+    /// How often replicas look for deployment changes made elsewhere.
+    public var watchIntervalMillis: Int64 = 250
+    /// Share of requests a shadow variant also scores.
+    public var shadowFraction = 1.0
+    public var canary = CanaryGuardrails()
+    public var experiments = ExperimentSettings()
+
+    public init() {}
+
+    init(node: ConfigNode, models: [String], features: [FeatureDefinition]) throws(StrataError) {
+        try node.checkKeys([
+            "model", "deployment", "cache_top_n", "cache_ttl", "precompute_interval", "recent_items_feature", "exclude_impressed", "trending_half_life",
+            "max_n", "watch_interval", "shadow_fraction", "canary", "experiments",
+        ])
+        if let v = node["model"] {
+            let name = try v.string()
+            guard models.contains(name) else { throw v.error("'\(name)' is not a model of this file (models: \(models.joined(separator: ", ")))") }
+            model = name
+        }
+        if let v = node["deployment"] { deployment = try v.string() }
+        if let v = node["cache_top_n"] {
+            cacheTopN = try v.int()
+            guard (1...1000).contains(cacheTopN) else { throw v.error("cache_top_n must be between 1 and 1000") }
+        }
+        if let v = node["cache_ttl"] { cacheTTLMillis = try v.durationMillis() }
+        if let v = node["precompute_interval"] { precomputeIntervalMillis = try v.string() == "off" ? 0 : try v.durationMillis() }
+        if let v = node["recent_items_feature"] {
+            let name = try v.string()
+            guard let feature = features.first(where: { $0.name == name }), feature.aggregation == .recentItems, feature.entity == .user else {
+                throw v.error("'\(name)' is not a user feature with aggregation recent_items")
+            }
+            recentItemsFeature = name
+        }
+        if let v = node["exclude_impressed"] { impressedExclusionMillis = try v.string() == "off" ? 0 : try v.durationMillis() }
+        if let v = node["trending_half_life"] { trendingHalfLifeMillis = max(1, try v.durationMillis()) }
+        if let v = node["max_n"] {
+            maxN = try v.int()
+            guard (1...1000).contains(maxN) else { throw v.error("max_n must be between 1 and 1000") }
+        }
+        if let v = node["watch_interval"] { watchIntervalMillis = max(50, try v.durationMillis()) }
+        if let v = node["shadow_fraction"] {
+            shadowFraction = try v.double()
+            guard (0...1).contains(shadowFraction) else { throw v.error("shadow_fraction must be between 0 and 1") }
+        }
+        if let v = node["canary"] { canary = try CanaryGuardrails(node: v) }
+        if let v = node["experiments"] { experiments = try ExperimentSettings(node: v) }
+    }
+}
+
+/// What a canary must not breach, judged over each step (a breach rolls it back).
+public struct CanaryGuardrails: Sendable, Equatable {
+    /// The canary's share of failed requests (a failed request is answered by the control).
+    public var maxErrorRate = 0.01
+    /// Requests the canary must have served before its error rate and latency are judged.
+    public var minRequests = 20
+    /// The canary's 99th percentile latency.
+    public var maxP99Millis = 50.0
+    /// How much lower than the control's its CTR may be (relative), once both have
+    /// `minImpressions` and the drop is significant.
+    public var maxCTRDrop = 0.2
+    public var minImpressions = 500
+
+    public init() {}
+
+    init(node: ConfigNode) throws(StrataError) {
+        try node.checkKeys(["max_error_rate", "min_requests", "max_p99", "max_ctr_drop", "min_impressions"])
+        if let v = node["max_error_rate"] { maxErrorRate = try v.double() }
+        if let v = node["min_requests"] { minRequests = max(1, try v.int()) }
+        if let v = node["max_p99"] { maxP99Millis = Double(try v.durationMillis()) }
+        if let v = node["max_ctr_drop"] { maxCTRDrop = try v.double() }
+        if let v = node["min_impressions"] { minImpressions = max(1, try v.int()) }
+    }
+}
+
+/// When an A/B report states a verdict.
+public struct ExperimentSettings: Sendable, Equatable {
+    /// Impressions every variant needs before a verdict.
+    public var minImpressions = 1000
+    /// The false-positive rate of the two-proportion test.
+    public var alpha = 0.05
+
+    public init() {}
+
+    init(node: ConfigNode) throws(StrataError) {
+        try node.checkKeys(["min_impressions", "alpha"])
+        if let v = node["min_impressions"] { minImpressions = max(1, try v.int()) }
+        if let v = node["alpha"] {
+            alpha = try v.double()
+            guard alpha > 0 && alpha < 0.5 else { throw v.error("alpha must be between 0 and 0.5") }
+        }
+    }
+}

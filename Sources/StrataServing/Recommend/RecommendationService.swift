@@ -1,0 +1,271 @@
+import Foundation
+import StrataCore
+import StrataFeatures
+import StrataLake
+import StrataML
+import Synchronization
+
+/// A deployment ready to serve: its variants with their loaded models (nil where loading
+/// failed: those requests count as errors and the control answers). Immutable; a change
+/// builds a new one and swaps it in whole, so a request sees one consistent deployment.
+public final class ServingState: Sendable {
+    public struct Variant: Sendable {
+        public var spec: VariantSpec
+        public var model: ServedModel?
+        public var error: String?
+    }
+    public let deployment: Deployment
+    public let variants: [Variant]
+    public let shadow: Variant?
+    let weights: [Double]
+
+    public init(deployment: Deployment, variants: [Variant], shadow: Variant?) {
+        self.deployment = deployment
+        self.variants = variants
+        self.shadow = shadow
+        self.weights = variants.map(\.spec.weight)
+    }
+
+    /// The variant a user is assigned (sticky: hash of the salt and the user id).
+    public func assign(_ user: String) -> Int {
+        VariantAssignment.variant(bucket: VariantAssignment.bucket(user: user, salt: deployment.salt), weights: weights)
+    }
+
+    /// Every model this deployment serves or shadows.
+    public var models: [ServedModel] { (variants + (shadow.map { [$0] } ?? [])).compactMap(\.model) }
+}
+
+/// The request path: assignment to a variant, then the precomputed list when it is fresh,
+/// else the live model over the user's most recent items, else trending items; exclusions
+/// (explicit, hidden, recently impressed, seen) and business filters apply before the top-n
+/// is cut.
+public final class RecommendationService: Sendable {
+    let lake: Lake
+    let features: (any OnlineFeatureReader)?
+    public let activity: ServingActivity
+    public let cache: any RecommendationCacheStore
+    public let metrics: ServingMetrics
+    let config: ServingConfig
+    let recentItemsFeature: String?
+    private let states = Mutex<[String: ServingState]>([:])
+
+    public init(lake: Lake, features: (any OnlineFeatureReader)?, activity: ServingActivity, cache: any RecommendationCacheStore, metrics: ServingMetrics) {
+        self.lake = lake
+        self.features = features
+        self.activity = activity
+        self.cache = cache
+        self.metrics = metrics
+        self.config = lake.config.serving
+        self.recentItemsFeature =
+            lake.config.serving.recentItemsFeature
+            ?? lake.config.contract.features.first { $0.entity == .user && $0.aggregation == .recentItems && $0.window == .lifetime }?.name
+            ?? lake.config.contract.features.first { $0.entity == .user && $0.aggregation == .recentItems }?.name
+    }
+
+    // MARK: - Deployments in memory
+
+    /// Swaps in a deployment's new state (atomically: a request holds the old or the new).
+    public func install(_ state: ServingState) { states.withLock { $0[state.deployment.name] = state } }
+
+    public func state(_ deployment: String) -> ServingState? { states.withLock { $0[deployment] } }
+
+    public var allStates: [ServingState] { states.withLock { Array($0.values) }.sorted { $0.deployment.name < $1.deployment.name } }
+
+    // MARK: - Recommending
+
+    public func recommend(_ request: RecommendationRequest) throws(StrataError) -> Recommendation {
+        guard (1...config.maxN).contains(request.n) else {
+            throw StrataError.invalid("invalid_n", "n must be between 1 and \(config.maxN) (serving.max_n)", field: "n")
+        }
+        guard !request.user.isEmpty, request.user.utf8.count <= 256 else {
+            throw StrataError.invalid("invalid_user", "the user id must be 1 to 256 bytes", field: "user_id")
+        }
+        let start = MonotonicClock.nanoseconds()
+        let name = request.deployment ?? config.deployment
+        let state = self.state(name)
+        if request.deployment != nil, state == nil {
+            throw StrataError.notFound("deployment_not_found", "no deployment \(name) (GET /v1/deployments lists them)")
+        }
+        let now = lake.clock.nowMillis()
+        let impressedSince = (request.excludeImpressed ?? (config.impressedExclusionMillis > 0)) ? now - max(config.impressedExclusionMillis, 1) : nil
+        let (known, lastInteraction) = activity.exclusions(request.user, impressedSince: impressedSince)
+        let excluded = known.union(request.exclude)
+        let recent = recentItems(request.user)
+        var generator = SystemRandomNumberGenerator()
+        let nonce = RecommendationID.nonce(using: &generator)
+
+        guard let state, !state.variants.isEmpty else {
+            // Nothing deployed yet: trending items, attributed to no variant.
+            let items = trending(excluding: excluded.union(recent), filter: request.filter, range: pageRange(request, cursorModel: nil))
+            return Recommendation(
+                id: RecommendationID(deployment: name, variant: "none", model: "none", nonce: nonce), deployment: name, variant: "none", lineage: nil,
+                source: .trending, items: items, nextCursor: nil, contractVersion: lake.ingestor.contract.version, context: request.context)
+        }
+        var index = state.assign(request.user)
+        // A page after the first stays with the model that ranked the first.
+        if let cursor = request.cursor, let pinned = state.variants.firstIndex(where: { $0.spec.name == cursor.variant }) { index = pinned }
+        var variant = state.variants[index]
+        if variant.model == nil {
+            metrics.record(
+                deployment: name, variant: variant.spec.name, source: nil, nanoseconds: MonotonicClock.nanoseconds() - start,
+                error: variant.error ?? "the model is not loaded")
+            index = 0
+            variant = state.variants[0]
+        }
+        let range = pageRange(request, cursorModel: variant.model?.key)
+        var answer: (items: [(id: String, score: Float)], source: RecommendationSource)?
+        if let model = variant.model {
+            answer = rank(
+                model: model, user: request.user, range: range, excluded: excluded, recent: recent, filter: request.filter, lastInteraction: lastInteraction,
+                now: now)
+            if answer == nil, index != 0, let control = state.variants[0].model {
+                // The variant's model produced nothing usable: count it, answer with the control.
+                metrics.record(
+                    deployment: name, variant: variant.spec.name, source: nil, nanoseconds: MonotonicClock.nanoseconds() - start,
+                    error: "the model returned no finite scores")
+                index = 0
+                variant = state.variants[0]
+                answer = rank(
+                    model: control, user: request.user, range: range, excluded: excluded, recent: recent, filter: request.filter,
+                    lastInteraction: lastInteraction, now: now)
+            }
+        }
+        let final = answer ?? (trending(excluding: excluded.union(recent), filter: request.filter, range: range), .trending)
+        let servedModel = answer == nil ? nil : variant.model
+        let recommendation = Recommendation(
+            id: RecommendationID(deployment: name, variant: variant.spec.name, model: servedModel?.key ?? "trending", nonce: nonce), deployment: name,
+            variant: variant.spec.name, lineage: servedModel?.lineage, source: final.source, items: final.items,
+            nextCursor: final.items.count == range.count
+                ? PageCursor(offset: range.upperBound, model: servedModel?.key ?? "trending", variant: variant.spec.name) : nil,
+            contractVersion: lake.ingestor.contract.version, context: request.context)
+        metrics.record(deployment: name, variant: variant.spec.name, source: final.source, nanoseconds: MonotonicClock.nanoseconds() - start)
+        if let shadow = state.shadow, let shadowModel = shadow.model, config.shadowFraction > 0,
+            config.shadowFraction >= 1 || Double.random(in: 0..<1, using: &generator) < config.shadowFraction
+        {
+            scoreShadow(
+                shadowModel, deployment: name, user: request.user, range: range, excluded: excluded, recent: recent, filter: request.filter,
+                shown: final.items.map(\.id))
+        }
+        return recommendation
+    }
+
+    /// Ranks `[offset, offset + n)` of the user's list; nil when the model produced nothing
+    /// usable (no finite scores).
+    func rank(
+        model: ServedModel, user: String, range: Range<Int>, excluded: Set<String>, recent: [String], filter: ItemFilter, lastInteraction: Int64, now: Int64
+    ) -> (items: [(id: String, score: Float)], source: RecommendationSource)? {
+        let recommender = model.recommender
+        let catalog = model.catalog
+        var excludedIndices = Set<Int32>()
+        for id in excluded { if let index = recommender.items.index(of: id) { excludedIndices.insert(index) } }
+        let recentIndices = recent.compactMap { recommender.items.index(of: $0) }
+        excludedIndices.formUnion(recentIndices)
+        // Cache first, when the list is newer than the user's last interaction and not expired.
+        if let list = cache.get(model: model.key, user: user), list.computedAt >= lastInteraction, now - list.computedAt <= config.cacheTTLMillis {
+            var items: [(id: String, score: Float)] = []
+            var rank = 0
+            for (index, score) in zip(list.items, list.scores) {
+                guard !excludedIndices.contains(index), catalog.allows(Int(index), filter) else { continue }
+                if rank >= range.lowerBound { items.append((recommender.items.id(at: index), score)) }
+                rank += 1
+                if rank == range.upperBound { return (items, .cache) }
+            }
+        }
+        let userIndex = recommender.users.index(of: user)
+        guard !recentIndices.isEmpty || userIndex != nil else { return ([], .trending) }
+        // Live: the most recent items folded into a user vector (so a click changes the next
+        // answer); a trained user without recent items keeps their trained vector.
+        let query =
+            recentIndices.isEmpty
+            ? UserQuery(userIndex: Int(userIndex!), items: [], weights: [])
+            : UserQuery(items: recentIndices, weights: [Float](repeating: 1, count: recentIndices.count))
+        var scores = [Float](repeating: 0, count: recommender.items.count)
+        let ranked = scores.withUnsafeMutableBufferPointer { buffer -> [(index: Int, score: Float)]? in
+            recommender.score(query, into: buffer)
+            let top = TopK.select(UnsafeBufferPointer(buffer), n: range.upperBound) { index in
+                excludedIndices.contains(Int32(index)) || !catalog.allows(index, filter)
+            }
+            // Nothing left after exclusions is an answer; no finite score at all is a broken model.
+            if top.isEmpty, !buffer.contains(where: \.isFinite) { return nil }
+            return top
+        }
+        guard let top = ranked else { return nil }
+        let page = top.count > range.lowerBound ? Array(top[range.lowerBound...]) : []
+        return (page.map { (recommender.items.id(at: Int32($0.index)), $0.score) }, .live)
+    }
+
+    /// Trending items minus exclusions, through the filter.
+    func trending(excluding excluded: Set<String>, filter: ItemFilter, range: Range<Int>) -> [(id: String, score: Float)] {
+        let restricted = lake.catalog.itemCount > 0
+        var items: [(id: String, score: Float)] = []
+        var rank = 0
+        for (id, score) in activity.trending() where !excluded.contains(id) {
+            let entry = restricted || !filter.isEmpty ? lake.catalog.item(id) : nil
+            if restricted, entry?.isRecommendable != true { continue }
+            if !filter.isEmpty, !filter.matches(entry) { continue }
+            if rank >= range.lowerBound { items.append((id, Float(score))) }
+            rank += 1
+            if rank == range.upperBound { break }
+        }
+        return items
+    }
+
+    func pageRange(_ request: RecommendationRequest, cursorModel: String?) -> Range<Int> {
+        let offset = request.cursor?.offset ?? 0
+        return offset..<(offset + request.n)
+    }
+
+    /// The user's most recent items, from the feature store's recent-items feature.
+    func recentItems(_ user: String) -> [String] {
+        guard let features, let name = recentItemsFeature,
+            let reading = try? features.read(.user, ids: [user], features: [name]).first?.first,
+            case .stringList(let items)? = reading.value
+        else { return [] }
+        return items
+    }
+
+    /// Scores the same request with the shadow model, off the request's path, and records how
+    /// much its list overlaps the one shown.
+    func scoreShadow(
+        _ model: ServedModel, deployment: String, user: String, range: Range<Int>, excluded: Set<String>, recent: [String], filter: ItemFilter,
+        shown: [String]
+    ) {
+        let lastInteraction = activity.lastInteraction(user)
+        let now = lake.clock.nowMillis()
+        Task.detached(priority: .background) {
+            let start = MonotonicClock.nanoseconds()
+            let result = self.rank(
+                model: model, user: user, range: range, excluded: excluded, recent: recent, filter: filter, lastInteraction: lastInteraction, now: now)
+            let overlap = result.map { answer -> Double in
+                let a = Set(answer.items.map(\.id))
+                let b = Set(shown)
+                let union = a.union(b).count
+                return union == 0 ? 1 : Double(a.intersection(b).count) / Double(union)
+            }
+            self.metrics.recordShadow(deployment: deployment, reference: model.key, overlap: overlap, nanoseconds: MonotonicClock.nanoseconds() - start)
+        }
+    }
+
+    // MARK: - Similar items
+
+    /// Items most like `item` by the deployment's control model, recommendable and through
+    /// the filter.
+    public func similar(to item: String, n: Int, filter: ItemFilter = ItemFilter(), deployment: String? = nil) throws(StrataError) -> Recommendation {
+        guard (1...config.maxN).contains(n) else { throw StrataError.invalid("invalid_n", "n must be between 1 and \(config.maxN)", field: "n") }
+        let name = deployment ?? config.deployment
+        guard let state = state(name), let model = state.variants.first?.model else {
+            throw StrataError(.unavailable, code: "no_model_deployed", "deployment \(name) serves no model yet (promote one: strata models promote)")
+        }
+        guard let index = model.recommender.items.index(of: item) else {
+            throw StrataError.notFound("item_not_in_model", "\(model.key) does not know item \(item)")
+        }
+        let catalog = model.catalog
+        let candidates = model.recommender.similarItems(to: index, n: min(model.itemCount, n * 4 + 20))
+        let items = candidates.filter { catalog.allows(Int($0.index), filter) }.prefix(n).map { (model.recommender.items.id(at: $0.index), $0.score) }
+        var generator = SystemRandomNumberGenerator()
+        return Recommendation(
+            id: RecommendationID(deployment: name, variant: state.variants[0].spec.name, model: model.key, nonce: RecommendationID.nonce(using: &generator)),
+            deployment: name, variant: state.variants[0].spec.name, lineage: model.lineage, source: .live, items: Array(items), nextCursor: nil,
+            contractVersion: lake.ingestor.contract.version)
+    }
+}

@@ -1,0 +1,120 @@
+import Foundation
+import Logging
+import ServiceLifecycle
+import StrataCore
+import StrataLake
+import StrataRegistry
+import StrataServing
+
+/// The demo's serving story: once the first models are trained, a stand-in approver approves
+/// and promotes the serving model (in production a person does this), an A/B test puts a
+/// second model beside it, and simulated users ask for recommendations, see them
+/// (impressions) and click the ones in their planted favourite categories more often, so the
+/// dashboard shows live CTR per variant converging.
+struct DemoServing: Service {
+    let lake: Lake
+    let registry: ModelRegistry
+    let controller: DeploymentController
+    let generator: GeneratorConfig
+    let requestsPerSecond: Double
+    let logger: Logger
+
+    static let approver = Principal(id: "demo-approver", name: "demo approver", roles: [.approver])
+
+    func run() async throws {
+        await cancelWhenGracefulShutdown {
+            do {
+                try await deploy()
+            } catch is CancellationError {
+                return
+            } catch {
+                logger.warning("the demo deployment failed", metadata: ["error": "\(error)"])
+                return
+            }
+            await simulateTraffic()
+        }
+    }
+
+    /// Waits for the demo's first versions, promotes the serving model's, and starts an A/B
+    /// test against item-kNN (once: a restart keeps what it finds).
+    func deploy() async throws {
+        guard let model = controller.defaultModel else { return }
+        let name = lake.config.serving.deployment
+        var candidate: ModelVersion?
+        while candidate == nil {
+            try Task.checkCancellation()
+            if (try? await registry.resolve("\(model)@production")) != nil { break }
+            candidate = try? await registry.versions(model: model).last { $0.stage == .candidate }
+            if candidate == nil { try await Task.sleep(for: .seconds(1)) }
+        }
+        if let candidate {
+            _ = try await registry.approve(candidate.reference, reason: "demo: approved at first start", by: Self.approver)
+            _ = try await registry.promote(candidate.reference, by: Self.approver)
+            await controller.watchOnce()
+            logger.info("demo: promoted the first model", metadata: ["version": "\(candidate.reference)"])
+        }
+        guard let deployment = try await controller.store.get(name), deployment.variants.count == 1, deployment.canary == nil,
+            let challengerModel = lake.config.training.models.first(where: { $0.name != model && $0.algorithm == .itemKNN })?.name,
+            let challenger = try await registry.versions(model: challengerModel).last(where: { $0.stage == .candidate || $0.stage == .approved })
+        else { return }
+        if challenger.stage == .candidate {
+            _ = try await registry.approve(challenger.reference, reason: "demo: approved for an A/B test", by: Self.approver)
+        }
+        _ = try await controller.update(
+            name,
+            variants: [
+                VariantSpec(name: "A", model: model, weight: 50), VariantSpec(name: "B", model: challenger.model, version: challenger.version, weight: 50),
+            ], shadow: nil, salt: nil, principal: Self.approver)
+        logger.info("demo: A/B test started", metadata: ["A": "\(model)@production", "B": "\(challenger.reference)"])
+    }
+
+    /// Simulated page views: recommendations shown as impressions, clicks on liked items
+    /// (12%) far more often than on others (2%), and now and then a purchase.
+    func simulateTraffic() async {
+        let truth = SyntheticGenerator(contract: lake.config.contract, config: generator)
+        var rng = SplitMix64(seed: generator.seed &+ UInt64(lake.clock.nowMillis()))
+        var batch = 0
+        while !Task.isCancelled {
+            do {
+                try await Task.sleep(for: .milliseconds(250))
+            } catch {
+                return
+            }
+            var events: [IncomingEvent] = []
+            let now = lake.clock.nowMillis()
+            for _ in 0..<max(1, Int(requestsPerSecond / 4)) {
+                let user = SyntheticGenerator.userID(rng.nextInt(below: generator.users))
+                guard let answer = try? controller.service.recommend(RecommendationRequest(user: user, n: 5, context: ["surface": "home"])) else { continue }
+                let id = answer.id.text
+                for (position, item) in answer.items.enumerated() {
+                    events.append(
+                        event(
+                            "impression", user, now, [("item_id", .string(item.id)), ("recommendation_id", .string(id)), ("position", .int(Int64(position)))]))
+                    guard rng.chance(truth.likes(user: user, item: item.id) ? 0.12 : 0.02) else { continue }
+                    events.append(
+                        event("click", user, now + 1, [("item_id", .string(item.id)), ("recommendation_id", .string(id)), ("position", .int(Int64(position)))]))
+                    if rng.chance(0.15), let price = truth.price(item: item.id) {
+                        events.append(
+                            event(
+                                "purchase", user, now + 2,
+                                [
+                                    ("item_id", .string(item.id)), ("order_id", .string("demo-\(now)-\(batch)")), ("recommendation_id", .string(id)),
+                                    ("price", .double(price)),
+                                ]))
+                    }
+                }
+            }
+            batch += 1
+            guard !events.isEmpty else { continue }
+            do {
+                _ = try await lake.ingestor.ingest(events: events, source: "demo-traffic")
+            } catch {
+                logger.warning("demo traffic was not stored", metadata: ["error": "\(error)"])
+            }
+        }
+    }
+
+    func event(_ type: String, _ user: String, _ at: Int64, _ fields: [(name: String, value: FieldValue?)]) -> IncomingEvent {
+        IncomingEvent(type: type, userID: user, time: .millis(at), fields: fields)
+    }
+}
