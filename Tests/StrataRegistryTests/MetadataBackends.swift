@@ -25,7 +25,10 @@ enum MetadataBackends {
             // A clean schema: drop what earlier tests left, then migrate.
             let store = try await MetadataStore.open(url: url, defaultSQLitePath: "", logger: quietLogger)
             try await store.transaction { db in
-                for table in ["audit_log", "api_keys", "runs", "run_metrics", "model_versions", "approvals", "aliases", "schema_migrations"] {
+                for table in [
+                    "audit_log", "api_keys", "runs", "run_metrics", "model_versions", "approvals", "aliases", "deployments", "deployment_events",
+                    "schema_migrations",
+                ] {
                     try await db.raw("DROP TABLE IF EXISTS \(unsafeRaw: table)").run()
                 }
             }

@@ -27,7 +27,7 @@ public final class DeploymentController: Service, Sendable {
     private let changes = AsyncSerialQueue()
     /// What the running states were built from: revisions, and production versions followed.
     private let built = Mutex<[String: (revision: Int64, production: [String: Int64])]>([:])
-    private let precomputing = Mutex<Set<String>>([])
+    private let precomputing = Mutex<[String: Task<Int, any Error>]>([:])
     private let lastPrecompute = Mutex<Int64>(0)
     private let canaryBaselines = Mutex<[String: CanaryBaseline]>([:])
 
@@ -255,16 +255,25 @@ public final class DeploymentController: Service, Sendable {
         return written
     }
 
+    /// Runs the batch job for one model, or joins the run already going.
     private func precomputeNow(_ model: ServedModel) async throws -> Int {
-        guard precomputing.withLock({ $0.insert(model.key).inserted }) else { return 0 }
-        defer { _ = precomputing.withLock { $0.remove(model.key) } }
         let precomputer = self.precomputer
-        let start = MonotonicClock.nanoseconds()
-        let users = try await Trainer.onOwnThread { try precomputer.run(model) }
-        logger.info(
-            "precomputed recommendations",
-            metadata: ["model": "\(model.key)", "users": "\(users)", "ms": "\((MonotonicClock.nanoseconds() - start) / 1_000_000)"])
-        return users
+        let logger = self.logger
+        let task = precomputing.withLock { running -> Task<Int, any Error> in
+            if let existing = running[model.key] { return existing }
+            let task = Task<Int, any Error> {
+                let start = MonotonicClock.nanoseconds()
+                let users = try await Trainer.onOwnThread { try precomputer.run(model) }
+                logger.info(
+                    "precomputed recommendations",
+                    metadata: ["model": "\(model.key)", "users": "\(users)", "ms": "\((MonotonicClock.nanoseconds() - start) / 1_000_000)"])
+                return users
+            }
+            running[model.key] = task
+            return task
+        }
+        defer { _ = precomputing.withLock { $0.removeValue(forKey: model.key) } }
+        return try await task.value
     }
 
     /// Starts the batch job for served models that have no cache table yet.

@@ -130,6 +130,8 @@ public final class RecommendationService: Sendable {
                     lastInteraction: lastInteraction, now: now)
             }
         }
+        // No history for this model to go on: trending items answer.
+        if answer?.source == .trending { answer = nil }
         let final = answer ?? (trending(excluding: excluded.union(recent), filter: request.filter, range: range), .trending)
         let servedModel = answer == nil ? nil : variant.model
         let recommendation = Recommendation(

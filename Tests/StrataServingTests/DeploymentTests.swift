@@ -1,0 +1,121 @@
+import Foundation
+import StrataCore
+import StrataLake
+import StrataRegistry
+import StrataServing
+import StrataTesting
+import Testing
+
+/// Deployments inside a running serving layer: atomic swaps on promotion and rollback, sticky
+/// assignment across restarts, canaries rolled back by their guardrails.
+@Suite(.serialized) struct DeploymentTests {
+    @Test("promotion and rollback swap the served version; rollback takes effect at once")
+    func promotionAndRollbackSwap() async throws {
+        let fixture = try await ServingFixture()
+        defer { Task { await fixture.close() } }
+        let users = Array(fixture.knownUsers.prefix(50))
+        _ = try await fixture.controller.precompute()
+        for user in users {
+            let answer = try fixture.service.recommend(RecommendationRequest(user: user))
+            #expect(answer.lineage?.version == fixture.versions[0].version)
+            #expect(answer.source == .cache)
+            #expect(answer.items.count == 10)
+            #expect(answer.lineage?.dataVersion == (try fixture.lake.snapshots.manifest("latest").version))
+        }
+        _ = try await fixture.registry.promote(fixture.versions[1].reference, by: ServingFixture.approver)
+        await fixture.controller.watchOnce()
+        for user in users { #expect(try fixture.service.recommend(RecommendationRequest(user: user)).lineage?.version == fixture.versions[1].version) }
+        let outcome = try await fixture.controller.rollback("default", principal: ServingFixture.approver)
+        #expect(outcome.milliseconds < 1000)
+        for user in users { #expect(try fixture.service.recommend(RecommendationRequest(user: user)).lineage?.version == fixture.versions[0].version) }
+        let history = try await fixture.controller.store.history("default")
+        #expect(history.contains { $0.kind == "rollback" })
+    }
+
+    @Test("the same user gets the same variant after a restart")
+    func assignmentIsStickyAcrossRestarts() async throws {
+        let fixture = try await ServingFixture()
+        defer { Task { await fixture.close() } }
+        _ = try await fixture.controller.update(
+            "default",
+            variants: [
+                VariantSpec(name: "A", model: "recs", weight: 70), VariantSpec(name: "B", model: "recs", version: fixture.versions[1].version, weight: 30),
+            ], shadow: nil, salt: "exp-7", principal: ServingFixture.approver)
+        let users = fixture.knownUsers
+        let before = try users.map { try fixture.service.recommend(RecommendationRequest(user: $0)).variant }
+        #expect(Set(before) == ["A", "B"])
+        let restarted = fixture.makeController()
+        try await restarted.start()
+        let after = try users.map { try restarted.service.recommend(RecommendationRequest(user: $0)).variant }
+        #expect(before == after)
+        // Each answer's version is the one of its variant: never mixed.
+        for user in users.prefix(50) {
+            let answer = try restarted.service.recommend(RecommendationRequest(user: user))
+            #expect(answer.lineage?.version == (answer.variant == "A" ? fixture.versions[0].version : fixture.versions[1].version))
+        }
+    }
+
+    @Test("a canary whose model cannot be served is rolled back automatically, with the reason recorded")
+    func brokenCanaryRollsBack() async throws {
+        let fixture = try await ServingFixture()
+        defer { Task { await fixture.close() } }
+        let broken = fixture.versions[1]
+        // The artifact is gone from the blob store: the canary's model fails to load.
+        let path = fixture.directory.file("blobs/sha256/\(broken.artifactHash.prefix(2))/\(broken.artifactHash)")
+        try FileManager.default.removeItem(atPath: path)
+        _ = try await fixture.controller.startCanary(
+            "default", reference: broken.reference, steps: [10, 50, 100], intervalMillis: 60_000, principal: ServingFixture.approver)
+        // Users assigned to the canary are still answered (by the control).
+        for user in fixture.knownUsers.prefix(200) {
+            #expect(try fixture.service.recommend(RecommendationRequest(user: user)).lineage?.version == fixture.versions[0].version)
+        }
+        await fixture.controller.watchOnce()
+        let deployment = try #require(try await fixture.controller.store.get("default"))
+        #expect(deployment.canary?.status == .rolledBack)
+        #expect(deployment.canary?.reason?.contains("cannot be served") == true)
+        #expect(deployment.variants.count == 1)
+        #expect(try await fixture.registry.resolve("recs@production").version == fixture.versions[0].version)
+        let audit = try await fixture.audit.list(action: "deploy.canary.rollback")
+        #expect(audit.count == 1)
+    }
+
+    @Test("a canary with a much lower CTR than the control is rolled back once both have enough impressions")
+    func lowCTRCanaryRollsBack() async throws {
+        let fixture = try await ServingFixture { $0.serving.canary.minImpressions = 300 }
+        defer { Task { await fixture.close() } }
+        _ = try await fixture.controller.startCanary(
+            "default", reference: fixture.versions[1].reference, steps: [50, 100], intervalMillis: 600_000, principal: ServingFixture.approver)
+        await fixture.controller.watchOnce()  // the window starts here
+        var events: [IncomingEvent] = []
+        var rng = SplitMix64(seed: 5)
+        for index in 0..<1200 {
+            let user = "shopper-\(index)"
+            let answer = try fixture.service.recommend(RecommendationRequest(user: user, n: 1))
+            guard let item = answer.items.first?.id else { continue }
+            let id = ("recommendation_id", FieldValue?.some(.string(answer.id.text)))
+            events.append(fixture.event("impression", user: user, item: item, [id]))
+            if rng.chance(answer.variant == "canary" ? 0.01 : 0.10) { events.append(fixture.event("click", user: user, item: item, [id])) }
+        }
+        try await fixture.ingest(events)
+        await fixture.controller.watchOnce()
+        let deployment = try #require(try await fixture.controller.store.get("default"))
+        #expect(deployment.canary?.status == .rolledBack)
+        #expect(deployment.canary?.reason?.contains("CTR") == true, "\(deployment.canary?.reason ?? "")")
+    }
+
+    @Test("a healthy canary steps up and is promoted after its last step")
+    func healthyCanaryPromotes() async throws {
+        let fixture = try await ServingFixture()
+        defer { Task { await fixture.close() } }
+        _ = try await fixture.controller.startCanary(
+            "default", reference: fixture.versions[1].reference, steps: [50, 100], intervalMillis: 100, principal: ServingFixture.approver)
+        for _ in 0..<3 {
+            try await Task.sleep(for: .milliseconds(150))
+            await fixture.controller.watchOnce()
+        }
+        let deployment = try #require(try await fixture.controller.store.get("default"))
+        #expect(deployment.canary?.status == .completed)
+        #expect(try await fixture.registry.resolve("recs@production").version == fixture.versions[1].version)
+        #expect(try fixture.service.recommend(RecommendationRequest(user: "anyone")).variant == "A")
+    }
+}
