@@ -1,9 +1,10 @@
 import Foundation
 import StrataCore
 import StrataLake
-import StrataServing
 import StrataTesting
 import Testing
+
+@testable import StrataServing
 
 /// A/B analysis: attribution through recommendation ids, and a test that finds a real
 /// difference and keeps its false-positive rate on an A/A test.
@@ -70,5 +71,24 @@ import Testing
         let a = try #require(report.rows.first { $0.variant == "A" })
         #expect(a.counts.impressions + b.counts.impressions == 16000)
         #expect(a.ctrInterval.low < a.ctr && a.ctr < a.ctrInterval.high)
+    }
+}
+
+@Suite struct RecommendationJSONTests {
+    @Test("the directly written response is the same document as the JSON value")
+    func serializedMatchesJSON() throws {
+        let lineage = ServingLineage(
+            model: "als", version: 3, runID: "r1", artifactHash: "a", dataVersion: "d", contractVersion: "c", codeVersion: "git:x")
+        let answer = Recommendation(
+            id: RecommendationID(deployment: "default", variant: "B", model: "als@3", nonce: "abc"), deployment: "default", variant: "B",
+            lineage: lineage, source: .cache, items: [("i\"7", 0.93), ("i8", 1e-7)], nextCursor: PageCursor(offset: 2, model: "als@3", variant: "B"),
+            contractVersion: "c", context: ["page": "home", "device": "m\\obile"])
+        #expect(try JSONValue.parse(answer.serialized) == answer.json)
+        var empty = answer
+        empty.lineage = nil
+        empty.items = []
+        empty.nextCursor = nil
+        empty.context = [:]
+        #expect(try JSONValue.parse(empty.serialized) == empty.json)
     }
 }

@@ -217,6 +217,35 @@ public enum ExampleConfig {
           # schedule: "0 3 * * 1"    # Mondays at 03:00 UTC
           models: [als-main]
 
+        # ---------------------------------------------------------------------------------------------
+        # Serving
+        # ---------------------------------------------------------------------------------------------
+
+        # GET /v1/recommendations/{user}: the precomputed list when it is fresh (newer than the user's
+        # last interaction and within cache_ttl), else the live model (the user's recent items folded
+        # in, the whole catalog scored), else trending items. Deployments (strata deploy) choose which
+        # model versions answer; the default one serves `model`'s production version.
+        serving:
+          model: als-main            # default: the first of retraining.models
+          deployment: default        # the deployment requests use when they name none
+          cache_top_n: 50            # items precomputed per known user and variant
+          cache_ttl: 24h             # an older list is stale
+          precompute_interval: 1h    # the batch job also runs after every promotion (off: only then)
+          recent_items_feature: user_recent_items   # what the live fallback folds in
+          exclude_impressed: 30m     # items shown to the user this recently are not shown again (off)
+          trending_half_life: 24h    # trending = interactions decayed by this half-life
+          max_n: 100
+          shadow_fraction: 1         # share of requests a shadow variant also scores
+          canary:                    # guardrails, judged over each step of a canary
+            max_error_rate: 0.01
+            min_requests: 20
+            max_p99: 50ms
+            max_ctr_drop: 0.2        # relative to the control, once significant ...
+            min_impressions: 500     # ... and both have this many impressions
+          experiments:
+            min_impressions: 1000    # per variant, before the A/B report states a verdict
+            alpha: 0.05              # false-positive rate of its two-proportion test
+
         # Backends by URL. The embedded default needs no services.
         backends:
           metadata: "sqlite:"        # or postgres://user:password@host:5432/database (env STRATA_METADATA_URL wins)

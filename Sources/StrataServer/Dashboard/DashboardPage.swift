@@ -71,6 +71,14 @@ enum DashboardPage {
           <section style="grid-column: 1 / -1"><h2>Model registry (newest versions)</h2>
             <table id="registry"></table>
           </section>
+          <section style="grid-column: 1 / -1"><h2>Serving: the default deployment and its A/B test</h2>
+            <div id="deployment-note">no deployment yet</div>
+            <table id="variants"></table>
+            <p id="canary"></p>
+            <table id="experiment"></table>
+            <p id="verdict"></p>
+            <p><button id="rollback" onclick="rollback()">Roll back</button> <span id="rollback-result"></span></p>
+          </section>
           <section style="grid-column: 1 / -1"><h2>Dead letters (latest)</h2>
             <table id="dead"></table>
           </section>
@@ -91,6 +99,36 @@ enum DashboardPage {
         }
         const span = ms => ms % 86400000 === 0 ? ms / 86400000 + 'd' : ms % 3600000 === 0 ? ms / 3600000 + 'h' : ms % 60000 === 0 ? ms / 60000 + 'm' : ms / 1000 + 's';
         const windowText = w => !w ? '' : w === 'lifetime' ? 'lifetime' : span(w.length_ms) + (w.bucket_ms ? ' in ' + span(w.bucket_ms) + ' buckets' : ' exact');
+        async function rollback() {
+          if (!confirm('Roll the default deployment back (stop a canary, or restore the previous production version)?')) return;
+          const key = localStorage.getItem('strata_key');
+          const r = await fetch('/v1/deployments/default/rollback', { method: 'POST', headers: key ? { 'Authorization': 'Bearer ' + key } : {} });
+          const body = await r.json();
+          document.getElementById('rollback-result').textContent = r.ok ? `${body.action} (${body.ms.toFixed(1)} ms)` : (body.error ? body.error.message : r.status);
+          refresh();
+        }
+        async function refreshServing() {
+          const dr = await api('/v1/deployments/default');
+          if (!dr.ok) return;
+          const d = await dr.json();
+          document.getElementById('deployment-note').textContent = `revision ${d.revision} · updated ${d.updated_at}` + (d.shadow ? ` · shadow ${d.shadow.reference}` : '');
+          document.getElementById('variants').innerHTML = '<tr><td>variant</td><td>serves</td><td class="n">weight</td><td class="n">cached users</td><td class="n">requests</td><td class="n">cache / live / trending</td><td class="n">p99 ms</td><td class="n">errors</td></tr>' +
+            d.variants.map(v => `<tr><td>${esc(v.name)}</td><td>${esc(v.serving || v.reference)}${v.error ? ' <span class="bad">' + esc(v.error) + '</span>' : ''}</td><td class="n">${v.weight}%</td>` +
+              `<td class="n">${v.cache ? fmt(v.cache.users) : '–'}</td><td class="n">${fmt(v.stats.requests)}</td><td class="n">${fmt(v.stats.sources.cache)} / ${fmt(v.stats.sources.live)} / ${fmt(v.stats.sources.trending)}</td>` +
+              `<td class="n">${v.stats.latency_ms.p99.toFixed(2)}</td><td class="n ${v.stats.errors ? 'bad' : ''}">${fmt(v.stats.errors)}</td></tr>`).join('');
+          const c = d.canary;
+          document.getElementById('canary').innerHTML = !c ? '' : `canary ${esc(c.status)} at step ${c.step + 1} of ${c.steps.length} (${c.steps.join('% → ')}%)` + (c.reason ? `: <span class="${c.status === 'rolled_back' ? 'bad' : ''}">${esc(c.reason)}</span>` : '');
+          const e = await (await api('/v1/experiments/default')).json();
+          const top = Math.max(0.0001, ...e.variants.map(v => v.ctr_95[1]));
+          // CTR with its 95% interval as a bar: people would rather look than read.
+          const bar = v => `<svg width="220" height="14"><rect x="0" y="3" width="${220 * v.ctr / top}" height="8" fill="#4a7"/>` +
+            `<line x1="${220 * v.ctr_95[0] / top}" x2="${220 * v.ctr_95[1] / top}" y1="7" y2="7" stroke="#222"/></svg>`;
+          document.getElementById('experiment').innerHTML = '<tr><td>variant</td><td>model</td><td class="n">impressions</td><td class="n">clicks</td><td>CTR (95% interval)</td><td></td><td class="n">conversion</td><td class="n">revenue / user</td><td class="n">p-value</td></tr>' +
+            e.variants.map(v => `<tr><td>${esc(v.variant)}</td><td>${esc(v.model)}</td><td class="n">${fmt(v.impressions)}</td><td class="n">${fmt(v.clicks)}</td>` +
+              `<td>${(v.ctr * 100).toFixed(2)}% [${(v.ctr_95[0] * 100).toFixed(2)}, ${(v.ctr_95[1] * 100).toFixed(2)}]</td><td>${bar(v)}</td>` +
+              `<td class="n">${(v.conversion * 100).toFixed(2)}%</td><td class="n">${v.revenue_per_user.toFixed(2)}</td><td class="n">${v.p_value === null ? 'control' : v.p_value.toFixed(4)}</td></tr>`).join('');
+          document.getElementById('verdict').textContent = e.verdict;
+        }
         async function refresh() {
           try {
             const s = await (await api('/v1/lake')).json();
@@ -155,6 +193,7 @@ enum DashboardPage {
                 m.versions.slice(-12).reverse().map(v => `<tr><td>${esc(v.reference)}</td><td class="${v.stage === 'rejected' ? 'bad' : ''}">${esc(v.stage)}</td><td><code>${esc(v.run)}</code></td><td>${esc(v.gate ? v.gate.message : '')}</td></tr>`).join('')
                 || '<tr><td>no versions yet: strata train</td></tr>';
             }
+            await refreshServing();
             document.getElementById('key-form').style.display = 'none';
             document.getElementById('error').textContent = '';
           } catch (e) {

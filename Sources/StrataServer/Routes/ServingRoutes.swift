@@ -16,7 +16,7 @@ struct ServingRoutes {
         let keys = self.keys
         router.get("/v1/recommendations/:user") { request, context -> Response in
             let recommendation = try service.recommend(try Self.recommendationRequest(request, user: try context.parameters.require("user")))
-            return JSONResponse.make(recommendation.json)
+            return JSONResponse.make(serialized: recommendation.serialized)
         }
         router.get("/v1/items/:id/similar") { request, context -> Response in
             let parameters = request.uri.queryParameters
@@ -78,7 +78,9 @@ struct ServingRoutes {
     ]
 
     static func recommendationRequest(_ request: Request, user: String) throws -> RecommendationRequest {
+        // Parsed once (each access to `queryParameters` parses the query again).
         let parameters = request.uri.queryParameters
+        guard !parameters.isEmpty else { return RecommendationRequest(user: user) }
         var context: [String: String] = [:]
         for (key, value) in parameters where !reserved.contains(String(key)) && !key.hasPrefix("filter.") { context[String(key)] = String(value) }
         return RecommendationRequest(

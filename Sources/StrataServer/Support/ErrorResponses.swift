@@ -37,9 +37,14 @@ extension StrataError: HTTPResponseError {
 /// JSON responses with canonical serialization.
 public enum JSONResponse {
     public static func make(_ value: JSONValue, status: HTTPResponse.Status = .ok, headers: HTTPFields = [:]) -> Response {
+        make(serialized: value.serialized, status: status, headers: headers)
+    }
+
+    /// A document already serialized.
+    public static func make(serialized: String, status: HTTPResponse.Status = .ok, headers: HTTPFields = [:]) -> Response {
         var headers = headers
         headers[.contentType] = "application/json"
-        var text = value.serialized
+        var text = serialized
         text += "\n"
         return Response(status: status, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(string: text)))
     }

@@ -1,4 +1,5 @@
 import StrataCore
+import Synchronization
 
 /// The id a response carries and later impression, click and purchase events send back: it
 /// names the deployment, the variant and the model version, so attribution needs no lookup
@@ -24,12 +25,24 @@ public struct RecommendationID: Sendable, Equatable {
         self.init(deployment: String(parts[0]), variant: String(parts[1]), model: String(parts[2]), nonce: String(parts[3]))
     }
 
-    /// A fresh nonce: 12 random hex digits.
-    public static func nonce<G: RandomNumberGenerator>(using generator: inout G) -> String {
-        let value = UInt64.random(in: 0..<(1 << 48), using: &generator)
+    /// A fresh nonce: 12 hex digits, unique within the process (a counter) and unpredictable
+    /// across processes (a random key), without a system call per request.
+    public static func nonce() -> String {
+        let count = NonceSource.counter.add(1, ordering: .relaxed).newValue
+        var value = (NonceSource.key &+ count &* 0x9E37_79B9_7F4A_7C15)
+        value = (value ^ (value >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        value = (value ^ (value >> 27)) &* 0x94D0_49BB_1331_11EB
+        value ^= value >> 31
         let digits = Array("0123456789abcdef".utf8)
-        var bytes = [UInt8](repeating: 0, count: 12)
-        for index in 0..<12 { bytes[index] = digits[Int((value >> (UInt64(11 - index) * 4)) & 0xF)] }
-        return String(decoding: bytes, as: UTF8.self)
+        return String(unsafeUninitializedCapacity: 12) { buffer in
+            for index in 0..<12 { buffer[index] = digits[Int((value >> (UInt64(11 - index) * 4)) & 0xF)] }
+            return 12
+        }
     }
+}
+
+/// The process's nonce key and counter.
+enum NonceSource {
+    static let key = UInt64.random(in: 0...UInt64.max)
+    static let counter = Atomic<UInt64>(0)
 }

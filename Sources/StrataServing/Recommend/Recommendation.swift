@@ -56,7 +56,7 @@ public struct Recommendation: Sendable {
         [
             "recommendation_id": .string(id.text), "deployment": .string(deployment), "variant": .string(variant),
             "model": lineage.map { .string($0.model) } ?? .null, "version": lineage.map { .int($0.version) } ?? .null, "source": .string(source.rawValue),
-            "items": .array(items.map { ["id": .string($0.id), "score": .double(Double($0.score))] }),
+            "items": .array(items.map { ["id": .string($0.id), "score": .double(Double("\($0.score)") ?? 0)] }),
             "next_cursor": nextCursor.map { .string($0.token) } ?? .null,
             "lineage": [
                 "model_version": lineage.map { .string($0.model + "@" + String($0.version)) } ?? .null, "run": lineage.map { .string($0.runID) } ?? .null,
@@ -65,5 +65,50 @@ public struct Recommendation: Sendable {
             ],
             "context": .object(context.mapValues(JSONValue.string)),
         ]
+    }
+
+    /// The same document as `json`, written directly (the hot path: no intermediate values).
+    public var serialized: String {
+        var out = ""
+        out.reserveCapacity(640 + items.count * 40)
+        func field(_ name: String, _ value: String?, first: Bool = false) {
+            out += first ? "{\"" : ",\""
+            out += name
+            out += "\":"
+            if let value { JSONValue.writeQuoted(value, to: &out) } else { out += "null" }
+        }
+        field("recommendation_id", id.text, first: true)
+        field("deployment", deployment)
+        field("variant", variant)
+        field("model", lineage?.model)
+        out += ",\"version\":"
+        out += lineage.map { String($0.version) } ?? "null"
+        field("source", source.rawValue)
+        out += ",\"items\":["
+        for (index, item) in items.enumerated() {
+            out += index == 0 ? "{\"id\":" : ",{\"id\":"
+            JSONValue.writeQuoted(item.id, to: &out)
+            out += ",\"score\":"
+            out += item.score.isFinite ? "\(item.score)" : "null"
+            out += "}"
+        }
+        out += "]"
+        field("next_cursor", nextCursor?.token)
+        out += ",\"lineage\":"
+        field("model_version", lineage.map { "\($0.model)@\($0.version)" }, first: true)
+        field("run", lineage?.runID)
+        field("data_version", lineage?.dataVersion)
+        field("contract_version", lineage?.contractVersion ?? contractVersion)
+        field("serving_contract_version", contractVersion)
+        out += "}"
+        out += ",\"context\":{"
+        for (index, key) in context.keys.sorted().enumerated() {
+            if index > 0 { out += "," }
+            JSONValue.writeQuoted(key, to: &out)
+            out += ":"
+            JSONValue.writeQuoted(context[key]!, to: &out)
+        }
+        out += "}}"
+        return out
     }
 }

@@ -91,8 +91,7 @@ public final class RecommendationService: Sendable {
         let (known, lastInteraction) = activity.exclusions(request.user, impressedSince: impressedSince)
         let excluded = known.union(request.exclude)
         let recent = recentItems(request.user)
-        var generator = SystemRandomNumberGenerator()
-        let nonce = RecommendationID.nonce(using: &generator)
+        let nonce = RecommendationID.nonce()
 
         guard let state, !state.variants.isEmpty else {
             // Nothing deployed yet: trending items, attributed to no variant.
@@ -142,7 +141,7 @@ public final class RecommendationService: Sendable {
             contractVersion: lake.ingestor.contract.version, context: request.context)
         metrics.record(deployment: name, variant: variant.spec.name, source: final.source, nanoseconds: MonotonicClock.nanoseconds() - start)
         if let shadow = state.shadow, let shadowModel = shadow.model, config.shadowFraction > 0,
-            config.shadowFraction >= 1 || Double.random(in: 0..<1, using: &generator) < config.shadowFraction
+            config.shadowFraction >= 1 || Double.random(in: 0..<1) < config.shadowFraction
         {
             scoreShadow(
                 shadowModel, deployment: name, user: request.user, range: range, excluded: excluded, recent: recent, filter: request.filter,
@@ -264,9 +263,8 @@ public final class RecommendationService: Sendable {
         let catalog = model.catalog
         let candidates = model.recommender.similarItems(to: index, n: min(model.itemCount, n * 4 + 20))
         let items = candidates.filter { catalog.allows(Int($0.index), filter) }.prefix(n).map { (model.recommender.items.id(at: $0.index), $0.score) }
-        var generator = SystemRandomNumberGenerator()
         return Recommendation(
-            id: RecommendationID(deployment: name, variant: state.variants[0].spec.name, model: model.key, nonce: RecommendationID.nonce(using: &generator)),
+            id: RecommendationID(deployment: name, variant: state.variants[0].spec.name, model: model.key, nonce: RecommendationID.nonce()),
             deployment: name, variant: state.variants[0].spec.name, lineage: model.lineage, source: .live, items: Array(items), nextCursor: nil,
             contractVersion: lake.ingestor.contract.version)
     }

@@ -8,7 +8,8 @@ import StrataServer
 /// `strata bench ...`: release-mode benchmarks of the hot paths.
 struct Bench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Benchmarks (build with -c release).", subcommands: [Ingest.self, BenchALS.self, BenchServing.self, BenchFeatures.self, BenchHTTP.self])
+        abstract: "Benchmarks (build with -c release).",
+        subcommands: [Ingest.self, BenchALS.self, BenchServing.self, BenchRecommendations.self, BenchFeatures.self, BenchHTTP.self])
 
     struct Ingest: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
