@@ -137,7 +137,11 @@ struct BenchRecommendations: AsyncParsableCommand {
         let server = StrataHTTPServer(lake: lake, features: features, governance: nil, serving: controller, authenticate: false, logger: logger)
         let stop = StopHandle()
         let bound = AsyncStream<Int>.makeStream()
-        let serverTask = Task { try await server.run(host: "127.0.0.1", port: port, stop: stop) { bound.continuation.yield($0) } }
+        let stopped = AsyncStream<Void>.makeStream()
+        let serverTask = Task {
+            defer { stopped.continuation.finish() }
+            try await server.run(host: "127.0.0.1", port: port, stop: stop) { bound.continuation.yield($0) }
+        }
         var iterator = bound.stream.makeAsyncIterator()
         guard let boundPort = await iterator.next() else { throw ValidationError("the server did not start") }
         var requestRNG = SplitMix64(seed: 11)
@@ -169,7 +173,13 @@ struct BenchRecommendations: AsyncParsableCommand {
         if hold > 0 {
             print("serving on 127.0.0.1:\(boundPort) for \(Int(hold)) s (GET /v1/recommendations/{user}?n=10)")
             fflush(nil)
-            try await Task.sleep(for: .seconds(hold))
+            // Until the hold ends or a signal (SIGTERM, Ctrl-C) stops the server.
+            await withTaskGroup(of: Void.self) { group in
+                group.addTask { try? await Task.sleep(for: .seconds(hold)) }
+                group.addTask { for await _ in stopped.stream {} }
+                await group.next()
+                group.cancelAll()
+            }
         }
         stop.stop()
         try await serverTask.value
