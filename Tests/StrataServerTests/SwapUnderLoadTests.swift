@@ -30,7 +30,8 @@ import Testing
     /// `als-main` (version 1 in production).
     static func prepare(_ directory: TemporaryDirectory) async throws -> (config: String, data: String, users: [String]) {
         let configPath = directory.file("strata.yaml")
-        try (ExampleConfig.yaml + "\nserving:\n  model: als-main\n  precompute_interval: off\n").write(toFile: configPath, atomically: true, encoding: .utf8)
+        try ExampleConfig.yaml.replacingOccurrences(of: "precompute_interval: 1h", with: "precompute_interval: off").write(
+            toFile: configPath, atomically: true, encoding: .utf8)
         let config = try StrataConfig.load(path: configPath)
         let data = directory.file("data")
         let lake = try Lake(config: config, dataDirectory: data, logger: quietLogger)

@@ -31,7 +31,7 @@ public struct Precomputer: Sendable {
         let users = recommender.users.ids
         let lists = Mutex<[String: CachedList]>([:])
         let topN = self.topN
-        Parallel.forEachChunk(users.count, chunkSize: 256, threads: threads) { range in
+        Self.onOwnThreads(users.count, chunkSize: 256, threads: threads) { range in
             var local: [String: CachedList] = [:]
             local.reserveCapacity(range.count)
             for index in range {
@@ -45,6 +45,32 @@ public struct Precomputer: Sendable {
         let table = lists.withLock { $0 }
         cache.publish(model: model.key, table: table, computedAt: computedAt)
         return table.count
+    }
+
+    /// Runs `body` over chunks of `0..<count` on `threads` threads of its own (the calling one
+    /// and new ones): a long batch job must not occupy the shared pools the server's requests
+    /// run on.
+    static func onOwnThreads(_ count: Int, chunkSize: Int, threads: Int, _ body: @escaping @Sendable (Range<Int>) -> Void) {
+        let chunks = (count + chunkSize - 1) / chunkSize
+        let next = Atomic<Int>(0)
+        let work: @Sendable () -> Void = {
+            while true {
+                let chunk = next.add(1, ordering: .relaxed).oldValue
+                guard chunk < chunks else { return }
+                body((chunk * chunkSize)..<min(count, (chunk + 1) * chunkSize))
+            }
+        }
+        let helpers = max(0, min(threads, chunks) - 1)
+        let done = DispatchSemaphore(value: 0)
+        for _ in 0..<helpers {
+            let thread = Thread {
+                work()
+                done.signal()
+            }
+            thread.start()
+        }
+        work()
+        for _ in 0..<helpers { done.wait() }
     }
 
     /// Per training user (by the model's index), the items of the model's snapshot they
