@@ -39,6 +39,7 @@ let package = Package(
         .systemLibrary(name: "CZlib", path: "Sources/CSystem/CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         .systemLibrary(name: "CBLAS", path: "Sources/CSystem/CBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
         .systemLibrary(name: "CLAPACKE", path: "Sources/CSystem/CLAPACKE", pkgConfig: "lapacke", providers: [.apt(["liblapacke-dev"])]),
+        .systemLibrary(name: "CXGBoost", path: "Sources/CSystem/CXGBoost", pkgConfig: "xgboost", providers: [.apt(["libxgboost-dev"])]),
 
         // Domain values, the contract, configuration, errors, hashing, clock.
         .target(
@@ -49,7 +50,7 @@ let package = Package(
             ]
         ),
         // Layer 3's algorithms and metrics: pure computation over arrays (BLAS/LAPACK for dense math).
-        .target(name: "StrataML", dependencies: ["StrataCore", "CBLAS", "CLAPACKE"]),
+        .target(name: "StrataML", dependencies: ["StrataCore", "CBLAS", "CLAPACKE", "CXGBoost"]),
         // A Parquet reader and writer (no Swift package exists offline); pure codec, no I/O policy.
         .target(name: "StrataParquet", dependencies: ["CZstd", "CSnappy", "CZlib"]),
         // Layer 1: ingestion, the event log, the lake, snapshots, import, the generator.
@@ -112,7 +113,7 @@ let package = Package(
         // Layer 3: training runs (checkpoints, holdout evaluation, the gate), over StrataML.
         .target(
             name: "StrataTraining",
-            dependencies: ["StrataCore", "StrataLake", "StrataML", "StrataMetadata", "StrataRegistry"]
+            dependencies: ["StrataCore", "StrataLake", "StrataML", "StrataFeatures", "StrataMetadata", "StrataRegistry"]
         ),
         // Layer 5: deployments (variants, canaries, rollback), the precomputed cache with its live
         // fallback, and A/B attribution.

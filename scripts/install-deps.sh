@@ -7,7 +7,7 @@
 set -euo pipefail
 
 with_test_peers=0
-packages=(libzstd-dev libsnappy-dev zlib1g-dev libsqlite3-dev libopenblas-dev liblapacke-dev pkg-config)
+packages=(libzstd-dev libsnappy-dev zlib1g-dev libsqlite3-dev libopenblas-dev liblapacke-dev libxgboost-dev pkg-config)
 for flag in "$@"; do
   case "$flag" in
     --with-test-peers) with_test_peers=1 ;;

@@ -115,14 +115,27 @@ public final class Trainer: Sendable {
     public func reproduce(_ reference: String, principal: Principal) async throws -> (outcome: TrainingOutcome, original: RunRecord, identical: Bool) {
         let version = try await registry.resolve(reference)
         let original = try await runs.get(version.runID)
-        let spec = try ModelSpec(name: original.model, algorithm: original.algorithm, parameters: original.parameters)
-        let outcome = try await train(
-            TrainingRequest(spec: spec, snapshot: original.dataVersion, experiment: original.experiment, principal: principal), reproducing: original.id)
+        let outcome: TrainingOutcome
+        if original.algorithm == .gbdtRanker {
+            guard var reranker = config.reranker else {
+                throw StrataError.invalid("no_reranker", "\(reference) is a re-ranker; strata.yaml needs its reranker section to reproduce it")
+            }
+            reranker.spec = try ModelSpec(name: original.model, algorithm: .gbdtRanker, parameters: original.parameters)
+            outcome = try await trainReranker(reranker, snapshot: original.dataVersion, principal: principal, reproducing: original.id)
+        } else {
+            outcome = try await reproduceRecommender(original, principal: principal)
+        }
         let identical = outcome.run.artifactHash == version.artifactHash
         try await audit.append(
             principal: principal.label, action: "training.reproduce", target: version.reference, outcome: identical ? "ok" : "failed",
             detail: "run \(outcome.run.id): artifact \(identical ? "identical" : "differs")")
         return (outcome, original, identical)
+    }
+
+    private func reproduceRecommender(_ original: RunRecord, principal: Principal) async throws -> TrainingOutcome {
+        let spec = try ModelSpec(name: original.model, algorithm: original.algorithm, parameters: original.parameters)
+        return try await train(
+            TrainingRequest(spec: spec, snapshot: original.dataVersion, experiment: original.experiment, principal: principal), reproducing: original.id)
     }
 
     private func execute(

@@ -5,6 +5,12 @@ public enum Algorithm: String, Sendable, CaseIterable, Codable {
     case als
     case bpr
     case ease
+    /// The learning-to-rank second stage (gradient-boosted trees over feature-store features);
+    /// configured under `reranker:`, not `models:`.
+    case gbdtRanker = "gbdt_ranker"
+
+    /// The algorithms `models:` may name (recommenders).
+    public static let recommenders: [Algorithm] = allCases.filter { $0 != .gbdtRanker }
 
     /// Hyperparameters the algorithm takes, with their defaults. A spec may set only these.
     public var defaultParameters: [String: Double] {
@@ -14,6 +20,7 @@ public enum Algorithm: String, Sendable, CaseIterable, Codable {
         case .als: ["factors": 64, "regularization": 0.05, "alpha": 1, "iterations": 15, "cg_steps": 3, "seed": 42]
         case .bpr: ["factors": 64, "learning_rate": 0.01, "regularization": 0.01, "iterations": 100, "seed": 42]
         case .ease: ["regularization": 500]
+        case .gbdtRanker: ["rounds": 100, "max_depth": 6, "eta": 0.1, "seed": 42]
         }
     }
 }
@@ -90,9 +97,9 @@ public struct TrainingConfig: Sendable {
             for (name, spec) in try node.entries() {
                 guard let algorithmNode = spec["algorithm"] else {
                     throw spec.error(
-                        "model '\(name)' needs an algorithm (\(Algorithm.allCases.map(\.rawValue).joined(separator: ", ")))", code: "missing_config_key")
+                        "model '\(name)' needs an algorithm (\(Algorithm.recommenders.map(\.rawValue).joined(separator: ", ")))", code: "missing_config_key")
                 }
-                let algorithm = Algorithm(rawValue: try algorithmNode.oneOf(Algorithm.allCases.map(\.rawValue)))!
+                let algorithm = Algorithm(rawValue: try algorithmNode.oneOf(Algorithm.recommenders.map(\.rawValue)))!
                 var parameters: [String: Double] = [:]
                 for (key, value) in try spec.entries() where key != "algorithm" {
                     guard algorithm.defaultParameters[key] != nil else {

@@ -17,6 +17,8 @@ public struct StrataConfig: Sendable {
     public var registry: RegistryConfig
     public var retraining: RetrainingConfig
     public var serving: ServingConfig
+    /// The learning-to-rank stage, when configured.
+    public var reranker: RerankerConfig?
     /// An MLflow tracking server to mirror runs to (`tracking.mlflow_uri`).
     public var mlflowURI: String?
     /// Hyperparameter searches, by model name.
@@ -53,7 +55,7 @@ public struct StrataConfig: Sendable {
     static let topLevelKeys =
         [
             "project", "data_dir", "server", "ingest", "log", "lake", "backends", "interactions", "models", "feature_store", "registry", "retraining", "search",
-            "tracking", "serving",
+            "tracking", "serving", "reranker",
         ]
         + Contract.yamlKeys
 
@@ -81,6 +83,7 @@ public struct StrataConfig: Sendable {
         if let node = root["serving"] {
             config.serving = try ServingConfig(node: node, models: config.training.models.map(\.name), features: config.contract.features)
         }
+        if let node = root["reranker"] { config.reranker = try RerankerConfig(node: node, contract: config.contract) }
         if let node = root["tracking"] {
             try node.checkKeys(["mlflow_uri"])
             if let v = node["mlflow_uri"] {

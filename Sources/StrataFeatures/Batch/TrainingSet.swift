@@ -38,10 +38,52 @@ public struct TrainingSetResult: Sendable {
     }
 }
 
+/// A training set in memory: one row per spine event (in log order), its label, and every
+/// wanted feature as of the event's time.
+public struct TrainingRows: Sendable {
+    public var users: [String]
+    public var items: [String]
+    public var timestamps: [Int64]
+    public var labels: [Int64]
+    /// The spine event's `recommendation_id` (the slate it was shown in), when it has one.
+    public var recommendationIDs: [String?]
+    /// Feature definitions in column order (user features, then item features).
+    public var features: [FeatureDefinition]
+    /// Per feature (column order), the value of every row.
+    public var values: [[FieldValue?]]
+    public var positives: Int { labels.reduce(0) { $0 + Int($1) } }
+}
+
 public enum TrainingSetBuilder {
     public static func build(
         _ spec: TrainingSetSpec, manifest: SnapshotManifest, lakeRoot: String, definitions: [FeatureDefinition], contract: Contract
     ) throws -> TrainingSetResult {
+        let rows = try self.rows(spec, manifest: manifest, lakeRoot: lakeRoot, definitions: definitions, contract: contract)
+        var columns = [
+            WritableColumn(name: "user_id", kind: .string, nullable: false, values: .string(rows.users)),
+            WritableColumn(name: "item_id", kind: .string, nullable: false, values: .string(rows.items)),
+            WritableColumn(name: "timestamp", kind: .timestamp(.millis), nullable: false, values: .int64(rows.timestamps)),
+            WritableColumn(name: "label", kind: .int64, nullable: false, values: .int64(rows.labels)),
+        ]
+        for (feature, values) in zip(rows.features, rows.values) { columns.append(featureColumn(feature, values)) }
+        let metadata = [
+            "strata.training_set": "1", "strata.data_version": manifest.version, "strata.contract_version": contract.version, "strata.spine": spec.spine,
+            "strata.label": spec.label ?? "", "strata.label_window_ms": String(spec.labelWindowMillis),
+        ]
+        let bytes = try ParquetWriter.write(
+            columns: columns, rowCount: rows.users.count, metadata: metadata,
+            options: ParquetWriteOptions(codec: .zstd, createdBy: "strata \(StrataVersion.current)"))
+        let sha = SHA256Hex.of(bytes)
+        let relative = "training-sets/\(sha).parquet"
+        try AtomicFile.write(bytes, to: "\(lakeRoot)/\(relative)")
+        return TrainingSetResult(
+            path: relative, rows: rows.users.count, positives: rows.positives, features: rows.features.map(\.name), dataVersion: manifest.version)
+    }
+
+    /// The rows of a training set, computed point-in-time over the snapshot.
+    public static func rows(
+        _ spec: TrainingSetSpec, manifest: SnapshotManifest, lakeRoot: String, definitions: [FeatureDefinition], contract: Contract
+    ) throws -> TrainingRows {
         guard contract.eventType(named: spec.spine)?.field(named: "item_id") != nil else {
             throw StrataError.invalid("invalid_spine", "the spine '\(spec.spine)' must be a declared event type with an item_id")
         }
@@ -99,7 +141,6 @@ public enum TrainingSetBuilder {
             definitions: needed, events: events, queries: queries.enumerated().filter { $0.offset % 2 == 1 }.map(\.element), features: itemNames)
 
         var labels: [Int64?] = []
-        var positives = 0
         for (_, event) in spine {
             var label: Int64 = 0
             if let times = labelTimes[Pair(user: event.userID!, item: event.itemID!)] {
@@ -112,32 +153,18 @@ public enum TrainingSetBuilder {
                 }
                 if low < times.count && times[low] - event.timestamp <= spec.labelWindowMillis { label = 1 }
             }
-            positives += Int(label)
             labels.append(label)
         }
-        var columns = [
-            WritableColumn(name: "user_id", kind: .string, nullable: false, values: .string(spine.map(\.event.userID))),
-            WritableColumn(name: "item_id", kind: .string, nullable: false, values: .string(spine.map(\.event.itemID))),
-            WritableColumn(name: "timestamp", kind: .timestamp(.millis), nullable: false, values: .int64(spine.map { $0.event.timestamp })),
-            WritableColumn(name: "label", kind: .int64, nullable: false, values: .int64(labels)),
-        ]
-        for (names, values) in [(userNames, userValues), (itemNames, itemValues)] {
-            for (position, name) in names.enumerated() {
-                let feature = wanted.first { $0.name == name }!
-                columns.append(featureColumn(feature, values.map { $0[position].value }))
-            }
+        let userFeatures = userNames.map { name in wanted.first { $0.name == name }! }
+        let itemFeatures = itemNames.map { name in wanted.first { $0.name == name }! }
+        var values: [[FieldValue?]] = []
+        for (names, computed) in [(userNames, userValues), (itemNames, itemValues)] {
+            for position in names.indices { values.append(computed.map { $0[position].value }) }
         }
-        let metadata = [
-            "strata.training_set": "1", "strata.data_version": manifest.version, "strata.contract_version": contract.version, "strata.spine": spec.spine,
-            "strata.label": spec.label ?? "", "strata.label_window_ms": String(spec.labelWindowMillis),
-        ]
-        let bytes = try ParquetWriter.write(
-            columns: columns, rowCount: spine.count, metadata: metadata,
-            options: ParquetWriteOptions(codec: .zstd, createdBy: "strata \(StrataVersion.current)"))
-        let sha = SHA256Hex.of(bytes)
-        let relative = "training-sets/\(sha).parquet"
-        try AtomicFile.write(bytes, to: "\(lakeRoot)/\(relative)")
-        return TrainingSetResult(path: relative, rows: spine.count, positives: positives, features: userNames + itemNames, dataVersion: manifest.version)
+        return TrainingRows(
+            users: spine.map { $0.event.userID! }, items: spine.map { $0.event.itemID! }, timestamps: spine.map(\.event.timestamp),
+            labels: labels.map { $0 ?? 0 }, recommendationIDs: spine.map { $0.event[field: "recommendation_id"]?.stringValue },
+            features: userFeatures + itemFeatures, values: values)
     }
 
     static func featureColumn(_ feature: FeatureDefinition, _ values: [FieldValue?]) -> WritableColumn {

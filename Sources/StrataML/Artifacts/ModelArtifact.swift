@@ -16,6 +16,8 @@ public struct ModelArtifact: Sendable, Equatable {
     public var ints: [String: [Int32]] = [:]
     public var offsets: [String: [Int]] = [:]
     public var idLists: [String: [String]] = [:]
+    /// Opaque bytes (a library's own model format, e.g. XGBoost's JSON).
+    public var blobs: [String: [UInt8]] = [:]
 
     public init(algorithm: Algorithm, parameters: [String: Double], metadata: [String: Int] = [:]) {
         self.algorithm = algorithm
@@ -39,6 +41,7 @@ public struct ModelArtifact: Sendable, Equatable {
         for name in offsets.keys.sorted() {
             sections.append((name, "i64", offsets[name]!.map { Int64($0) }.withUnsafeBufferPointer { Array(UnsafeRawBufferPointer($0)) }))
         }
+        for name in blobs.keys.sorted() { sections.append((name, "u8", blobs[name]!)) }
         for name in idLists.keys.sorted() {
             var bytes: [UInt8] = []
             for id in idLists[name]! {
@@ -94,6 +97,7 @@ public struct ModelArtifact: Sendable, Equatable {
             case "f64": doubles[name] = try load(Double.self)
             case "i32": ints[name] = try load(Int32.self)
             case "i64": offsets[name] = try load(Int64.self).map { Int($0) }
+            case "u8": blobs[name] = Array(slice)
             case "ids":
                 var ids: [String] = []
                 var cursor = slice.startIndex

@@ -84,6 +84,8 @@ public enum ModelTrainer {
         case .als: return try ALSModel.fit(data, parameters: try ALSParameters(spec), threads: threads, progress: progress, control: control)
         case .bpr: return try BPRModel.fit(data, parameters: try BPRParameters(spec), progress: progress, control: control)
         case .ease: return try EASEModel.fit(data, regularization: Float(spec["regularization"]), threads: threads)
+        case .gbdtRanker:
+            throw StrataError.invalid("not_a_recommender", "\(spec.name) is a re-ranker: it trains on a training set (strata train --reranker)")
         }
     }
 
@@ -95,6 +97,7 @@ public enum ModelTrainer {
         case .als: try ALSModel(artifact: artifact)
         case .bpr: try BPRModel(artifact: artifact)
         case .ease: try EASEModel(artifact: artifact)
+        case .gbdtRanker: throw StrataError.invalid("not_a_recommender", "the artifact holds a re-ranker, which re-orders another model's candidates")
         }
     }
 }

@@ -15,11 +15,13 @@ public struct ServerGovernance: Sendable {
     public let blobs: any BlobStore
     public let models: [ModelSpec]
     public let searches: [String: SearchSpec]
+    public let reranker: RerankerConfig?
 
     public init(
         keys: APIKeys, audit: AuditLog, registry: ModelRegistry, trainer: Trainer, blobs: any BlobStore, models: [ModelSpec],
-        searches: [String: SearchSpec] = [:]
+        searches: [String: SearchSpec] = [:], reranker: RerankerConfig? = nil
     ) {
+        self.reranker = reranker
         self.keys = keys
         self.audit = audit
         self.registry = registry
@@ -52,6 +54,11 @@ struct GovernanceRoutes {
                 }
                 let result = try await g.trainer.search(search, base: base, snapshot: body["snapshot"]?.stringValue ?? "latest", principal: principal)
                 return JSONResponse.make(result.json, status: .created)
+            } else if body["reranker"]?.boolValue == true {
+                guard let reranker = g.reranker else {
+                    throw StrataError.invalid("no_reranker", "strata.yaml has no reranker section", field: "reranker")
+                }
+                outcome = try await g.trainer.trainReranker(reranker, snapshot: body["snapshot"]?.stringValue ?? "latest", principal: principal)
             } else if let reference = body["reproduce"]?.stringValue {
                 let result = try await g.trainer.reproduce(reference, principal: principal)
                 return JSONResponse.make(["run": result.outcome.run.json, "reproduces": result.original.json, "identical": .bool(result.identical)])

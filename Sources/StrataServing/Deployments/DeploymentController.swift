@@ -63,6 +63,24 @@ public final class DeploymentController: Service, Sendable {
             }
         }
         for deployment in try await store.all() { _ = try await reload(deployment.name) }
+        await refreshReranker()
+    }
+
+    /// Serves the re-ranker's production version (or none), swapping when it changes.
+    func refreshReranker() async {
+        guard let name = lake.config.reranker?.name else { return }
+        let production = try? await registry.resolve("\(name)@production")
+        guard production?.reference != service.reranker?.reference else { return }
+        guard let production else {
+            service.install(reranker: nil)
+            return
+        }
+        do {
+            service.install(reranker: try await loader.loadReranker(production.reference))
+            logger.info("re-ranker swapped", metadata: ["version": "\(production.reference)"])
+        } catch {
+            logger.error("the re-ranker cannot be served", metadata: ["version": "\(production.reference)", "error": "\(error)"])
+        }
     }
 
     /// Rebuilds a deployment's state from the store and swaps it in.
@@ -324,6 +342,7 @@ public final class DeploymentController: Service, Sendable {
         } catch {
             logger.error("the deployment watcher failed", metadata: ["error": "\(error)"])
         }
+        await refreshReranker()
         for state in service.allStates {
             for model in state.models { model.refreshCatalog(from: lake.catalog) }
             if state.deployment.canary?.status == .running {

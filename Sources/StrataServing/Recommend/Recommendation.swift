@@ -50,6 +50,8 @@ public struct Recommendation: Sendable {
     public var items: [(id: String, score: Float)]
     public var nextCursor: PageCursor?
     public var contractVersion: String
+    /// The re-ranker version that ordered the items, if one did.
+    public var reranker: String? = nil
     public var context: [String: String] = [:]
 
     public var json: JSONValue {
@@ -61,7 +63,7 @@ public struct Recommendation: Sendable {
             "lineage": [
                 "model_version": lineage.map { .string($0.model + "@" + String($0.version)) } ?? .null, "run": lineage.map { .string($0.runID) } ?? .null,
                 "data_version": lineage.map { .string($0.dataVersion) } ?? .null, "contract_version": .string(lineage?.contractVersion ?? contractVersion),
-                "serving_contract_version": .string(contractVersion),
+                "serving_contract_version": .string(contractVersion), "reranker": reranker.map(JSONValue.string) ?? .null,
             ],
             "context": .object(context.mapValues(JSONValue.string)),
         ]
@@ -100,6 +102,7 @@ public struct Recommendation: Sendable {
         field("data_version", lineage?.dataVersion)
         field("contract_version", lineage?.contractVersion ?? contractVersion)
         field("serving_contract_version", contractVersion)
+        field("reranker", reranker)
         out += "}"
         out += ",\"context\":{"
         for (index, key) in context.keys.sorted().enumerated() {

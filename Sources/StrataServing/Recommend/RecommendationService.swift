@@ -48,6 +48,7 @@ public final class RecommendationService: Sendable {
     let config: ServingConfig
     let recentItemsFeature: String?
     private let states = Mutex<[String: ServingState]>([:])
+    private let rerankerState = Mutex<LoadedReranker?>(nil)
 
     public init(lake: Lake, features: (any OnlineFeatureReader)?, activity: ServingActivity, cache: any RecommendationCacheStore, metrics: ServingMetrics) {
         self.lake = lake
@@ -68,6 +69,10 @@ public final class RecommendationService: Sendable {
     public func install(_ state: ServingState) { states.withLock { $0[state.deployment.name] = state } }
 
     public func state(_ deployment: String) -> ServingState? { states.withLock { $0[deployment] } }
+
+    /// The learning-to-rank stage applied to live answers (nil: none).
+    public var reranker: LoadedReranker? { rerankerState.withLock { $0 } }
+    public func install(reranker: LoadedReranker?) { rerankerState.withLock { $0 = reranker } }
 
     public var allStates: [ServingState] { states.withLock { Array($0.values) }.sorted { $0.deployment.name < $1.deployment.name } }
 
@@ -112,7 +117,7 @@ public final class RecommendationService: Sendable {
             variant = state.variants[0]
         }
         let range = pageRange(request, cursorModel: variant.model?.key)
-        var answer: (items: [(id: String, score: Float)], source: RecommendationSource)?
+        var answer: (items: [(id: String, score: Float)], source: RecommendationSource, reranker: String?)?
         if let model = variant.model {
             answer = rank(
                 model: model, user: request.user, range: range, excluded: excluded, recent: recent, filter: request.filter, lastInteraction: lastInteraction,
@@ -131,14 +136,14 @@ public final class RecommendationService: Sendable {
         }
         // No history for this model to go on: trending items answer.
         if answer?.source == .trending { answer = nil }
-        let final = answer ?? (trending(excluding: excluded.union(recent), filter: request.filter, range: range), .trending)
+        let final = answer ?? (trending(excluding: excluded.union(recent), filter: request.filter, range: range), .trending, nil)
         let servedModel = answer == nil ? nil : variant.model
         let recommendation = Recommendation(
             id: RecommendationID(deployment: name, variant: variant.spec.name, model: servedModel?.key ?? "trending", nonce: nonce), deployment: name,
             variant: variant.spec.name, lineage: servedModel?.lineage, source: final.source, items: final.items,
             nextCursor: final.items.count == range.count
                 ? PageCursor(offset: range.upperBound, model: servedModel?.key ?? "trending", variant: variant.spec.name) : nil,
-            contractVersion: lake.ingestor.contract.version, context: request.context)
+            contractVersion: lake.ingestor.contract.version, reranker: final.reranker, context: request.context)
         metrics.record(deployment: name, variant: variant.spec.name, source: final.source, nanoseconds: MonotonicClock.nanoseconds() - start)
         if let shadow = state.shadow, let shadowModel = shadow.model, config.shadowFraction > 0,
             config.shadowFraction >= 1 || Double.random(in: 0..<1) < config.shadowFraction
@@ -154,7 +159,7 @@ public final class RecommendationService: Sendable {
     /// usable (no finite scores).
     func rank(
         model: ServedModel, user: String, range: Range<Int>, excluded: Set<String>, recent: [String], filter: ItemFilter, lastInteraction: Int64, now: Int64
-    ) -> (items: [(id: String, score: Float)], source: RecommendationSource)? {
+    ) -> (items: [(id: String, score: Float)], source: RecommendationSource, reranker: String?)? {
         let recommender = model.recommender
         let catalog = model.catalog
         var excludedIndices = Set<Int32>()
@@ -169,11 +174,11 @@ public final class RecommendationService: Sendable {
                 guard !excludedIndices.contains(index), catalog.allows(Int(index), filter) else { continue }
                 if rank >= range.lowerBound { items.append((recommender.items.id(at: index), score)) }
                 rank += 1
-                if rank == range.upperBound { return (items, .cache) }
+                if rank == range.upperBound { return (items, .cache, nil) }
             }
         }
         let userIndex = recommender.users.index(of: user)
-        guard !recentIndices.isEmpty || userIndex != nil else { return ([], .trending) }
+        guard !recentIndices.isEmpty || userIndex != nil else { return ([], .trending, nil) }
         // Live: the most recent items folded into a user vector (so a click changes the next
         // answer); a trained user without recent items keeps their trained vector.
         let query =
@@ -181,18 +186,29 @@ public final class RecommendationService: Sendable {
             ? UserQuery(userIndex: Int(userIndex!), items: [], weights: [])
             : UserQuery(items: recentIndices, weights: [Float](repeating: 1, count: recentIndices.count))
         var scores = [Float](repeating: 0, count: recommender.items.count)
+        // With a re-ranker, the first stage hands it its best `candidates`.
+        let reranker = features == nil ? nil : self.reranker
+        let depth = max(range.upperBound, reranker?.candidates ?? 0)
         let ranked = scores.withUnsafeMutableBufferPointer { buffer -> [(index: Int, score: Float)]? in
             recommender.score(query, into: buffer)
-            let top = TopK.select(UnsafeBufferPointer(buffer), n: range.upperBound) { index in
+            let top = TopK.select(UnsafeBufferPointer(buffer), n: depth) { index in
                 excludedIndices.contains(Int32(index)) || !catalog.allows(index, filter)
             }
             // Nothing left after exclusions is an answer; no finite score at all is a broken model.
             if top.isEmpty, !buffer.contains(where: \.isFinite) { return nil }
             return top
         }
-        guard let top = ranked else { return nil }
-        let page = top.count > range.lowerBound ? Array(top[range.lowerBound...]) : []
-        return (page.map { (recommender.items.id(at: Int32($0.index)), $0.score) }, .live)
+        guard var top = ranked else { return nil }
+        var rerankedBy: String?
+        if let reranker, let features, top.count > 1 {
+            let ids = top.map { recommender.items.id(at: Int32($0.index)) }
+            if let order = try? reranker.order(user: user, items: ids, reader: features) {
+                top = order.map { (top[$0.index].index, $0.score) }
+                rerankedBy = reranker.reference
+            }
+        }
+        let page = top.count > range.lowerBound ? Array(top[range.lowerBound..<min(top.count, range.upperBound)]) : []
+        return (page.map { (recommender.items.id(at: Int32($0.index)), $0.score) }, .live, rerankedBy)
     }
 
     /// Trending items minus exclusions, through the filter.

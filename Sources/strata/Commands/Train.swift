@@ -24,6 +24,7 @@ struct Train: AsyncParsableCommand {
     @Option(help: "Re-run the run behind NAME@VERSION and compare artifact hashes.") var reproduce: String?
     @Option(help: "Run the hyperparameter search of this model (search.MODEL in strata.yaml).") var search: String?
     @Option(help: "Threads (default: all cores; results do not depend on it).") var threads: Int?
+    @Flag(help: "Train the learning-to-rank stage (reranker: in strata.yaml) on a point-in-time training set of the snapshot.") var reranker = false
     @Flag(help: "Print JSON.") var json = false
 
     func run() async throws {
@@ -51,6 +52,11 @@ struct Train: AsyncParsableCommand {
                     print("  gate: \(outcome.version.gate?.message ?? "")")
                     print(outcome.version.stage == .rejected ? "\(outcome.version.reference) (rejected by the gate)" : outcome.version.reference)
                 }
+            } else if reranker {
+                guard let settings = config.reranker else {
+                    throw StrataError.invalid("no_reranker", "strata.yaml has no reranker section (features, spine, label, ...); see examples/strata.yaml")
+                }
+                report(try await trainer.trainReranker(settings, snapshot: snapshot, principal: principal))
             } else if let resume {
                 report(try await trainer.resume(runID: resume, principal: principal))
             } else if let reproduce {
@@ -84,9 +90,12 @@ struct Train: AsyncParsableCommand {
         print(
             "run \(run.id): \(run.model) (\(run.algorithm.rawValue)) on data \(run.dataVersion.prefix(12)), contract \(run.contractVersion.prefix(12)), code \(run.codeVersion)"
         )
+        let shown =
+            run.algorithm == .gbdtRanker
+            ? ["ndcg@10", "shown_order_ndcg@10", "holdout_slates"] : ["ndcg@10", "precision@10", "recall@10", "hit_rate@10", "coverage"]
         print(
             "  holdout: "
-                + ["ndcg@10", "precision@10", "recall@10", "hit_rate@10", "coverage"].map { "\($0) \(String(format: "%.4f", run.metrics[$0] ?? 0))" }.joined(
+                + shown.map { "\($0) \(String(format: "%.4f", run.metrics[$0] ?? 0))" }.joined(
                     separator: "  "))
         print("  artifact sha256:\(run.artifactHash ?? "")")
         guard let version = outcome.version else { return }

@@ -118,7 +118,7 @@ extension Governance {
         return (
             ServerGovernance(
                 keys: keys, audit: audit, registry: registry, trainer: trainer, blobs: FileBlobStore(root: "\(directory.projectRoot)/blobs"),
-                models: config.training.models, searches: config.searches), firstKey
+                models: config.training.models, searches: config.searches, reranker: config.reranker), firstKey
         )
     }
 }
