@@ -183,6 +183,23 @@ public enum ExampleConfig {
           knn: { algorithm: item_knn, neighbors: 100, shrinkage: 0 }
           bpr: { algorithm: bpr, factors: 64, learning_rate: 0.01, regularization: 0.01, iterations: 100, seed: 42 }
 
+        # The learning-to-rank stage (`strata train --reranker`): gradient-boosted trees (XGBoost) over
+        # numeric user and item features, trained on a point-in-time training set — each spine event
+        # (an impression) with its features as of that moment, labelled by whether the label event (a
+        # click) followed within label_window — grouped into slates by recommendation id. Once its
+        # version is approved and promoted, serving re-orders the live model's best `candidates` by it.
+        reranker:
+          name: ranker
+          features: [user_views_1h, user_clicks_24h, item_views_24h, item_views_7d, item_purchases_7d, item_conversion_7d]
+          spine: impression
+          label: click
+          label_window: 30m
+          candidates: 50
+          rounds: 100
+          max_depth: 6
+          eta: 0.1
+          seed: 42
+
         # The model registry's gates.
         registry:
           gate_metric: ndcg@10       # a new version must beat production on this holdout metric ...

@@ -114,6 +114,16 @@ struct DemoEvaluation: Service {
                     run.metrics["test_interactions"] ?? 0
                 )
             }
+            if let reranker = lake.config.reranker,
+                try await trainer.runs.list(model: reranker.name, limit: 1).first(where: { $0.status == .finished && $0.dataVersion == manifest.version })
+                    == nil
+            {
+                do {
+                    _ = try await trainer.trainReranker(reranker, snapshot: manifest.version, principal: principal)
+                } catch {
+                    logger.warning("the demo re-ranker was not trained", metadata: ["error": "\(error)"])
+                }
+            }
             board.publish([
                 "data_version": .string(manifest.version), "users": .int(Int64(split.users)), "items": .int(Int64(split.items)),
                 "train_interactions": .double(split.train), "test_interactions": .double(split.test), "models": .array(rows),

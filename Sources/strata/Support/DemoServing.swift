@@ -105,12 +105,28 @@ struct DemoServing: Service {
                 }
             }
             batch += 1
+            if batch % 20 == 1 { await promoteReranker() }
             guard !events.isEmpty else { continue }
             do {
                 _ = try await lake.ingestor.ingest(events: events, source: "demo-traffic")
             } catch {
                 logger.warning("demo traffic was not stored", metadata: ["error": "\(error)"])
             }
+        }
+    }
+
+    /// Once the demo's re-ranker is trained, the stand-in approver puts it into production.
+    func promoteReranker() async {
+        guard let name = lake.config.reranker?.name, (try? await registry.resolve("\(name)@production")) == nil,
+            let candidate = try? await registry.versions(model: name).last(where: { $0.stage == .candidate })
+        else { return }
+        do {
+            _ = try await registry.approve(candidate.reference, reason: "demo: re-ranks the live model's candidates", by: Self.approver)
+            _ = try await registry.promote(candidate.reference, by: Self.approver)
+            await controller.watchOnce()
+            logger.info("demo: promoted the re-ranker", metadata: ["version": "\(candidate.reference)"])
+        } catch {
+            logger.warning("the demo re-ranker was not promoted", metadata: ["error": "\(error)"])
         }
     }
 
