@@ -82,6 +82,30 @@ public func runPython(_ script: String, arguments: [String] = [], requiring modu
     return result.output
 }
 
+/// Reading child processes' pipes with POSIX `read`, retrying when a signal interrupts it
+/// (Foundation's `FileHandle` traps on EINTR, which other children's SIGCHLD can cause).
+public enum PipeReading {
+    /// What is there now (blocking until something is, or end of file: empty).
+    public static func available(_ handle: FileHandle) -> Data {
+        var buffer = [UInt8](repeating: 0, count: 65_536)
+        while true {
+            let count = buffer.withUnsafeMutableBytes { read(handle.fileDescriptor, $0.baseAddress, $0.count) }
+            if count >= 0 { return Data(buffer[0..<count]) }
+            if errno != EINTR { return Data() }
+        }
+    }
+
+    /// Everything until end of file.
+    public static func readToEnd(_ handle: FileHandle) -> Data {
+        var data = Data()
+        while true {
+            let chunk = available(handle)
+            if chunk.isEmpty { return data }
+            data.append(chunk)
+        }
+    }
+}
+
 /// Runs a program to completion; returns its exit status, standard output and standard error.
 public func runProcess(_ executable: String, _ arguments: [String]) throws -> (status: Int32, output: String, errors: String) {
     let process = Process()
@@ -96,10 +120,10 @@ public func runProcess(_ executable: String, _ arguments: [String]) throws -> (s
     let errorData = Mutex(Data())
     let done = DispatchSemaphore(value: 0)
     Thread {
-        errorData.withLock { $0 = errors.fileHandleForReading.readDataToEndOfFile() }
+        errorData.withLock { $0 = PipeReading.readToEnd(errors.fileHandleForReading) }
         done.signal()
     }.start()
-    let data = output.fileHandleForReading.readDataToEndOfFile()
+    let data = PipeReading.readToEnd(output.fileHandleForReading)
     process.waitUntilExit()
     done.wait()
     return (process.terminationStatus, String(decoding: data, as: UTF8.self), String(decoding: errorData.withLock { $0 }, as: UTF8.self))

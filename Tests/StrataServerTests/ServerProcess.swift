@@ -1,5 +1,6 @@
 import Foundation
 import StrataCore
+import StrataTesting
 
 #if canImport(FoundationNetworking)
     import FoundationNetworking
@@ -36,7 +37,7 @@ final class ServerProcess: @unchecked Sendable {
         let deadline = Date().addingTimeInterval(30)
         var found: Int?
         while found == nil && Date() < deadline && process.isRunning {
-            let data = errors.fileHandleForReading.availableData
+            let data = PipeReading.available(errors.fileHandleForReading)
             seen += String(decoding: data, as: UTF8.self)
             for line in seen.split(separator: "\n") where line.contains("\"msg\":\"serving\"") {
                 if let json = try? JSONValue.parse(String(line)), let url = json["url"]?.stringValue,
@@ -64,7 +65,7 @@ final class ServerProcess: @unchecked Sendable {
 
     /// What the process wrote to standard error since start (after it exited).
     func remainingLog() -> String {
-        String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        String(decoding: PipeReading.readToEnd(errors.fileHandleForReading), as: UTF8.self)
     }
 
     /// POSTs a JSON body to `path` and parses the answer.
