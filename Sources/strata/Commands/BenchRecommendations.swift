@@ -96,9 +96,9 @@ struct BenchRecommendations: AsyncParsableCommand {
         let activity = try ServingActivity(lake: lake, logger: logger)
         let cache = MemoryRecommendationCache()
         let service = RecommendationService(lake: lake, features: features, activity: activity, cache: cache, metrics: ServingMetrics())
+        let loader = ModelLoader(registry: registry, runs: RunStore(store: store), blobs: blobs)
         let controller = DeploymentController(
-            store: DeploymentStore(store: store), service: service, registry: registry,
-            loader: ModelLoader(registry: registry, runs: RunStore(store: store), blobs: blobs),
+            store: DeploymentStore(store: store), service: service, registry: registry, loader: loader,
             precomputer: Precomputer(lake: lake, cache: cache, topN: config.serving.cacheTopN, threads: threads), audit: audit, lake: lake, logger: logger)
         try await controller.start()
         let precomputeStart = MonotonicClock.nanoseconds()
@@ -129,6 +129,45 @@ struct BenchRecommendations: AsyncParsableCommand {
                     + String(
                         format: "median %.1f µs, p99 %.1f µs, p99.9 %.1f µs", times[times.count / 2], times[times.count * 99 / 100],
                         times[times.count * 999 / 1000]) + (wrong > 0 ? " (\(wrong) answers not from the \(expected.rawValue) path)" : ""))
+        }
+
+        // 3b. The live path with the learning-to-rank stage over the example's features: trees
+        // of the configured shape fitted on synthetic slates (the latency depends on the trees'
+        // shape and the feature reads, not on what they learned).
+        if let reranker = config.reranker {
+            let names = reranker.features
+            var rows: [Float] = []
+            var labels: [Float] = []
+            for _ in 0..<(200 * 10) {
+                for _ in names { rows.append(Float(rng.nextDouble() * 10)) }
+                labels.append(rng.chance(0.2) ? 1 : 0)
+            }
+            let trees = try GradientBoostedRanker.fit(
+                rows: rows, features: names, labels: labels, groups: Array(repeating: 10, count: 200), parameters: RankerParameters(reranker.spec))
+            var artifact = ModelArtifact(
+                algorithm: .gbdtRanker, parameters: reranker.spec.parameters, metadata: ["features": names.count, "candidates": reranker.candidates])
+            artifact.idLists = [
+                "features": names, "entities": names.map { name in config.contract.features.first { $0.name == name }!.entity.rawValue },
+            ]
+            artifact.blobs = ["booster": try trees.modelBytes()]
+            // Registered under a name of its own and installed directly, so the HTTP runs below
+            // (and a held server) serve without it, like the peer.
+            let ranker = try await registry.register(
+                model: "bench-ranker", runID: "bench", artifactHash: try blobs.put(artifact.encoded()),
+                gate: GateResult(metric: "ndcg@10", margin: 0, candidate: 0, production: nil, productionVersion: nil), by: .local())
+            service.install(reranker: try await loader.loadReranker(ranker.reference))
+            var times: [Double] = []
+            for _ in 0..<samples {
+                let begin = MonotonicClock.nanoseconds()
+                let answer = try service.recommend(RecommendationRequest(user: "live-\(rng.nextInt(below: liveUsers))", n: 10, excludeImpressed: false))
+                times.append(Double(MonotonicClock.nanoseconds() - begin) / 1e3)
+                precondition(answer.reranker != nil, "the re-ranker did not answer")
+            }
+            times.sort()
+            print(
+                "in-process live fallback + re-rank of \(reranker.candidates) candidates (\(names.count) features, \(reranker.spec.int("rounds")) trees of depth \(reranker.spec.int("max_depth"))): "
+                    + String(format: "median %.1f µs, p99 %.1f µs", times[times.count / 2], times[times.count * 99 / 100]))
+            service.install(reranker: nil)
         }
 
         // 4. Over HTTP on loopback.
