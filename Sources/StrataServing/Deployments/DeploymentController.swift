@@ -296,7 +296,8 @@ public final class DeploymentController: Service, Sendable {
 
     /// Starts the batch job for served models that have no cache table yet.
     private func precomputeMissing(_ models: [ServedModel]) {
-        let keys = Set(service.allStates.flatMap(\.models).map(\.key))
+        // Tables of versions still in memory stay too: a rollback to one answers from its cache.
+        let keys = Set(service.allStates.flatMap(\.models).map(\.key)).union(loader.models.map(\.key))
         service.cache.retain(models: keys)
         for model in models where service.cache.tableInfo(model: model.key) == nil {
             Task.detached(priority: .utility) {
@@ -383,6 +384,8 @@ public final class DeploymentController: Service, Sendable {
             canaryArm: service.activity.arm(deployment: name, variant: canary.variant), controlArm: service.activity.arm(deployment: name, variant: control))
         let baseline = canaryBaselines.withLock { all in
             if let existing = all[key] { return existing }
+            // A new step (revision): earlier steps' windows are done with.
+            all = all.filter { !$0.key.hasPrefix("\(name):") }
             all[key] = current
             return current
         }

@@ -100,7 +100,7 @@ public final class RecommendationService: Sendable {
 
         guard let state, !state.variants.isEmpty else {
             // Nothing deployed yet: trending items, attributed to no variant.
-            let items = trending(excluding: excluded.union(recent), filter: request.filter, range: pageRange(request, cursorModel: nil))
+            let items = trending(excluding: excluded.union(recent), filter: request.filter, range: pageRange(request))
             return Recommendation(
                 id: RecommendationID(deployment: name, variant: "none", model: "none", nonce: nonce), deployment: name, variant: "none", lineage: nil,
                 source: .trending, items: items, nextCursor: nil, contractVersion: lake.ingestor.contract.version, context: request.context)
@@ -116,7 +116,7 @@ public final class RecommendationService: Sendable {
             index = 0
             variant = state.variants[0]
         }
-        let range = pageRange(request, cursorModel: variant.model?.key)
+        let range = pageRange(request)
         var answer: (items: [(id: String, score: Float)], source: RecommendationSource, reranker: String?)?
         if let model = variant.model {
             answer = rank(
@@ -227,7 +227,7 @@ public final class RecommendationService: Sendable {
         return items
     }
 
-    func pageRange(_ request: RecommendationRequest, cursorModel: String?) -> Range<Int> {
+    func pageRange(_ request: RecommendationRequest) -> Range<Int> {
         let offset = request.cursor?.offset ?? 0
         return offset..<(offset + request.n)
     }
