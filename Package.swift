@@ -17,6 +17,7 @@ let package = Package(
         .library(name: "StrataRegistry", targets: ["StrataRegistry"]),
         .library(name: "StrataTraining", targets: ["StrataTraining"]),
         .library(name: "StrataServing", targets: ["StrataServing"]),
+        .library(name: "StrataMonitoring", targets: ["StrataMonitoring"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -31,6 +32,7 @@ let package = Package(
         .package(url: "https://github.com/vapor/sql-kit", from: "3.36.0"),
         .package(url: "https://github.com/vapor/sqlite-kit", from: "4.5.2"),
         .package(url: "https://github.com/vapor/postgres-kit", from: "2.17.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
     ],
     targets: [
         // C libraries (Debian packages), see scripts/install-deps.sh.
@@ -79,7 +81,7 @@ let package = Package(
         .target(
             name: "StrataServer",
             dependencies: [
-                "StrataCore", "StrataLake", "StrataFeatures", "StrataRegistry", "StrataTraining", "StrataServing",
+                "StrataCore", "StrataLake", "StrataFeatures", "StrataRegistry", "StrataTraining", "StrataServing", "StrataMonitoring",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -127,6 +129,8 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
+        // Layer 6: Prometheus metrics of every layer (read through collectors the server wires).
+        .target(name: "StrataMonitoring", dependencies: [.product(name: "Prometheus", package: "swift-prometheus")]),
         // Fixtures and helpers shared by the test suites.
         .target(name: "StrataTesting", dependencies: ["StrataCore", "StrataLake"]),
 

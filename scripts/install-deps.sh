@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what building and testing Strata needs and a fresh machine may lack:
 # the Debian C libraries behind the system-library targets, and the Python peers
-# (pyarrow, DuckDB) that read the lake and MLflow's tracking server in the tests (--with-test-peers), and the load
+# (pyarrow, DuckDB) that read the lake, MLflow's tracking server and Prometheus's promtool in the tests
+# (--with-test-peers), and the load
 # generator the HTTP benchmarks compare with (--with-bench-tools: wrk).
 # Idempotent: a second run installs nothing.
 set -euo pipefail
@@ -10,7 +11,7 @@ with_test_peers=0
 packages=(libzstd-dev libsnappy-dev zlib1g-dev libsqlite3-dev libopenblas-dev liblapacke-dev libxgboost-dev pkg-config)
 for flag in "$@"; do
   case "$flag" in
-    --with-test-peers) with_test_peers=1 ;;
+    --with-test-peers) with_test_peers=1; packages+=(prometheus) ;;
     --with-bench-tools) packages+=(wrk) ;;
     *) echo "install-deps: unknown option $flag" >&2; exit 2 ;;
   esac

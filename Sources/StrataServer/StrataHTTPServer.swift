@@ -5,6 +5,7 @@ import ServiceLifecycle
 import StrataCore
 import StrataFeatures
 import StrataLake
+import StrataMonitoring
 import StrataServing
 
 /// The HTTP API over a project's layers, and its life cycle: run with the lake's services in one
@@ -15,6 +16,8 @@ public struct StrataHTTPServer: Sendable {
     public let features: FeatureStore?
     public let readiness = Readiness()
     public let evaluations = EvaluationBoard()
+    /// `GET /metrics`.
+    public let metrics = PrometheusExporter()
     let logger: Logger
 
     /// Keys, audit, runs and the registry (nil: none of their routes, and no auth).
@@ -34,15 +37,23 @@ public struct StrataHTTPServer: Sendable {
         self.serving = serving
         self.authenticates = governance != nil && authenticate
         self.logger = logger
+        metrics.addCollector(
+            MetricsRoutes.lake(lake) {
+                (features.map { [("features", $0.engine.appliedThrough)] } ?? []) + (serving.map { [("serving", $0.service.activity.appliedThrough)] } ?? [])
+            })
+        if let features { metrics.addCollector(MetricsRoutes.features(features, clock: lake.clock)) }
+        if let serving { metrics.addCollector(MetricsRoutes.serving(serving)) }
     }
 
     /// Every route of the API.
     public func router() -> Router<BasicRequestContext> {
         let router = Router(context: BasicRequestContext.self)
+        router.add(middleware: MetricsMiddleware(exporter: metrics))
         router.add(middleware: JSONErrorMiddleware())
         router.add(middleware: RequestLogMiddleware())
         if authenticates, let governance { router.add(middleware: AuthMiddleware(keys: governance.keys, audit: governance.audit)) }
         HealthRoutes(readiness: readiness).register(on: router)
+        MetricsRoutes(exporter: metrics).register(on: router)
         EventRoutes(lake: lake).register(on: router)
         CatalogRoutes(lake: lake).register(on: router)
         LakeRoutes(lake: lake).register(on: router)

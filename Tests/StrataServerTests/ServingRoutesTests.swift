@@ -17,6 +17,20 @@ import Testing
 @Suite(.serialized) struct ServingRoutesTests {
     func json(_ response: TestResponse) throws -> JSONValue { try JSONValue.parse(String(buffer: response.body)) }
 
+    /// `promtool check metrics` (Debian's prometheus package, installed by the test script)
+    /// accepts the exposition; skipped with a message where promtool is missing.
+    static func promtoolAccepts(_ text: String) throws {
+        guard let promtool = ["/usr/bin/promtool", "/usr/local/bin/promtool"].first(where: { FileManager.default.isExecutableFile(atPath: $0) }) else {
+            print("SKIPPED (promtool): install Debian's prometheus package (scripts/install-deps.sh --with-test-peers) to check /metrics with promtool")
+            return
+        }
+        let directory = TemporaryDirectory()
+        defer { directory.remove() }
+        try text.write(toFile: directory.file("metrics.txt"), atomically: true, encoding: .utf8)
+        let (status, output, errors) = try runProcess("/bin/sh", ["-c", "\(promtool) check metrics < \(directory.file("metrics.txt"))"])
+        #expect(status == 0, "promtool: \(output) \(errors)")
+    }
+
     @Test func recommendationsDeploymentsAndExperimentsOverHTTP() async throws {
         let directory = TemporaryDirectory()
         defer { directory.remove() }
@@ -115,6 +129,21 @@ import Testing
                 let report = try json(response)
                 #expect(report["variants"]?.arrayValue?.map { $0["variant"] } == ["A", "B"])
                 #expect(report["verdict"]?.stringValue?.contains("Not enough data") == true)
+            }
+            // Prometheus metrics: public like the health checks, every layer's series present.
+            try await client.execute(uri: "/metrics", method: .get) { response throws in
+                #expect(response.status == .ok)
+                let text = String(buffer: response.body)
+                for series in [
+                    #"strata_http_request_duration_seconds_count{route="/v1/recommendations/{user}",method="GET",status="200"}"#,
+                    #"strata_serving_model_version_info{deployment="default",variant="B",model="recs"} 2"#,
+                    #"strata_recommendations_total{deployment="default",variant="A",source="live"}"#, "strata_consumer_lag_events{consumer=\"serving\"}",
+                    "strata_feature_freshness_lag_seconds{feature=", "strata_ingest_events_accepted_total{type=\"view\"}",
+                    "strata_process_resident_memory_bytes",
+                ] {
+                    #expect(text.contains(series), "missing \(series)")
+                }
+                try Self.promtoolAccepts(text)
             }
             try await client.execute(uri: "/v1/deployments/default", method: .get, headers: bearer(scientistKey)) { response throws in
                 let status = try json(response)

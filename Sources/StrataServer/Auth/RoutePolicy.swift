@@ -18,6 +18,7 @@ enum RoutePolicy {
 
     static let rules: [Rule] = [
         rule(.get, "/healthz", nil, "health"), rule(.get, "/readyz", nil, "health"), rule(.get, "/", nil, "dashboard", exact: true),
+        rule(.get, "/metrics", nil, "metrics"),
         rule(.post, "/v1/events", .ingest, "ingest"),
         rule(.get, "/v1/recommendations", .serve, "recommend", auditsAccess: false),
         rule(.get, "/v1/items/*/similar", .serve, "recommend", auditsAccess: false),

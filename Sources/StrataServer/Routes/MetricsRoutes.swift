@@ -1,0 +1,117 @@
+import Hummingbird
+import StrataCore
+import StrataFeatures
+import StrataLake
+import StrataMonitoring
+import StrataServing
+
+/// Records every request's latency by route pattern, method and status.
+struct MetricsMiddleware<Context: RequestContext>: RouterMiddleware {
+    let exporter: PrometheusExporter
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        let start = MonotonicClock.nanoseconds()
+        do {
+            let response = try await next(request, context)
+            exporter.recordRequest(
+                route: context.endpointPath ?? "unmatched", method: request.method.rawValue, status: response.status.code,
+                nanoseconds: MonotonicClock.nanoseconds() - start)
+            return response
+        } catch {
+            let status = (error as? any HTTPResponseError)?.status.code ?? 500
+            exporter.recordRequest(
+                route: context.endpointPath ?? "unmatched", method: request.method.rawValue, status: status, nanoseconds: MonotonicClock.nanoseconds() - start)
+            throw error
+        }
+    }
+}
+
+/// `GET /metrics`, and the collectors that read each layer at scrape time.
+struct MetricsRoutes {
+    let exporter: PrometheusExporter
+
+    func register(on router: Router<BasicRequestContext>) {
+        let exporter = self.exporter
+        router.get("/metrics") { _, _ -> Response in
+            Response(
+                status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+                body: ResponseBody(byteBuffer: ByteBuffer(string: exporter.scrape())))
+        }
+    }
+
+    /// Layer 1: ingestion by type and outcome, the log, consumers' lag.
+    static func lake(_ lake: Lake, consumers: @escaping @Sendable () -> [(String, Int64)]) -> @Sendable (MetricsSink) -> Void {
+        { sink in
+            let counts = lake.ingestor.counts
+            for (type, accepted) in counts.acceptedByType {
+                sink.counter("ingest_events_accepted", help: "Events accepted, by type", labels: [("type", type)], total: Double(accepted))
+            }
+            for (code, rejected) in counts.rejectedByCode {
+                sink.counter("ingest_events_rejected", help: "Events rejected, by reason", labels: [("code", code)], total: Double(rejected))
+            }
+            sink.counter("ingest_events_duplicate", help: "Retried events acknowledged without storing again", total: Double(counts.duplicates))
+            let end = lake.log.endOffset
+            sink.gauge("event_log_end", unit: "offset", help: "Durable end of the event log", value: Double(end))
+            for (name, applied) in consumers() + [("catalog", lake.catalog.appliedThrough)] {
+                sink.gauge(
+                    "consumer_lag", unit: "events", help: "Events in the log a consumer has not applied yet", labels: [("consumer", name)],
+                    value: Double(max(0, end - applied)))
+            }
+            sink.gauge("catalog_items", unit: "", help: "Items in the catalog", value: Double(lake.catalog.itemCount))
+        }
+    }
+
+    /// Layer 2: freshness per feature, entities in the online store.
+    static func features(_ store: FeatureStore, clock: any WallClock) -> @Sendable (MetricsSink) -> Void {
+        { sink in
+            for entry in store.engine.freshness(now: clock.nowMillis()) {
+                guard let name = entry["feature"]?.stringValue, let lag = entry["lag_seconds"]?.doubleValue else { continue }
+                sink.gauge(
+                    "feature_freshness_lag", unit: "seconds", help: "Age of the newest event applied to a feature", labels: [("feature", name)], value: lag)
+            }
+            for (entity, count) in store.engine.entityCounts {
+                sink.gauge(
+                    "online_store_entities", unit: "", help: "Entities in the online feature store", labels: [("entity", entity.rawValue)],
+                    value: Double(count))
+            }
+        }
+    }
+
+    /// Layer 5: per deployment and variant, the model version served, requests by source,
+    /// errors, live latency quantiles, and attributed impressions and clicks.
+    static func serving(_ controller: DeploymentController) -> @Sendable (MetricsSink) -> Void {
+        { sink in
+            let service = controller.service
+            for state in service.allStates {
+                let deployment = state.deployment.name
+                let arms = service.activity.arms(deployment: deployment)
+                for variant in state.variants {
+                    let labels = [("deployment", deployment), ("variant", variant.spec.name)]
+                    sink.gauge(
+                        "serving_model_version", unit: "info", help: "The model version each variant serves (0: none)",
+                        labels: labels + [("model", variant.spec.model)], value: Double(variant.model?.version.version ?? 0))
+                    let stats = service.metrics.variant(deployment: deployment, variant: variant.spec.name)
+                    for (source, count) in [("cache", stats.cache), ("live", stats.live), ("trending", stats.trending)] {
+                        sink.counter(
+                            "recommendations", help: "Recommendation requests answered, by source", labels: labels + [("source", source)],
+                            total: Double(count))
+                    }
+                    sink.counter("recommendation_errors", help: "Requests a variant failed (the control answered)", labels: labels, total: Double(stats.errors))
+                    let total = max(1, stats.cache + stats.live + stats.trending)
+                    sink.gauge(
+                        "cache_hit", unit: "ratio", help: "Share of a variant's answers that came from the precomputed cache", labels: labels,
+                        value: Double(stats.cache) / Double(total))
+                    sink.gauge(
+                        "recommendation_latency_p99", unit: "seconds", help: "99th percentile latency of a variant's answers since start", labels: labels,
+                        value: stats.latency.quantileMillis(0.99) / 1000)
+                    let arm = arms[variant.spec.name] ?? ArmSummary(impressions: 0, clicks: 0)
+                    sink.counter("impressions", help: "Impressions attributed to a variant", labels: labels, total: Double(arm.impressions))
+                    sink.counter("clicks", help: "Clicks attributed to a variant", labels: labels, total: Double(arm.clicks))
+                    sink.gauge(
+                        "ctr", unit: "ratio", help: "Clicks per impression of a variant since start", labels: labels,
+                        value: arm.impressions > 0 ? Double(arm.clicks) / Double(arm.impressions) : 0)
+                }
+            }
+        }
+    }
+}
