@@ -42,6 +42,8 @@ public final class CatalogView: Service, LogConsumer, Sendable {
         var items: [String: CatalogEntry] = [:]
         var users: [String: CatalogEntry] = [:]
         var appliedThrough: Int64 = 0
+        /// Bumped whenever an entry changes (readers that mirror the catalog rebuild on it).
+        var revision: Int64 = 0
         /// The offset the checkpoint on disk covers.
         var checkpointedThrough: Int64 = 0
         var waiters: [(offset: Int64, continuation: CheckedContinuation<Void, Never>)] = []
@@ -71,6 +73,8 @@ public final class CatalogView: Service, LogConsumer, Sendable {
     public var itemCount: Int { state.withLock { $0.items.count } }
     public var userCount: Int { state.withLock { $0.users.count } }
     public var appliedThrough: Int64 { state.withLock { $0.appliedThrough } }
+    /// Changes whenever an entry changes (not merely when other events are applied).
+    public var revision: Int64 { state.withLock { $0.revision } }
     /// The offset the checkpoint on disk covers: a restart replays the log from here.
     public var checkpointedThrough: Int64 { state.withLock { $0.checkpointedThrough } }
 
@@ -155,6 +159,7 @@ public final class CatalogView: Service, LogConsumer, Sendable {
                 if let current, (current.updatedAt, current.offset) > (time, offset) { continue }
                 if kind == .item { s.items[id] = entry } else { s.users[id] = entry }
             }
+            if !changes.isEmpty { s.revision += 1 }
             s.appliedThrough = max(s.appliedThrough, end)
             var ready: [CheckedContinuation<Void, Never>] = []
             s.waiters.removeAll { waiter in

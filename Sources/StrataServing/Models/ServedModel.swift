@@ -43,9 +43,9 @@ public final class ServedModel: Sendable {
 
     public var catalog: ItemCatalog { catalogView.withLock { $0 } }
 
-    /// Rebuilds the aligned catalog if the catalog moved since the last build.
+    /// Rebuilds the aligned catalog if an entry changed since the last build.
     public func refreshCatalog(from catalog: CatalogView) {
-        let through = catalog.appliedThrough
+        let through = catalog.revision
         guard catalogView.withLock({ $0.through }) != through else { return }
         let restricted = catalog.itemCount > 0
         let entries = recommender.items.ids.map { catalog.item($0) }
