@@ -10,6 +10,13 @@ if [ -z "${STRATA_TEST_POSTGRES_URL:-}" ] && [ "${STRATA_SKIP_POSTGRES:-0}" != "
   STRATA_TEST_POSTGRES_URL=$(scripts/start-postgres.sh) || { echo "test.sh: PostgreSQL did not start; its tests will be skipped" >&2; STRATA_TEST_POSTGRES_URL=""; }
   export STRATA_TEST_POSTGRES_URL
 fi
+# The Prometheus rules shipped in deploy/ parse and pass their unit tests (promtool comes with
+# Debian's prometheus package, which install-deps.sh --with-test-peers installs).
+if command -v promtool >/dev/null; then
+  (cd deploy/prometheus && promtool check rules strata-rules.yml && promtool test rules strata-rules.test.yml)
+else
+  echo "test.sh: SKIPPED (promtool): the Prometheus rules were not checked" >&2
+fi
 # Style is checked, never argued about (.swift-format; `swift format format -i -r Sources Tests` fixes it).
 swift format lint --strict -r Sources Tests
 swift build --build-tests

@@ -69,6 +69,12 @@ struct MetricsRoutes {
                 sink.gauge(
                     "feature_freshness_lag", unit: "seconds", help: "Age of the newest event applied to a feature", labels: [("feature", name)], value: lag)
             }
+            for definition in store.engine.features.map(\.definition) {
+                guard let sla = definition.freshnessMillis else { continue }
+                sink.gauge(
+                    "feature_freshness_sla", unit: "seconds", help: "How stale a feature's newest event may be", labels: [("feature", definition.name)],
+                    value: Double(sla) / 1000)
+            }
             for (entity, count) in store.engine.entityCounts {
                 sink.gauge(
                     "online_store_entities", unit: "", help: "Entities in the online feature store", labels: [("entity", entity.rawValue)],
