@@ -40,14 +40,13 @@ import Testing
             prometheus.terminate()
             prometheus.waitUntilExit()
         }
-        func query(_ promql: String) async -> [JSONValue] {
+        func answer(_ promql: String) async -> JSONValue? {
             var components = URLComponents(string: "http://127.0.0.1:\(port)/api/v1/query")!
             components.queryItems = [URLQueryItem(name: "query", value: promql)]
-            guard let (data, _) = try? await URLSession.shared.data(from: components.url!),
-                let json = try? JSONValue.parse(String(decoding: data, as: UTF8.self))
-            else { return [] }
-            return json["data"]?["result"]?.arrayValue ?? []
+            guard let (data, _) = try? await URLSession.shared.data(from: components.url!) else { return nil }
+            return try? JSONValue.parse(String(decoding: data, as: UTF8.self))
         }
+        func query(_ promql: String) async -> [JSONValue] { await answer(promql)?["data"]?["result"]?.arrayValue ?? [] }
         var up: [JSONValue] = []
         for _ in 0..<60 {
             up = await query(#"up{job="strata"} == 1"#)
@@ -65,5 +64,13 @@ import Testing
         }
         #expect(!scrapes.isEmpty)
         #expect(!(await query("strata_consumer_lag_events")).isEmpty)
+        // Every query of the Grafana dashboard is valid PromQL for this Prometheus.
+        let dashboard = try JSONValue.parse(String(contentsOfFile: "deploy/grafana/strata-dashboard.json", encoding: .utf8))
+        let expressions = (dashboard["panels"]?.arrayValue ?? []).flatMap { $0["targets"]?.arrayValue ?? [] }.compactMap { $0["expr"]?.stringValue }
+        #expect(expressions.count > 10)
+        for expression in expressions {
+            let status = await answer(expression)?["status"]?.stringValue
+            #expect(status == "success", "\(expression): \(status ?? "no answer")")
+        }
     }
 }
