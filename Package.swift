@@ -115,7 +115,9 @@ let package = Package(
         // Layer 3: training runs (checkpoints, holdout evaluation, the gate), over StrataML.
         .target(
             name: "StrataTraining",
-            dependencies: ["StrataCore", "StrataLake", "StrataML", "StrataFeatures", "StrataMetadata", "StrataRegistry"]
+            dependencies: [
+                "StrataCore", "StrataLake", "StrataML", "StrataFeatures", "StrataMetadata", "StrataRegistry", .product(name: "SQLKit", package: "sql-kit"),
+            ]
         ),
         // Layer 5: deployments (variants, canaries, rollback), the precomputed cache with its live
         // fallback, and A/B attribution.

@@ -60,5 +60,8 @@ enum Migrations {
                 """,
                 "CREATE INDEX deployment_events_name ON deployment_events (name, at)",
             ]),
+        Migration(
+            version: 5, name: "training baselines for drift monitoring",
+            statements: ["CREATE TABLE baselines (run_id TEXT PRIMARY KEY, body TEXT NOT NULL)"]),
     ]
 }

@@ -26,6 +26,8 @@ public struct StrataHTTPServer: Sendable {
     public let authenticates: Bool
     /// Deployments and the recommendation path (nil: no serving routes).
     public let serving: DeploymentController?
+    /// Drift of served models against their training baselines (with serving and governance).
+    public let drift: DriftWatcher?
 
     public init(
         lake: Lake, features: FeatureStore? = nil, governance: ServerGovernance? = nil, serving: DeploymentController? = nil, authenticate: Bool = true,
@@ -35,6 +37,15 @@ public struct StrataHTTPServer: Sendable {
         self.features = features
         self.governance = governance
         self.serving = serving
+        self.drift = serving.flatMap { serving in
+            governance.map { governance in
+                DriftWatcher(
+                    monitor: DriftMonitor(
+                        controller: serving, baselines: governance.trainer.runs.baselines, features: features, config: lake.config.monitoring, clock: lake.clock
+                    ),
+                    logger: logger)
+            }
+        }
         self.authenticates = governance != nil && authenticate
         self.logger = logger
         metrics.addCollector(
@@ -43,6 +54,7 @@ public struct StrataHTTPServer: Sendable {
             })
         if let features { metrics.addCollector(MetricsRoutes.features(features, clock: lake.clock)) }
         if let serving { metrics.addCollector(MetricsRoutes.serving(serving)) }
+        if let drift { metrics.addCollector(MetricsRoutes.drift(drift)) }
     }
 
     /// Every route of the API.
@@ -67,6 +79,11 @@ public struct StrataHTTPServer: Sendable {
             routes.registerRetraining(on: router, retrainer: Retrainer(lake: lake, governance: governance, logger: logger))
         }
         if let serving { ServingRoutes(controller: serving, keys: authenticates ? governance?.keys : nil).register(on: router) }
+        if let drift {
+            router.get("/v1/monitoring/drift") { _, _ -> Response in
+                JSONResponse.make(["deployments": .array(await drift.refresh().map(\.json))])
+            }
+        }
         DashboardRoutes().register(on: router)
         return router
     }
@@ -92,7 +109,7 @@ public struct StrataHTTPServer: Sendable {
         let readiness = self.readiness
         // Deployments are built (their models loaded) before the first request is accepted.
         try await serving?.start()
-        let servingServices: [any Service] = serving.map { [$0.service.activity, $0] } ?? []
+        let servingServices: [any Service] = (serving.map { [$0.service.activity, $0] } ?? []) + (drift.map { [$0] } ?? [])
         let application = Application(
             router: router(),
             configuration: ApplicationConfiguration(address: .hostname(host, port: port), serverName: "strata/\(StrataVersion.current)"),

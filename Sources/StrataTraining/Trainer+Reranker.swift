@@ -110,19 +110,11 @@ struct RankingSlates {
         var labels: [Float] = []
         for slate in slates {
             for index in slate {
-                for column in rows.values { values.append(Self.float(column[index])) }
+                for column in rows.values { values.append(column[index]?.featureNumber.map(Float.init) ?? .nan) }
                 labels.append(Float(rows.labels[index]))
             }
         }
         return (values, labels, slates.map { UInt32($0.count) })
-    }
-
-    static func float(_ value: FieldValue?) -> Float {
-        switch value {
-        case .bool(let flag)?: flag ? 1 : 0
-        case let value?: value.numericValue.map(Float.init) ?? .nan
-        case nil: .nan
-        }
     }
 
     /// NDCG@10 on holdout slates with a click: the ranker's order, and the order shown.

@@ -166,6 +166,9 @@ public final class Trainer: Sendable {
                 return (model, metrics)
             }
             let holdout = Evaluator.evaluate(model, split: split, threads: threads)
+            // What the model saw, for drift monitoring once it serves.
+            let baseline = try ModelBaseline.compute(model: model, train: split.train, manifest: manifest, lakeRoot: lakeRoot, contract: config.contract)
+            try await BaselineStore(store: runs.store).put(runID: run.id, baseline)
             let artifact = try blobs.put(model.artifact().encoded())
             var metrics = Self.metrics(holdout)
             metrics["train_interactions"] = Double(split.train.matrix.nonZeros)

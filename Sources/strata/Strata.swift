@@ -10,7 +10,7 @@ struct Strata: AsyncParsableCommand {
         version: "strata \(StrataVersionText.full)",
         subcommands: [
             Up.self, Serve.self, Import.self, Generate.self, LakeCommand.self, FeaturesCommand.self, ContractCommand.self, Evaluate.self, Train.self,
-            RunsCommand.self, ModelsCommand.self, DeployCommand.self, KeysCommand.self, AuditCommand.self, Bench.self, Init.self,
+            RunsCommand.self, ModelsCommand.self, DeployCommand.self, MonitorCommand.self, KeysCommand.self, AuditCommand.self, Bench.self, Init.self,
         ]
     )
 }

@@ -130,6 +130,13 @@ import Testing
                 #expect(report["variants"]?.arrayValue?.map { $0["variant"] } == ["A", "B"])
                 #expect(report["verdict"]?.stringValue?.contains("Not enough data") == true)
             }
+            try await client.execute(uri: "/v1/monitoring/drift", method: .get, headers: bearer(serveKey)) { #expect($0.status == .forbidden) }
+            try await client.execute(uri: "/v1/monitoring/drift", method: .get, headers: bearer(scientistKey)) { response throws in
+                #expect(response.status == .ok)
+                let report = try json(response)["deployments"]?.arrayValue?.first
+                #expect(report?["model"] == "recs@1")
+                #expect(report?["features"]?.arrayValue?.contains { $0["name"] == "user_views_1h" } == true)
+            }
             // Prometheus metrics: public like the health checks, every layer's series present.
             try await client.execute(uri: "/metrics", method: .get) { response throws in
                 #expect(response.status == .ok)

@@ -24,7 +24,8 @@ final class ServingFixture: @unchecked Sendable {
     var versions: [ModelVersion] = []
     static let approver = Principal(id: "apr", name: "ann", roles: [.approver])
 
-    init(configure: (inout StrataConfig) -> Void = { _ in }) async throws {
+    /// `historyLimit`: the oldest events only (nil: the whole history, ending now).
+    init(historyLimit: Int? = 6000, configure: (inout StrataConfig) -> Void = { _ in }) async throws {
         directory = TemporaryDirectory("strata-serving")
         var config = Fixtures.config
         config.serving.model = "recs"
@@ -40,7 +41,7 @@ final class ServingFixture: @unchecked Sendable {
         generatorConfig.items = 500
         var generator = SyntheticGenerator(contract: config.contract, config: generatorConfig)
         _ = try await lake.ingestor.upsertCatalog(.item, generator.catalog().items, source: "test")
-        _ = try await lake.ingestor.ingest(events: generator.history(limit: 6000), source: "test", allowLate: true)
+        _ = try await lake.ingestor.ingest(events: generator.history(limit: historyLimit), source: "test", allowLate: true)
         try lake.catalog.catchUp()
         _ = try await lake.maintain(force: true)
         _ = try await lake.compactor.snapshot()

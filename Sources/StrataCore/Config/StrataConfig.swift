@@ -19,6 +19,7 @@ public struct StrataConfig: Sendable {
     public var serving: ServingConfig
     /// The learning-to-rank stage, when configured.
     public var reranker: RerankerConfig?
+    public var monitoring = MonitoringConfig()
     /// An MLflow tracking server to mirror runs to (`tracking.mlflow_uri`).
     public var mlflowURI: String?
     /// Hyperparameter searches, by model name.
@@ -55,7 +56,7 @@ public struct StrataConfig: Sendable {
     static let topLevelKeys =
         [
             "project", "data_dir", "server", "ingest", "log", "lake", "backends", "interactions", "models", "feature_store", "registry", "retraining", "search",
-            "tracking", "serving", "reranker",
+            "tracking", "serving", "reranker", "monitoring",
         ]
         + Contract.yamlKeys
 
@@ -83,6 +84,7 @@ public struct StrataConfig: Sendable {
         if let node = root["serving"] {
             config.serving = try ServingConfig(node: node, models: config.training.models.map(\.name), features: config.contract.features)
         }
+        if let node = root["monitoring"] { config.monitoring = try MonitoringConfig(node: node, contract: config.contract) }
         if let node = root["reranker"] { config.reranker = try RerankerConfig(node: node, contract: config.contract) }
         if let node = root["tracking"] {
             try node.checkKeys(["mlflow_uri"])

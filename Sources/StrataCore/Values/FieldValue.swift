@@ -37,6 +37,12 @@ public enum FieldValue: Sendable, Hashable {
         }
     }
 
+    /// A model input: numbers as they are, booleans as 0 or 1 (nil for other types).
+    public var featureNumber: Double? {
+        if case .bool(let flag) = self { return flag ? 1 : 0 }
+        return numericValue
+    }
+
     /// The value as JSON, for API answers and the dead-letter store.
     public var jsonValue: JSONValue {
         switch self {

@@ -120,4 +120,21 @@ struct MetricsRoutes {
             }
         }
     }
+
+    /// Layer 6: the latest drift scores per deployment and feature (and model score).
+    static func drift(_ watcher: DriftWatcher) -> @Sendable (MetricsSink) -> Void {
+        { sink in
+            for report in watcher.reports {
+                for measure in report.features + (report.scores.map { [$0] } ?? []) {
+                    let labels = [("deployment", report.deployment), ("feature", measure.name)]
+                    sink.gauge(
+                        "drift_psi", unit: "", help: "Population stability index of a feature (or model_score) against the training baseline", labels: labels,
+                        value: measure.psi)
+                    sink.gauge(
+                        "drift_ks", unit: "", help: "Kolmogorov-Smirnov distance of a feature (or model_score) from the training baseline", labels: labels,
+                        value: measure.ks)
+                }
+            }
+        }
+    }
 }

@@ -76,6 +76,11 @@ public final class ServingActivity: Service, LogConsumer, Sendable {
         }
     }
 
+    /// Users who interacted since `since` (ingestion time).
+    public func activeUsers(since: Int64) -> [String] {
+        state.withLock { $0.users.filter { $0.value.lastInteraction >= since }.map(\.key) }.sorted()
+    }
+
     /// When the user last interacted (ingestion time; 0: never).
     public func lastInteraction(_ user: String) -> Int64 { state.withLock { $0.users[user]?.lastInteraction ?? 0 } }
 

@@ -36,19 +36,11 @@ public final class LoadedReranker: Sendable {
             for entity in entities {
                 let reading = entity == .user ? userValues[userColumn] : itemValues[row][itemColumn]
                 if entity == .user { userColumn += 1 } else { itemColumn += 1 }
-                rows.append(Self.float(reading.value))
+                rows.append(reading.value?.featureNumber.map(Float.init) ?? .nan)
             }
         }
         let scores = try ranker.predict(rows: rows, count: items.count)
         return items.indices.map { ($0, scores[$0]) }.sorted { ($0.score, -$0.index) > ($1.score, -$1.index) }
-    }
-
-    static func float(_ value: FieldValue?) -> Float {
-        switch value {
-        case .bool(let flag)?: flag ? 1 : 0
-        case let value?: value.numericValue.map(Float.init) ?? .nan
-        case nil: .nan
-        }
     }
 }
 

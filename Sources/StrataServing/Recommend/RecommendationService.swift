@@ -145,6 +145,10 @@ public final class RecommendationService: Sendable {
                 ? PageCursor(offset: range.upperBound, model: servedModel?.key ?? "trending", variant: variant.spec.name) : nil,
             contractVersion: lake.ingestor.contract.version, reranker: final.reranker, context: request.context)
         metrics.record(deployment: name, variant: variant.spec.name, source: final.source, nanoseconds: MonotonicClock.nanoseconds() - start)
+        // The baseline's scores are the batch job's (trained vectors): drift compares cached answers.
+        if final.source == .cache, request.cursor == nil, let best = final.items.first {
+            metrics.recordScore(deployment: name, variant: variant.spec.name, score: best.score, at: now)
+        }
         if let shadow = state.shadow, let shadowModel = shadow.model, config.shadowFraction > 0,
             config.shadowFraction >= 1 || Double.random(in: 0..<1) < config.shadowFraction
         {

@@ -100,6 +100,10 @@ public struct ShadowStats: Sendable, Equatable {
 public final class ServingMetrics: Sendable {
     private let variants = Mutex<[String: VariantServingStats]>([:])
     private let shadows = Mutex<[String: ShadowStats]>([:])
+    /// The best score of recent answers per deployment and variant, with when (drift of the
+    /// model's output).
+    private let scores = Mutex<[String: [(score: Double, at: Int64)]]>([:])
+    static let scoresKept = 5000
 
     public init() {}
 
@@ -132,6 +136,21 @@ public final class ServingMetrics: Sendable {
             stats.latency.record(nanoseconds: nanoseconds)
             all[deployment] = stats
         }
+    }
+
+    func recordScore(deployment: String, variant: String, score: Float, at: Int64) {
+        scores.withLock { all in
+            let key = "\(deployment):\(variant)"
+            var list = all[key] ?? []
+            list.append((Double(score), at))
+            if list.count > Self.scoresKept + 500 { list.removeFirst(list.count - Self.scoresKept) }
+            all[key] = list
+        }
+    }
+
+    /// Best scores of answers since `since`.
+    public func scores(deployment: String, variant: String, since: Int64) -> [Double] {
+        scores.withLock { $0["\(deployment):\(variant)"] ?? [] }.filter { $0.at >= since }.map(\.score)
     }
 
     public func variant(deployment: String, variant: String) -> VariantServingStats {

@@ -1,0 +1,103 @@
+import Foundation
+import SQLKit
+import StrataCore
+import StrataFeatures
+import StrataLake
+import StrataML
+import StrataMetadata
+
+/// What a model version saw at training, for drift monitoring: the distribution of each
+/// numeric user feature over the training users as of the snapshot's end, and of the model's
+/// best score for them (deciles as bins).
+public struct ModelBaseline: Sendable, Equatable {
+    public var features: [String: BinnedDistribution]
+    public var scores: BinnedDistribution
+    public var asOf: Int64
+    public var users: Int
+
+    public var json: JSONValue {
+        [
+            "features": .object(features.mapValues(\.json)), "scores": scores.json, "as_of": .string(EventTime.format(millis: asOf)),
+            "as_of_ms": .int(asOf), "users": .int(Int64(users)),
+        ]
+    }
+
+    init?(json: JSONValue) {
+        guard let scores = json["scores"].flatMap(BinnedDistribution.init(json:)) else { return nil }
+        self.scores = scores
+        self.features = (json["features"]?.objectValue ?? [:]).compactMapValues(BinnedDistribution.init(json:))
+        self.asOf = json["as_of_ms"]?.intValue ?? 0
+        self.users = Int(json["users"]?.intValue ?? 0)
+    }
+
+    init(features: [String: BinnedDistribution], scores: BinnedDistribution, asOf: Int64, users: Int) {
+        self.features = features
+        self.scores = scores
+        self.asOf = asOf
+        self.users = users
+    }
+
+    /// At most `sample` training users (every k-th, deterministic), their numeric user features
+    /// point-in-time at the snapshot's end, and the model's best score for each.
+    static func compute(
+        model: any Recommender, train: InteractionData, manifest: SnapshotManifest, lakeRoot: String, contract: Contract, sample: Int = 1000
+    ) throws -> ModelBaseline {
+        let numeric = contract.features.filter { $0.entity == .user && [.int, .double, .bool].contains($0.valueType) }
+        let step = max(1, train.users.count / max(1, sample))
+        let picked = Array(stride(from: 0, to: train.users.count, by: step))
+        var scores: [Double] = []
+        for user in picked {
+            if let best = model.recommend(UserQuery.training(user, in: train.matrix), n: 1).first { scores.append(Double(best.score)) }
+        }
+        var features: [String: BinnedDistribution] = [:]
+        var asOf: Int64 = 0
+        if !numeric.isEmpty {
+            var needed = Set(numeric.flatMap(\.sources))
+            for feature in numeric where feature.aggregation == .ratio {
+                for part in [feature.numerator, feature.denominator].compactMap({ $0 }) {
+                    needed.formUnion(contract.features.first { $0.name == part }?.sources ?? [])
+                }
+            }
+            var events: [(offset: Int64, event: Event)] = []
+            for file in manifest.files where needed.contains(file.type) {
+                events += try LakeFileReader.readWithOffsets(path: "\(lakeRoot)/\(file.path)", type: file.type)
+            }
+            asOf = (events.map(\.event.timestamp).max() ?? 0) + 1
+            let queries = picked.map { FeatureQuery(entity: .user, id: train.users.id(at: Int32($0)), time: asOf) }
+            let readings = try PointInTime.compute(definitions: contract.features, events: events, queries: queries, features: numeric.map(\.name))
+            for (column, feature) in numeric.enumerated() {
+                features[feature.name] = .baseline(readings.compactMap { $0[column].value?.featureNumber })
+            }
+        }
+        return ModelBaseline(features: features, scores: .baseline(scores), asOf: asOf, users: picked.count)
+    }
+}
+
+/// Baselines by run, in the metadata store.
+public struct BaselineStore: Sendable {
+    let store: MetadataStore
+
+    public init(store: MetadataStore) { self.store = store }
+
+    public func put(runID: String, _ baseline: ModelBaseline) async throws {
+        let body = baseline.json.serialized
+        try await store.transaction { db in
+            try await db.raw("DELETE FROM baselines WHERE run_id = \(bind: runID)").run()
+            try await db.raw("INSERT INTO baselines (run_id, body) VALUES (\(bind: runID), \(bind: body))").run()
+        }
+    }
+
+    public func get(runID: String) async throws -> ModelBaseline? {
+        try await store.read { db in
+            guard let body = try await db.raw("SELECT body FROM baselines WHERE run_id = \(bind: runID)").first()?.decode(column: "body", as: String.self),
+                let json = try? JSONValue.parse(body)
+            else { return nil }
+            return ModelBaseline(json: json)
+        }
+    }
+}
+
+extension RunStore {
+    /// The baselines recorded with these runs.
+    public var baselines: BaselineStore { BaselineStore(store: store) }
+}

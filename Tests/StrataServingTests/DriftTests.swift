@@ -1,0 +1,54 @@
+import Foundation
+import StrataCore
+import StrataLake
+import StrataML
+import StrataServing
+import StrataTesting
+import StrataTraining
+import Testing
+
+/// Drift against the training baseline: none right after training, and a planted shift in
+/// user behaviour shows in the feature it moves.
+@Suite(.serialized) struct DriftTests {
+    @Test func psiAndKSOnKnownDistributions() {
+        var rng = SplitMix64(seed: 4)
+        let baseline = BinnedDistribution.baseline((0..<5000).map { _ in rng.nextDouble() })
+        let same = BinnedDistribution.binned((0..<5000).map { _ in rng.nextDouble() }, edges: baseline.edges)
+        let shifted = BinnedDistribution.binned((0..<5000).map { _ in rng.nextDouble() * 0.5 + 0.5 }, edges: baseline.edges)
+        #expect(baseline.psi(same) < 0.02)
+        #expect(baseline.ks(same) < 0.03)
+        #expect(baseline.psi(shifted) > 1)
+        #expect(abs(baseline.ks(shifted) - 0.5) < 0.05)
+    }
+
+    @Test func aPlantedShiftShowsInTheFeatureItMoves() async throws {
+        // History up to now, so that the features as of training and now describe the same moment.
+        let fixture = try await ServingFixture(historyLimit: nil)
+        defer { Task { await fixture.close() } }
+        let monitor = DriftMonitor(
+            controller: fixture.controller, baselines: fixture.runs.baselines, features: fixture.features, config: fixture.config.monitoring,
+            clock: fixture.lake.clock)
+        _ = try await fixture.controller.precompute()
+        for user in fixture.knownUsers { _ = try fixture.service.recommend(RecommendationRequest(user: user)) }
+        let calm = try await monitor.report("default")
+        #expect(calm.model == fixture.versions[0].reference)
+        #expect(!calm.features.isEmpty)
+        #expect(calm.drifting.isEmpty, "\(calm.features.map { "\($0.name) psi \($0.psi) live \($0.live.shares) n \($0.samples)" })")
+        #expect((calm.scores?.samples ?? 0) >= 50)
+
+        // Shoppers suddenly browse a lot: twenty views each in the last minutes.
+        let model = try #require(fixture.service.state("default")?.variants[0].model)
+        var events: [IncomingEvent] = []
+        for user in fixture.knownUsers {
+            for step in 0..<20 {
+                events.append(
+                    fixture.event("view", user: user, item: model.recommender.items.ids[step], at: fixture.lake.clock.nowMillis() - Int64(step) * 1000))
+            }
+        }
+        try await fixture.ingest(events)
+        let shifted = try await monitor.report("default")
+        #expect(shifted.drifting.contains("user_views_1h"), "\(shifted.json.serialized)")
+        let views = try #require(shifted.features.first { $0.name == "user_views_1h" })
+        #expect(views.psi > 1)
+    }
+}
