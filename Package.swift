@@ -132,7 +132,7 @@ let package = Package(
             ]
         ),
         // Layer 6: Prometheus metrics of every layer (read through collectors the server wires).
-        .target(name: "StrataMonitoring", dependencies: [.product(name: "Prometheus", package: "swift-prometheus")]),
+        .target(name: "StrataMonitoring", dependencies: ["StrataCore", .product(name: "Prometheus", package: "swift-prometheus")]),
         // Fixtures and helpers shared by the test suites.
         .target(name: "StrataTesting", dependencies: ["StrataCore", "StrataLake"]),
 
@@ -146,6 +146,7 @@ let package = Package(
             dependencies: ["StrataRegistry", "StrataMetadata", "StrataTraining", "StrataTesting", .product(name: "SQLKit", package: "sql-kit")]
         ),
         .testTarget(name: "StrataLakeTests", dependencies: ["StrataLake", "StrataTesting"]),
+        .testTarget(name: "StrataMonitoringTests", dependencies: ["StrataMonitoring", "StrataCore"]),
         .testTarget(
             name: "StrataServingTests",
             dependencies: ["StrataServing", "StrataRegistry", "StrataMetadata", "StrataTraining", "StrataFeatures", "StrataLake", "StrataML", "StrataTesting"]

@@ -28,6 +28,8 @@ public struct StrataHTTPServer: Sendable {
     public let serving: DeploymentController?
     /// Drift of served models against their training baselines (with serving and governance).
     public let drift: DriftWatcher?
+    /// The alert rules of strata.yaml (nil: none).
+    let alerts: AlertService?
 
     public init(
         lake: Lake, features: FeatureStore? = nil, governance: ServerGovernance? = nil, serving: DeploymentController? = nil, authenticate: Bool = true,
@@ -43,9 +45,16 @@ public struct StrataHTTPServer: Sendable {
                     monitor: DriftMonitor(
                         controller: serving, baselines: governance.trainer.runs.baselines, features: features, config: lake.config.monitoring, clock: lake.clock
                     ),
-                    logger: logger)
+                    interval: .milliseconds(lake.config.monitoring.intervalMillis), logger: logger)
             }
         }
+        let drift = self.drift
+        self.alerts =
+            lake.config.alerts.isEmpty
+            ? nil
+            : AlertService(
+                rules: lake.config.alerts, lake: lake, features: features, drift: drift, serving: serving,
+                retrainer: governance.map { Retrainer(lake: lake, governance: $0, logger: logger) }, audit: governance?.audit, logger: logger)
         self.authenticates = governance != nil && authenticate
         self.logger = logger
         metrics.addCollector(
@@ -84,6 +93,10 @@ public struct StrataHTTPServer: Sendable {
                 JSONResponse.make(["deployments": .array(await drift.refresh().map(\.json))])
             }
         }
+        let alerts = self.alerts
+        router.get("/v1/monitoring/alerts") { _, _ -> Response in
+            JSONResponse.make(["alerts": .array((alerts?.engine.current ?? []).map(\.json))])
+        }
         DashboardRoutes().register(on: router)
         return router
     }
@@ -109,7 +122,7 @@ public struct StrataHTTPServer: Sendable {
         let readiness = self.readiness
         // Deployments are built (their models loaded) before the first request is accepted.
         try await serving?.start()
-        let servingServices: [any Service] = (serving.map { [$0.service.activity, $0] } ?? []) + (drift.map { [$0] } ?? [])
+        let servingServices: [any Service] = (serving.map { [$0.service.activity, $0] } ?? []) + (drift.map { [$0] } ?? []) + (alerts.map { [$0] } ?? [])
         let application = Application(
             router: router(),
             configuration: ApplicationConfiguration(address: .hostname(host, port: port), serverName: "strata/\(StrataVersion.current)"),

@@ -28,9 +28,9 @@ import Testing
 
     /// A data folder with generated history, a snapshot, and two approved versions of
     /// `als-main` (version 1 in production).
-    static func prepare(_ directory: TemporaryDirectory) async throws -> (config: String, data: String, users: [String]) {
+    static func prepare(_ directory: TemporaryDirectory, extraConfig: String = "") async throws -> (config: String, data: String, users: [String]) {
         let configPath = directory.file("strata.yaml")
-        try ExampleConfig.yaml.replacingOccurrences(of: "precompute_interval: 1h", with: "precompute_interval: off").write(
+        try (ExampleConfig.yaml.replacingOccurrences(of: "precompute_interval: 1h", with: "precompute_interval: off") + extraConfig).write(
             toFile: configPath, atomically: true, encoding: .utf8)
         let config = try StrataConfig.load(path: configPath)
         let data = directory.file("data")

@@ -8,11 +8,14 @@ public struct MonitoringConfig: Sendable, Equatable {
     public var featureThresholds: [String: Double] = [:]
     /// Live values needed before a distribution is judged.
     public var minSamples = 50
+    /// How often drift is recomputed and alerts are evaluated.
+    public var intervalMillis: Int64 = 60_000
 
     public init() {}
 
     init(node: ConfigNode, contract: Contract) throws(StrataError) {
-        try node.checkKeys(["window", "psi_threshold", "thresholds", "min_samples"])
+        try node.checkKeys(["window", "psi_threshold", "thresholds", "min_samples", "interval"])
+        if let v = node["interval"] { intervalMillis = max(100, try v.durationMillis()) }
         if let v = node["window"] { windowMillis = max(1000, try v.durationMillis()) }
         if let v = node["psi_threshold"] { psiThreshold = try v.double() }
         if let v = node["thresholds"] {

@@ -20,6 +20,8 @@ public struct StrataConfig: Sendable {
     /// The learning-to-rank stage, when configured.
     public var reranker: RerankerConfig?
     public var monitoring = MonitoringConfig()
+    /// Alert rules evaluated by the server.
+    public var alerts: [AlertRule] = []
     /// An MLflow tracking server to mirror runs to (`tracking.mlflow_uri`).
     public var mlflowURI: String?
     /// Hyperparameter searches, by model name.
@@ -56,7 +58,7 @@ public struct StrataConfig: Sendable {
     static let topLevelKeys =
         [
             "project", "data_dir", "server", "ingest", "log", "lake", "backends", "interactions", "models", "feature_store", "registry", "retraining", "search",
-            "tracking", "serving", "reranker", "monitoring",
+            "tracking", "serving", "reranker", "monitoring", "alerts",
         ]
         + Contract.yamlKeys
 
@@ -84,6 +86,7 @@ public struct StrataConfig: Sendable {
         if let node = root["serving"] {
             config.serving = try ServingConfig(node: node, models: config.training.models.map(\.name), features: config.contract.features)
         }
+        if let node = root["alerts"] { config.alerts = try AlertRule.parse(node) }
         if let node = root["monitoring"] { config.monitoring = try MonitoringConfig(node: node, contract: config.contract) }
         if let node = root["reranker"] { config.reranker = try RerankerConfig(node: node, contract: config.contract) }
         if let node = root["tracking"] {

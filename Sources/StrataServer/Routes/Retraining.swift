@@ -17,14 +17,15 @@ public struct Retrainer: Sendable {
 
     /// Returns the outcome per model (failures are reported, not thrown, so one bad model does
     /// not stop the others).
-    func retrain(models names: [String]?, reason: String, by principal: Principal) async throws -> [JSONValue] {
+    func retrain(models names: [String]?, reason: String, experiment: String? = nil, by principal: Principal) async throws -> [JSONValue] {
         _ = try await lake.maintain(force: true)
         let snapshot = try await lake.compactor.snapshot()
         governance.audit.record(principal: principal.label, action: "training.retrain", target: "data:\(snapshot.version)", detail: reason)
         var results: [JSONValue] = []
         for spec in governance.models where names == nil || names!.contains(spec.name) {
             do {
-                let outcome = try await governance.trainer.train(TrainingRequest(spec: spec, snapshot: snapshot.version, principal: principal))
+                let outcome = try await governance.trainer.train(
+                    TrainingRequest(spec: spec, snapshot: snapshot.version, experiment: experiment, principal: principal))
                 results.append(["model": .string(spec.name), "run": outcome.run.json, "version": outcome.version?.json ?? .null])
                 logger.info(
                     "retrained",
