@@ -263,6 +263,32 @@ public enum ExampleConfig {
             min_impressions: 1000    # per variant, before the A/B report states a verdict
             alpha: 0.05              # false-positive rate of its two-proportion test
 
+        # ---------------------------------------------------------------------------------------------
+        # Monitoring
+        # ---------------------------------------------------------------------------------------------
+
+        # Drift: every training run records the distribution of each numeric user feature and of the
+        # model's scores (deciles); the server compares the users active in `window` (and the answers
+        # served in it) with the served model's baseline by PSI and Kolmogorov-Smirnov.
+        monitoring:
+          window: 1h
+          interval: 1m               # how often drift is recomputed and alerts evaluated
+          psi_threshold: 0.2         # a feature drifts above this PSI ...
+          min_samples: 50            # ... once this many live values are in the window
+          # thresholds: { user_views_1h: 0.5 }
+
+        # Alerts, evaluated every monitoring.interval: pending while the value is over the threshold,
+        # firing once that lasted `for`, resolved when it stops. Actions: log, retrain (a training run
+        # of retraining.models whose experiment names the alert, at most once per cooldown; its
+        # candidate still meets the gate and the approval), {webhook: URL} (POST, retried).
+        #   when: drift (PSI; feature: NAME or model_score, default any) | ctr_drop (relative drop of a
+        #   variant's CTR in the window against before it) | freshness (features past their SLA) |
+        #   error_rate (failed recommendation requests) | ingest_rejections (share rejected)
+        alerts:
+          - { name: taste-shift, when: drift, threshold: 0.25, for: 10m, actions: [log, retrain], cooldown: 6h }
+          - { name: ctr-drop, when: ctr_drop, threshold: 0.3, for: 15m, min_impressions: 500, actions: [log] }
+          - { name: stale-features, when: freshness, for: 5m, actions: [log] }
+
         # Backends by URL. The embedded default needs no services.
         backends:
           metadata: "sqlite:"        # or postgres://user:password@host:5432/database (env STRATA_METADATA_URL wins)
