@@ -74,7 +74,13 @@ public final class MetadataStore: Sendable {
         } else {
             throw StrataError.invalid("invalid_backend_url", "backends.metadata must be sqlite: or postgres://...; got '\(url)'", field: "backends.metadata")
         }
-        try await store.migrate()
+        do {
+            try await store.migrate()
+        } catch {
+            // A store is closed before it goes away, also when its schema cannot be brought up to date.
+            await store.close()
+            throw error
+        }
         return store
     }
 

@@ -62,6 +62,6 @@ enum Migrations {
             ]),
         Migration(
             version: 5, name: "training baselines for drift monitoring",
-            statements: ["CREATE TABLE baselines (run_id TEXT PRIMARY KEY, body TEXT NOT NULL)"]),
+            statements: ["CREATE TABLE IF NOT EXISTS baselines (run_id TEXT PRIMARY KEY, body TEXT NOT NULL)"]),
     ]
 }

@@ -15,14 +15,16 @@ import Testing
     @Test func aPlantedShiftTriggersExactlyOneRetraining() async throws {
         let directory = TemporaryDirectory()
         defer { directory.remove() }
-        let extra = """
-
-            monitoring: { window: 1h, interval: 300ms, min_samples: 20 }
-            alerts:
-              - { name: browsing-shift, when: drift, feature: user_views_1h, threshold: 0.5, for: 600ms, actions: [log, retrain], cooldown: 1h }
-            """
-        let (config, data, users) = try await SwapUnderLoadTests.prepare(directory, extraConfig: extra)
-        try (try String(contentsOfFile: config, encoding: .utf8)).replacingOccurrences(of: "gate_margin: 0 ", with: "gate_margin: -1 ")
+        let (config, data, users) = try await SwapUnderLoadTests.prepare(directory)
+        // The example's monitoring and alerts, made quick and aimed at the planted shift.
+        try (try String(contentsOfFile: config, encoding: .utf8))
+            .replacingOccurrences(of: "gate_margin: 0 ", with: "gate_margin: -1 ")
+            .replacingOccurrences(of: "  interval: 1m ", with: "  interval: 300ms ")
+            .replacingOccurrences(of: "  min_samples: 50 ", with: "  min_samples: 20 ")
+            .replacingOccurrences(
+                of: "  - { name: taste-shift, when: drift, threshold: 0.25, for: 10m, actions: [log, retrain], cooldown: 6h }",
+                with: "  - { name: browsing-shift, when: drift, feature: user_views_1h, threshold: 0.5, for: 600ms, actions: [log, retrain], cooldown: 1h }"
+            )
             .write(toFile: config, atomically: true, encoding: .utf8)
         let server = try ServerProcess(dataDirectory: data, arguments: ["--config", config])
         defer { server.stop(signal: SIGTERM) }
@@ -35,7 +37,7 @@ import Testing
         }
         // Calm: the alert does not fire.
         try await Task.sleep(for: .seconds(2))
-        #expect(try await get("/v1/monitoring/alerts")["alerts"]?.arrayValue?.first?["firings"] == 0)
+        #expect(try await get("/v1/monitoring/alerts")["alerts"]?.arrayValue?.first { $0["name"] == "browsing-shift" }?["firings"] == 0)
 
         // A third of the users suddenly browse a lot.
         let now = SystemClock().nowMillis()
@@ -60,7 +62,7 @@ import Testing
         try await Task.sleep(for: .seconds(2))
         let settled = try await alertRuns()
         #expect(settled.count == 1)
-        let alert = try await get("/v1/monitoring/alerts")["alerts"]?.arrayValue?.first
+        let alert = try await get("/v1/monitoring/alerts")["alerts"]?.arrayValue?.first { $0["name"] == "browsing-shift" }
         #expect(alert?["firings"] == 1)
         let drift = try await get("/v1/monitoring/drift")["deployments"]?.arrayValue?.first
         #expect(drift?["drifting"]?.arrayValue?.contains("user_views_1h") == true)
