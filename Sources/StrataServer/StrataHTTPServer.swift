@@ -93,6 +93,10 @@ public struct StrataHTTPServer: Sendable {
                 JSONResponse.make(["deployments": .array(await drift.refresh().map(\.json))])
             }
         }
+        if let serving {
+            let quality = QualityMonitor(controller: serving, config: lake.config.monitoring, clock: lake.clock)
+            router.get("/v1/monitoring/quality") { _, _ -> Response in JSONResponse.make(quality.report()) }
+        }
         let alerts = self.alerts
         router.get("/v1/monitoring/alerts") { _, _ -> Response in
             JSONResponse.make(["alerts": .array((alerts?.engine.current ?? []).map(\.json))])

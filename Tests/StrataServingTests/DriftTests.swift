@@ -52,3 +52,30 @@ import Testing
         #expect(views.psi > 1)
     }
 }
+
+/// Prediction quality per variant: the window against the variant's own history.
+@Suite(.serialized) struct QualityTests {
+    @Test func aCTRDropInTheWindowIsDegraded() async throws {
+        let fixture = try await ServingFixture { $0.monitoring.minImpressions = 200 }
+        defer { Task { await fixture.close() } }
+        let now = fixture.lake.clock.nowMillis()
+        var rng = SplitMix64(seed: 3)
+        var events: [IncomingEvent] = []
+        // Two hours ago, 10% CTR; in the last hour, 3%.
+        for index in 0..<1200 {
+            let recent = index >= 600
+            let at = recent ? now - Int64(rng.nextInt(below: 3_000_000)) : now - 7_200_000 + Int64(rng.nextInt(below: 3_000_000))
+            let id: (name: String, value: FieldValue?) = ("recommendation_id", .string("default:A:recs@1:q\(index)"))
+            events.append(fixture.event("impression", user: "q\(index % 100)", item: "i\(index % 50)", at: at, [id]))
+            if rng.chance(recent ? 0.03 : 0.10) { events.append(fixture.event("click", user: "q\(index % 100)", item: "i\(index % 50)", at: at + 1000, [id])) }
+        }
+        try await fixture.ingest(events)
+        let report = QualityMonitor(controller: fixture.controller, config: fixture.config.monitoring, clock: fixture.lake.clock).report()
+        let variant = try #require(report["deployments"]?.arrayValue?.first?["variants"]?.arrayValue?.first)
+        #expect(variant["window"]?["impressions"] == 600)
+        #expect(variant["baseline"]?["impressions"] == 600)
+        #expect(variant["judged"] == true)
+        #expect(variant["degraded"] == true, "\(variant.serialized)")
+        #expect((variant["ctr_change"]?.doubleValue ?? 0) < -0.5)
+    }
+}

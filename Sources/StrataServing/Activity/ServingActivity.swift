@@ -24,6 +24,9 @@ public final class ServingActivity: Service, LogConsumer, Sendable {
         var users: [String: UserState] = [:]
         /// "deployment:variant" → counts.
         var arms: [String: ArmCounts] = [:]
+        /// "deployment:variant" → minute (event time) → [impressions, clicks, purchases]: what
+        /// windows of quality monitoring add up.
+        var armMinutes: [String: [Int64: [Int]]] = [:]
         /// Σ weight · 2^((t − reference)/halfLife) per item.
         var trending: [String: Double] = [:]
         var trendingReference: Int64 = 0
@@ -104,6 +107,20 @@ public final class ServingActivity: Service, LogConsumer, Sendable {
         state.withLock { $0.arms["\(deployment):\(variant)"]?.summary ?? ArmSummary(impressions: 0, clicks: 0) }
     }
 
+    /// A variant's impressions, clicks and purchases with event times in `[from, to)` (minute
+    /// resolution).
+    public func arm(deployment: String, variant: String, from: Int64, to: Int64) -> (impressions: Int, clicks: Int, purchases: Int) {
+        state.withLock { s in
+            var total = (impressions: 0, clicks: 0, purchases: 0)
+            for (minute, counts) in s.armMinutes["\(deployment):\(variant)"] ?? [:] where minute * 60_000 >= from && minute * 60_000 < to {
+                total.impressions += counts[0]
+                total.clicks += counts[1]
+                total.purchases += counts[2]
+            }
+            return total
+        }
+    }
+
     /// Every variant with counts, of one deployment.
     public func arms(deployment: String) -> [String: ArmSummary] {
         state.withLock { s in
@@ -150,6 +167,14 @@ public final class ServingActivity: Service, LogConsumer, Sendable {
         if let recommendation = event[field: "recommendation_id"]?.stringValue, let id = RecommendationID(recommendation) {
             let key = "\(id.deployment):\(id.variant)"
             var arm = s.arms[key] ?? ArmCounts()
+            let minute = event.timestamp / 60_000
+            switch event.type {
+            case "impression", "click", "purchase":
+                var bucket = s.armMinutes[key, default: [:]][minute] ?? [0, 0, 0]
+                bucket[event.type == "impression" ? 0 : event.type == "click" ? 1 : 2] += 1
+                s.armMinutes[key, default: [:]][minute] = bucket
+            default: break
+            }
             switch event.type {
             case "impression":
                 arm.impressions += 1
@@ -233,6 +258,10 @@ public final class ServingActivity: Service, LogConsumer, Sendable {
             let body: JSONValue = [
                 "format": 1, "applied_through": .int(s.appliedThrough), "users": .object(users), "arms": .object(s.arms.mapValues(\.json)),
                 "trending": .object(s.trending.mapValues(JSONValue.double)), "trending_reference": .int(s.trendingReference),
+                "arm_minutes": .object(
+                    s.armMinutes.mapValues { minutes in
+                        .object(Dictionary(uniqueKeysWithValues: minutes.map { (String($0.key), .array($0.value.map { .int(Int64($0)) })) }))
+                    }),
             ]
             return (body, s.appliedThrough)
         }
@@ -262,6 +291,12 @@ public final class ServingActivity: Service, LogConsumer, Sendable {
         state.arms = (json["arms"]?.objectValue ?? [:]).mapValues(ArmCounts.init(json:))
         state.trending = (json["trending"]?.objectValue ?? [:]).compactMapValues(\.doubleValue)
         state.trendingReference = json["trending_reference"]?.intValue ?? 0
+        for (arm, minutes) in json["arm_minutes"]?.objectValue ?? [:] {
+            for (minute, counts) in minutes.objectValue ?? [:] {
+                guard let key = Int64(minute), let values = counts.arrayValue?.compactMap(\.intValue), values.count == 3 else { continue }
+                state.armMinutes[arm, default: [:]][key] = values.map { Int($0) }
+            }
+        }
         return state
     }
 }
