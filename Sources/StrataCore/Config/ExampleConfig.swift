@@ -275,6 +275,8 @@ public enum ExampleConfig {
           interval: 1m               # how often drift is recomputed and alerts evaluated
           psi_threshold: 0.2         # a feature drifts above this PSI ...
           min_samples: 50            # ... once this many live values are in the window
+          min_impressions: 500       # quality: a variant's CTR in the window is judged against its own
+          ctr_drop: 0.3              # history with this many impressions; degraded below 1 - ctr_drop
           # thresholds: { user_views_1h: 0.5 }
 
         # Alerts, evaluated every monitoring.interval: pending while the value is over the threshold,
