@@ -25,7 +25,7 @@ public final class ServingActivity: Service, LogConsumer, Sendable {
         /// "deployment:variant" → counts.
         var arms: [String: ArmCounts] = [:]
         /// "deployment:variant" → minute (event time) → [impressions, clicks, purchases]: what
-        /// windows of quality monitoring add up.
+        /// windows of quality monitoring add up (the last 30 days, pruned at checkpoints).
         var armMinutes: [String: [Int64: [Int]]] = [:]
         /// Σ weight · 2^((t − reference)/halfLife) per item.
         var trending: [String: Double] = [:]
@@ -246,9 +246,14 @@ public final class ServingActivity: Service, LogConsumer, Sendable {
 
     // MARK: - Checkpoints
 
+    /// Per-minute counts are kept this long (quality windows look back less far).
+    static let minutesKept: Int64 = 30 * 24 * 60
+
     @discardableResult
     public func checkpoint() throws -> Int64 {
+        let oldest = lake.clock.nowMillis() / 60_000 - Self.minutesKept
         let (json, through) = state.withLock { s -> (JSONValue, Int64) in
+            s.armMinutes = s.armMinutes.mapValues { $0.filter { $0.key >= oldest } }
             let users: [String: JSONValue] = s.users.mapValues { user in
                 [
                     "hidden": .array(user.hidden.sorted().map(JSONValue.string)), "last": .int(user.lastInteraction),

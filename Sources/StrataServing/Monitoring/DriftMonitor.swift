@@ -80,7 +80,9 @@ public struct DriftMonitor: Sendable {
         var measures: [Measure] = []
         if let features, !baseline.features.isEmpty {
             let names = baseline.features.keys.sorted()
-            let users = service.activity.activeUsers(since: since)
+            // At most 5,000 of them (every k-th): enough for deciles, bounded work per pass.
+            let active = service.activity.activeUsers(since: since)
+            let users = stride(from: 0, to: active.count, by: max(1, active.count / 5000)).map { active[$0] }
             var values = [[Double]](repeating: [], count: names.count)
             for chunk in stride(from: 0, to: users.count, by: 500) {
                 let readings = try features.read(.user, ids: Array(users[chunk..<min(chunk + 500, users.count)]), features: names)
