@@ -171,17 +171,21 @@ final class AlertService: Service, Sendable {
                 let all = delta("accepted") + delta("rejected")
                 if all > 0 { values[rule.name] = delta("rejected") / all }
             case .ctrDrop:
-                // Per variant: CTR in the window against CTR before it; the worst drop counts.
+                // Per variant: CTR in the window against CTR before it (event-time buckets the
+                // activity tracker keeps); the worst drop counts.
                 var worst: Double?
-                for key in totals.keys where key.hasPrefix("impressions|") {
-                    let variant = String(key.dropFirst("impressions|".count))
-                    let windowImpressions = delta("impressions|\(variant)")
-                    let beforeImpressions = earlier?["impressions|\(variant)"] ?? 0
-                    guard windowImpressions >= Double(rule.minImpressions), beforeImpressions >= Double(rule.minImpressions) else { continue }
-                    let windowCTR = delta("clicks|\(variant)") / windowImpressions
-                    let beforeCTR = (earlier?["clicks|\(variant)"] ?? 0) / beforeImpressions
-                    guard beforeCTR > 0 else { continue }
-                    worst = max(worst ?? -1, 1 - windowCTR / beforeCTR)
+                if let serving {
+                    let activity = serving.service.activity
+                    for state in serving.service.allStates {
+                        for variant in state.variants {
+                            let name = state.deployment.name
+                            let recent = activity.arm(deployment: name, variant: variant.spec.name, from: now - window, to: now + 60_000)
+                            let before = activity.arm(deployment: name, variant: variant.spec.name, from: 0, to: now - window)
+                            guard recent.impressions >= rule.minImpressions, before.impressions >= rule.minImpressions, before.clicks > 0 else { continue }
+                            let drop = 1 - (Double(recent.clicks) / Double(recent.impressions)) / (Double(before.clicks) / Double(before.impressions))
+                            worst = max(worst ?? -1, drop)
+                        }
+                    }
                 }
                 if let worst { values[rule.name] = worst }
             }
@@ -196,15 +200,10 @@ final class AlertService: Service, Sendable {
             var requests = 0
             var errors = 0
             for state in serving.service.allStates {
-                let arms = serving.service.activity.arms(deployment: state.deployment.name)
                 for variant in state.variants {
                     let stats = serving.service.metrics.variant(deployment: state.deployment.name, variant: variant.spec.name)
                     requests += stats.requests
                     errors += stats.errors
-                    let key = "\(state.deployment.name)/\(variant.spec.name)"
-                    let arm = arms[variant.spec.name] ?? ArmSummary(impressions: 0, clicks: 0)
-                    totals["impressions|\(key)"] = Double(arm.impressions)
-                    totals["clicks|\(key)"] = Double(arm.clicks)
                 }
             }
             totals["requests"] = Double(requests)

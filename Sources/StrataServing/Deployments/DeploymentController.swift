@@ -24,11 +24,12 @@ public final class DeploymentController: Service, Sendable {
     let config: ServingConfig
     /// The model the default deployment serves when none is stored yet.
     public let defaultModel: String?
-    private let changes = AsyncSerialQueue()
+    private let changes = AsyncSerialLock()
     /// What the running states were built from: revisions, and production versions followed.
     private let built = Mutex<[String: (revision: Int64, production: [String: Int64])]>([:])
     private let precomputing = Mutex<[String: Task<Int, any Error>]>([:])
-    private let lastPrecompute = Mutex<Int64>(0)
+    /// When the scheduled batch job last ran (start counts: start-up already computes what is missing).
+    private let lastPrecompute: Mutex<Int64>
     private let canaryBaselines = Mutex<[String: CanaryBaseline]>([:])
 
     public init(
@@ -44,6 +45,7 @@ public final class DeploymentController: Service, Sendable {
         self.lake = lake
         self.logger = logger
         self.config = lake.config.serving
+        self.lastPrecompute = Mutex(lake.clock.nowMillis())
         let models = lake.config.training.models
         self.defaultModel =
             lake.config.serving.model ?? lake.config.retraining.models?.first ?? models.first { $0.algorithm != .popularity }?.name ?? models.first?.name
