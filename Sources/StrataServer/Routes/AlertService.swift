@@ -58,7 +58,7 @@ final class AlertService: Service, Sendable {
 
     /// One evaluation of every rule, and the actions of those that began firing.
     func evaluateOnce() async {
-        if let drift { await drift.refresh() }
+        // Drift comes from the watcher's latest pass (it recomputes on the same interval).
         let now = lake.clock.nowMillis()
         let values = measure(now: now)
         for transition in engine.evaluate(values, now: now) {
