@@ -10,6 +10,8 @@ import Synchronization
 public final class PrometheusExporter: Sendable {
     public let registry = PrometheusCollectorRegistry()
     private let collectors = Mutex<[@Sendable (MetricsSink) -> Void]>([])
+    /// Collectors that read a database (run before the others, one after another).
+    private let asyncCollectors = Mutex<[@Sendable (MetricsSink) async -> Void]>([])
     /// The last total seen per counter series.
     fileprivate let totals = Mutex<[String: Double]>([:])
     static let latencyBuckets: [Duration] = [
@@ -24,6 +26,11 @@ public final class PrometheusExporter: Sendable {
         collectors.withLock { $0.append(collector) }
     }
 
+    /// Adds a collector that awaits (a metadata query), run at every scrape.
+    public func addAsyncCollector(_ collector: @escaping @Sendable (MetricsSink) async -> Void) {
+        asyncCollectors.withLock { $0.append(collector) }
+    }
+
     /// One finished HTTP request (`route` is the route's pattern, not the raw path).
     public func recordRequest(route: String, method: String, status: Int, nanoseconds: UInt64) {
         registry.makeDurationHistogram(
@@ -34,8 +41,9 @@ public final class PrometheusExporter: Sendable {
     }
 
     /// Every metric now, in Prometheus's text format.
-    public func scrape() -> String {
+    public func scrape() async -> String {
         let sink = MetricsSink(exporter: self)
+        for collector in asyncCollectors.withLock({ $0 }) { await collector(sink) }
         for collector in collectors.withLock({ $0 }) { collector(sink) }
         sink.gauge("process_resident_memory", unit: "bytes", help: "Resident memory of the process", value: Double(Self.residentBytes()))
         return registry.emitToString()

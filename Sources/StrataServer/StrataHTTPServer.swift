@@ -64,6 +64,7 @@ public struct StrataHTTPServer: Sendable {
         if let features { metrics.addCollector(MetricsRoutes.features(features, clock: lake.clock)) }
         if let serving { metrics.addCollector(MetricsRoutes.serving(serving)) }
         if let drift { metrics.addCollector(MetricsRoutes.drift(drift)) }
+        if let governance { metrics.addAsyncCollector(MetricsRoutes.training(governance.trainer.runs)) }
     }
 
     /// Every route of the API.

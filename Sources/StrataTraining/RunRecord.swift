@@ -122,6 +122,34 @@ public struct RunStore: Sendable {
         }
     }
 
+    /// Runs per model and status, with the duration and end of each model's latest finished and
+    /// failed run (the figures `/metrics` exports).
+    public func summary() async throws -> [RunSummary] {
+        try await store.read { db in
+            let counts = try await db.raw("SELECT model, status, COUNT(*) AS runs FROM runs GROUP BY model, status ORDER BY model, status").all()
+            // The newest ended run per model and status.
+            let latest = try await db.raw(
+                """
+                SELECT model, status, started_at, finished_at FROM runs r WHERE finished_at IS NOT NULL
+                AND finished_at = (SELECT MAX(finished_at) FROM runs WHERE model = r.model AND status = r.status)
+                """
+            ).all()
+            var ended: [String: (Int64, Int64)] = [:]
+            for row in latest {
+                let key = try row.decode(column: "model", as: String.self) + "|" + row.decode(column: "status", as: String.self)
+                ended[key] = (try row.decode(column: "started_at", as: Int64.self), try row.decode(column: "finished_at", as: Int64.self))
+            }
+            return try counts.map { row in
+                let model = try row.decode(column: "model", as: String.self)
+                let status = RunRecord.Status(rawValue: try row.decode(column: "status", as: String.self)) ?? .failed
+                let last = ended[model + "|" + status.rawValue]
+                return RunSummary(
+                    model: model, status: status, runs: Int(try row.decode(column: "runs", as: Int64.self)),
+                    lastDurationMillis: last.map { $0.1 - $0.0 }, lastFinishedAt: last?.1)
+            }
+        }
+    }
+
     /// Per-iteration metrics of a run: (step, name, value).
     public func iterationMetrics(_ id: String) async throws -> [(step: Int, name: String, value: Double)] {
         try await store.read { db in
@@ -158,4 +186,13 @@ public struct RunStore: Sendable {
             metrics: decode(try row.decode(column: "metrics", as: String?.self)),
             error: try row.decode(column: "error", as: String?.self), reproduces: try row.decode(column: "reproduces", as: String?.self))
     }
+}
+
+/// How many runs of a model ended one way, and the latest of them.
+public struct RunSummary: Sendable, Equatable {
+    public var model: String
+    public var status: RunRecord.Status
+    public var runs: Int
+    public var lastDurationMillis: Int64?
+    public var lastFinishedAt: Int64?
 }

@@ -146,7 +146,8 @@ import Testing
                     #"strata_serving_model_version_info{deployment="default",variant="B",model="recs"} 2"#,
                     #"strata_recommendations_total{deployment="default",variant="A",source="live"}"#, "strata_consumer_lag_events{consumer=\"serving\"}",
                     "strata_feature_freshness_lag_seconds{feature=", "strata_ingest_events_accepted_total{type=\"view\"}",
-                    "strata_process_resident_memory_bytes",
+                    "strata_process_resident_memory_bytes", #"strata_training_runs_total{model="recs",outcome="finished"} 2"#,
+                    #"strata_training_run_last_duration_seconds{model="recs",outcome="finished"}"#,
                 ] {
                     #expect(text.contains(series), "missing \(series)")
                 }

@@ -4,6 +4,7 @@ import StrataFeatures
 import StrataLake
 import StrataMonitoring
 import StrataServing
+import StrataTraining
 
 /// Records every request's latency by route pattern, method and status.
 struct MetricsMiddleware<Context: RequestContext>: RouterMiddleware {
@@ -35,7 +36,7 @@ struct MetricsRoutes {
         router.get("/metrics") { _, _ -> Response in
             Response(
                 status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
-                body: ResponseBody(byteBuffer: ByteBuffer(string: exporter.scrape())))
+                body: ResponseBody(byteBuffer: ByteBuffer(string: await exporter.scrape())))
         }
     }
 
@@ -116,6 +117,33 @@ struct MetricsRoutes {
                     sink.gauge(
                         "ctr", unit: "ratio", help: "Clicks per impression of a variant since start", labels: labels,
                         value: arm.impressions > 0 ? Double(arm.clicks) / Double(arm.impressions) : 0)
+                }
+            }
+        }
+    }
+
+    /// Layer 4: training runs per model and outcome, and how long the latest of each took
+    /// (runs started from the command line included: they are read from the metadata store).
+    static func training(_ runs: RunStore) -> @Sendable (MetricsSink) async -> Void {
+        { sink in
+            guard let summary = try? await runs.summary() else { return }
+            for entry in summary {
+                let labels = [("model", entry.model)]
+                if entry.status == .running {
+                    sink.gauge("training_runs_running", unit: "", help: "Training runs in progress", labels: labels, value: Double(entry.runs))
+                    continue
+                }
+                let outcome = labels + [("outcome", entry.status.rawValue)]
+                sink.counter("training_runs", help: "Training runs ended, by model and outcome", labels: outcome, total: Double(entry.runs))
+                if let duration = entry.lastDurationMillis {
+                    sink.gauge(
+                        "training_run_last_duration", unit: "seconds", help: "Duration of the latest training run that ended this way", labels: outcome,
+                        value: Double(duration) / 1000)
+                }
+                if let end = entry.lastFinishedAt {
+                    sink.gauge(
+                        "training_run_last_end", unit: "timestamp_seconds", help: "When the latest training run that ended this way ended", labels: outcome,
+                        value: Double(end) / 1000)
                 }
             }
         }
