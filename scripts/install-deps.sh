@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what building and testing Strata needs and a fresh machine may lack:
 # the Debian C libraries behind the system-library targets, and the Python peers
-# (pyarrow, DuckDB) that read the lake, MLflow's tracking server and Prometheus's promtool in the tests
+# (pyarrow, DuckDB) that read the lake, MLflow's tracking server, Prometheus and promtool, and headless
+# Chromium with Selenium for the dashboard test, in the tests
 # (--with-test-peers), and the load
 # generator the HTTP benchmarks compare with (--with-bench-tools: wrk).
 # Idempotent: a second run installs nothing.
@@ -11,7 +12,7 @@ with_test_peers=0
 packages=(libzstd-dev libsnappy-dev zlib1g-dev libsqlite3-dev libopenblas-dev liblapacke-dev libxgboost-dev pkg-config)
 for flag in "$@"; do
   case "$flag" in
-    --with-test-peers) with_test_peers=1; packages+=(prometheus) ;;
+    --with-test-peers) with_test_peers=1; packages+=(prometheus chromium chromium-driver) ;;
     --with-bench-tools) packages+=(wrk) ;;
     *) echo "install-deps: unknown option $flag" >&2; exit 2 ;;
   esac
@@ -34,6 +35,7 @@ if [ "$with_test_peers" = 1 ]; then
   python3 -c "import pyarrow" 2>/dev/null || missing+=("pyarrow")
   python3 -c "import duckdb" 2>/dev/null || missing+=("duckdb")
   python3 -c "import mlflow" 2>/dev/null || missing+=("mlflow")  # a real tracking server for the MLflow mirror test
+  python3 -c "import selenium" 2>/dev/null || missing+=("selenium")  # drives Chromium in the dashboard test
   if [ ${#missing[@]} -gt 0 ]; then
     echo "install-deps: pip install ${missing[*]}"
     python3 -m pip install -q "${missing[@]}"

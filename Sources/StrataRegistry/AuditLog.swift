@@ -95,7 +95,9 @@ public final class AuditLog: Sendable {
     }
 
     /// Entries matching the filters, oldest first.
-    public func list(principal: String? = nil, action: String? = nil, from: Int64? = nil, to: Int64? = nil, limit: Int = 1000) async throws -> [AuditEntry] {
+    public func list(
+        principal: String? = nil, action: String? = nil, from: Int64? = nil, to: Int64? = nil, limit: Int = 1000, newestFirst: Bool = false
+    ) async throws -> [AuditEntry] {
         try await flush()
         return try await store.read { db in
             var query = SQLQueryString("SELECT * FROM audit_log WHERE 1 = 1")
@@ -115,7 +117,7 @@ public final class AuditLog: Sendable {
                 query.appendInterpolation(unsafeRaw: " AND at < ")
                 query.appendInterpolation(bind: to)
             }
-            query.appendInterpolation(unsafeRaw: " ORDER BY seq LIMIT \(max(1, limit))")
+            query.appendInterpolation(unsafeRaw: " ORDER BY seq\(newestFirst ? " DESC" : "") LIMIT \(max(1, limit))")
             return try await db.raw(query).all().map(Self.entry)
         }
     }

@@ -25,10 +25,11 @@ final class ServerProcess: @unchecked Sendable {
     /// What the process logged before it reported "serving".
     private(set) var startupLog = ""
 
-    init(dataDirectory: String, arguments: [String] = []) throws {
+    /// `authenticate`: whether requests need keys (most tests are about durability; keys are
+    /// tested in AuthTests).
+    init(dataDirectory: String, arguments: [String] = [], authenticate: Bool = false) throws {
         process.executableURL = URL(fileURLWithPath: Self.binary)
-        // Keys are tested in AuthTests; these tests are about durability.
-        process.arguments = ["serve", "--data-dir", dataDirectory, "--port", "0", "--log-format", "json", "--no-auth"] + arguments
+        process.arguments = ["serve", "--data-dir", dataDirectory, "--port", "0", "--log-format", "json"] + (authenticate ? [] : ["--no-auth"]) + arguments
         process.standardError = errors
         process.standardOutput = FileHandle.nullDevice
         try process.run()

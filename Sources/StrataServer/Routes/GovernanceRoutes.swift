@@ -129,9 +129,12 @@ struct GovernanceRoutes {
                 }
                 return millis
             }
+            let order = request.uri.queryParameters["order"] ?? "oldest"
+            guard order == "oldest" || order == "newest" else { throw StrataError.invalid("invalid_order", "order is oldest or newest", field: "order") }
             let entries = try await g.audit.list(
                 principal: request.uri.queryParameters["principal"].map(String.init), action: request.uri.queryParameters["action"].map(String.init),
-                from: try time("since"), to: try time("until"), limit: try request.queryInt("limit", default: 1000, range: 1...100_000))
+                from: try time("since"), to: try time("until"), limit: try request.queryInt("limit", default: 1000, range: 1...100_000),
+                newestFirst: order == "newest")
             return JSONResponse.make(["entries": .array(entries.map(\.json))])
         }
         router.get("/v1/audit/verify") { _, _ -> Response in

@@ -121,6 +121,15 @@ public final class ServingActivity: Service, LogConsumer, Sendable {
         }
     }
 
+    /// A variant's impressions, clicks and purchases per minute of event time in `[from, to)`,
+    /// oldest first (minutes without any are left out).
+    public func armMinutes(deployment: String, variant: String, from: Int64, to: Int64) -> [(minute: Int64, impressions: Int, clicks: Int, purchases: Int)] {
+        state.withLock { s in
+            (s.armMinutes["\(deployment):\(variant)"] ?? [:]).filter { $0.key * 60_000 >= from && $0.key * 60_000 < to }.sorted { $0.key < $1.key }
+                .map { (minute: $0.key, impressions: $0.value[0], clicks: $0.value[1], purchases: $0.value[2]) }
+        }
+    }
+
     /// Every variant with counts, of one deployment.
     public func arms(deployment: String) -> [String: ArmSummary] {
         state.withLock { s in

@@ -42,6 +42,14 @@ public struct QualityMonitor: Sendable {
                     ],
                     "ctr_change": change.map(JSONValue.double) ?? .null, "judged": .bool(judged),
                     "degraded": .bool(judged && (change ?? 0) < -config.ctrDrop),
+                    // The last hour minute by minute, for charts.
+                    "minutes": .array(
+                        service.activity.armMinutes(deployment: name, variant: variant.spec.name, from: now - 3_600_000, to: now + 60_000).map {
+                            [
+                                "at": .string(EventTime.format(millis: $0.minute * 60_000)), "impressions": .int(Int64($0.impressions)),
+                                "clicks": .int(Int64($0.clicks)), "purchases": .int(Int64($0.purchases)),
+                            ]
+                        }),
                 ])
             }
             deployments.append(["deployment": .string(name), "variants": .array(variants)])
