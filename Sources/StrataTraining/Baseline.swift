@@ -37,20 +37,17 @@ public struct ModelBaseline: Sendable, Equatable {
         self.users = users
     }
 
-    /// At most `sample` training users (every k-th, deterministic), their numeric user features
-    /// point-in-time at the snapshot's end, and the model's best score for each.
+    /// The population is what drift monitoring then measures live: the training users active
+    /// (with an event any numeric feature reads) in the last `window` before the snapshot's end,
+    /// each read point-in-time at that end; all training users when fewer than `minActive` were
+    /// active (or no feature is numeric). At most `sample` of them (every k-th, deterministic),
+    /// and the model's best score for each.
     static func compute(
-        model: any Recommender, train: InteractionData, manifest: SnapshotManifest, lakeRoot: String, contract: Contract, sample: Int = 1000
+        model: any Recommender, train: InteractionData, manifest: SnapshotManifest, lakeRoot: String, contract: Contract, window: Int64,
+        sample: Int = 1000, minActive: Int = 50
     ) throws -> ModelBaseline {
         let numeric = contract.features.filter { $0.entity == .user && [.int, .double, .bool].contains($0.valueType) }
-        let step = max(1, train.users.count / max(1, sample))
-        let picked = Array(stride(from: 0, to: train.users.count, by: step))
-        var scores: [Double] = []
-        for user in picked {
-            if let best = model.recommend(UserQuery.training(user, in: train.matrix), n: 1).first { scores.append(Double(best.score)) }
-        }
-        var features: [String: BinnedDistribution] = [:]
-        var asOf: Int64 = 0
+        var events: [(offset: Int64, event: Event)] = []
         if !numeric.isEmpty {
             var needed = Set(numeric.flatMap(\.sources))
             for feature in numeric where feature.aggregation == .ratio {
@@ -58,11 +55,22 @@ public struct ModelBaseline: Sendable, Equatable {
                     needed.formUnion(contract.features.first { $0.name == part }?.sources ?? [])
                 }
             }
-            var events: [(offset: Int64, event: Event)] = []
             for file in manifest.files where needed.contains(file.type) {
                 events += try LakeFileReader.readWithOffsets(path: "\(lakeRoot)/\(file.path)", type: file.type)
             }
-            asOf = (events.map(\.event.timestamp).max() ?? 0) + 1
+        }
+        let asOf = numeric.isEmpty ? 0 : (events.map(\.event.timestamp).max() ?? 0) + 1
+        let activeIDs = Set(events.lazy.filter { $0.event.timestamp >= asOf - window }.compactMap(\.event.userID))
+        let active = (0..<train.users.count).filter { activeIDs.contains(train.users.id(at: Int32($0))) }
+        let population = active.count >= minActive ? active : Array(0..<train.users.count)
+        let step = max(1, population.count / max(1, sample))
+        let picked = stride(from: 0, to: population.count, by: step).map { population[$0] }
+        var scores: [Double] = []
+        for user in picked {
+            if let best = model.recommend(UserQuery.training(user, in: train.matrix), n: 1).first { scores.append(Double(best.score)) }
+        }
+        var features: [String: BinnedDistribution] = [:]
+        if !numeric.isEmpty {
             let queries = picked.map { FeatureQuery(entity: .user, id: train.users.id(at: Int32($0)), time: asOf) }
             let readings = try PointInTime.compute(definitions: contract.features, events: events, queries: queries, features: numeric.map(\.name))
             for (column, feature) in numeric.enumerated() {

@@ -24,6 +24,43 @@ import Testing
         #expect(a.contains { event in event.type == "impression" && event.fields.contains { $0.name == "recommendation_id" } })
     }
 
+    /// The demo's simulated visitors: recent traffic stays in its span and in order, visitors
+    /// click liked items more, and a planted taste shift changes what the shifted users like
+    /// (the same users for a seed) and makes them browse more.
+    @Test func recentTrafficAndAPlantedTasteShift() {
+        var config = GeneratorConfig(endMillis: 1_795_953_600_000)
+        config.users = 300
+        var generator = SyntheticGenerator(contract: Fixtures.config.contract, config: config)
+        let from = config.endMillis - 600_000
+        let recent = generator.recentTraffic(from: from, to: config.endMillis, sessionsPerSecond: 1, slatesPerSecond: 2)
+        let times = recent.compactMap { event -> Int64? in if case .millis(let at) = event.time { at } else { nil } }
+        #expect(times.count == recent.count && times.allSatisfy { $0 >= from && $0 < config.endMillis })
+        #expect(times == times.sorted())
+        let impressions = recent.filter { $0.type == "impression" }
+        #expect(impressions.count >= 1200 * 5)
+        func item(_ event: IncomingEvent) -> String { event.fields.first { $0.name == "item_id" }?.value?.stringValue ?? "" }
+        let liked = impressions.filter { generator.likes(user: $0.userID!, item: item($0)) }.count
+        let clicks = recent.filter { $0.type == "click" && $0.fields.contains { $0.name == "recommendation_id" } }
+        let likedClicks = clicks.filter { generator.likes(user: $0.userID!, item: item($0)) }.count
+        // Liked items are clicked at several times the rate of the others.
+        #expect(Double(likedClicks) / Double(max(1, liked)) > 3 * Double(clicks.count - likedClicks) / Double(max(1, impressions.count - liked)))
+
+        let pairs = (0..<config.users).map { (SyntheticGenerator.userID($0), SyntheticGenerator.itemID($0 % config.items)) }
+        let before = pairs.map { generator.likes(user: $0.0, item: $0.1) }
+        var shifted = generator
+        shifted.shiftTastes(fraction: 2.0 / 3)
+        var again = generator
+        again.shiftTastes(fraction: 2.0 / 3)
+        #expect(shifted.explorers == again.explorers)
+        #expect(Double(shifted.explorers.count) > 0.55 * Double(config.users) && Double(shifted.explorers.count) < 0.78 * Double(config.users))
+        #expect(pairs.map { shifted.likes(user: $0.0, item: $0.1) } != before)
+        let explorer = shifted.explorers.min()!
+        let views = { (g: inout SyntheticGenerator) in
+            (0..<200).map { _ in g.session(user: explorer, at: from).filter { $0.type == "view" }.count }.reduce(0, +)
+        }
+        #expect(views(&shifted) > 2 * views(&generator))
+    }
+
     @Test func importsMovieLensCSVAndNDJSONAndParquet() async throws {
         let directory = TemporaryDirectory()
         defer { directory.remove() }

@@ -35,8 +35,10 @@ public struct SyntheticGenerator: Sendable {
     let popularity: [Double]
     let categoryItems: [[Int]]
     let categoryPopularity: [[Double]]
-    /// Each user's three favourite categories and their cumulative weights.
-    let userTastes: [[Int]]
+    /// Each user's three favourite categories.
+    var userTastes: [[Int]]
+    /// Users whose tastes shifted (`shiftTastes`): they browse more, in their new categories.
+    var explorers: Set<Int> = []
     var rng: SplitMix64
     var sequence = 0
 
@@ -193,9 +195,9 @@ public struct SyntheticGenerator: Sendable {
         } else if rng.chance(0.02) {
             emit("hide", ["item_id": .string(Self.itemID(slate[0])), "reason": .string("not_interested")])
         }
-        let views = 1 + Int(-log(1 - rng.nextDouble()) * 3)
+        let views = (1 + Int(-log(1 - rng.nextDouble()) * 3)) * (explorers.contains(user) ? 4 : 1)
         var order = 0
-        for _ in 0..<min(views, 20) {
+        for _ in 0..<min(views, explorers.contains(user) ? 60 : 20) {
             let item = rng.chance(0.8) ? tasteItem(user) : rng.pick(cumulative: popularity)
             emit("view", ["item_id": .string(Self.itemID(item)), "session_id": .string(sessionID), "page": .string("product")])
             guard rng.chance(0.12) else { continue }
@@ -213,6 +215,71 @@ public struct SyntheticGenerator: Sendable {
                 ])
         }
         return events
+    }
+
+    // MARK: - Simulated visitors (the demo)
+
+    /// How a simulated visitor responds to a slate of recommendations shown at `at`: an
+    /// impression per item, a click on liked items (in the user's favourite categories) far
+    /// more often (12%) than on others (2%), and now and then a purchase of a clicked item.
+    public mutating func respond(user: String, to slate: [String], recommendationID: String, at: Int64) -> [IncomingEvent] {
+        var events: [IncomingEvent] = []
+        func emit(_ type: String, _ time: Int64, _ fields: [(name: String, value: FieldValue?)]) {
+            sequence += 1
+            events.append(IncomingEvent(type: type, eventID: "v\(config.seed)-\(sequence)", userID: user, time: .millis(time), fields: fields))
+        }
+        for (position, item) in slate.enumerated() {
+            let shown: [(name: String, value: FieldValue?)] = [
+                ("item_id", .string(item)), ("recommendation_id", .string(recommendationID)), ("position", .int(Int64(position))),
+            ]
+            emit("impression", at, shown)
+            guard rng.chance(likes(user: user, item: item) ? 0.12 : 0.02) else { continue }
+            emit("click", at + 1, shown)
+            if rng.chance(0.15), let price = price(item: item) {
+                emit(
+                    "purchase", at + 2,
+                    [
+                        ("item_id", .string(item)), ("order_id", .string("v\(config.seed)-\(sequence)")), ("recommendation_id", .string(recommendationID)),
+                        ("price", .double(price)),
+                    ])
+            }
+        }
+        return events
+    }
+
+    /// Live-like traffic spread over `[from, to)`: browsing sessions at `sessionsPerSecond`
+    /// and recommendation slates (half from the user's tastes, half popular) answered as
+    /// `respond` does at `slatesPerSecond`, sorted by time. The demo puts the last hour of its
+    /// history at the live stream's pace, so that what the model is trained on looks like what
+    /// it then serves (and drift means a real change).
+    public mutating func recentTraffic(from: Int64, to: Int64, sessionsPerSecond: Double, slatesPerSecond: Double) -> [IncomingEvent] {
+        let seconds = Double(to - from) / 1000
+        var events: [IncomingEvent] = []
+        for _ in 0..<Int(seconds * sessionsPerSecond) {
+            events += session(user: rng.nextInt(below: config.users), at: from + Int64(rng.nextDouble() * Double(to - from - 60_000)), spacingMillis: 0)
+        }
+        for slate in 0..<Int(seconds * slatesPerSecond) {
+            let user = rng.nextInt(below: config.users)
+            let items = (0..<5).map { _ in Self.itemID(rng.chance(0.5) ? tasteItem(user) : rng.pick(cumulative: popularity)) }
+            events += respond(
+                user: Self.userID(user), to: items, recommendationID: "recent-\(config.seed)-\(slate)",
+                at: from + Int64(rng.nextDouble() * Double(to - from - 1000)))
+        }
+        events.sort { lhs, rhs in
+            guard case .millis(let a) = lhs.time, case .millis(let b) = rhs.time else { return false }
+            return a < b
+        }
+        return events
+    }
+
+    /// Plants a shift in tastes: `fraction` of the users (the same ones for a seed) take up
+    /// three other favourite categories and browse four times as much. `likes` follows.
+    public mutating func shiftTastes(fraction: Double) {
+        var picker = SplitMix64(seed: config.seed ^ 0x5_41F7)
+        for user in 0..<config.users where picker.nextDouble() < fraction {
+            userTastes[user] = userTastes[user].map { ($0 + config.categories / 3 + 1) % config.categories }
+            explorers.insert(user)
+        }
     }
 
     /// An item from one of the user's favourite categories, by popularity within it.

@@ -97,6 +97,7 @@ enum DashboardPage {
             <table id="alerts"></table>
           </section>
           <section id="audit-section" class="wide"><h2>Audit log (newest)</h2>
+            <p class="note"><label><input type="checkbox" id="audit-reads" onchange="refresh()"> include reads</label> · the full log: <code>strata audit ls</code>, <code>strata audit verify</code></p>
             <table id="audit"></table>
           </section>
           <section id="dead-letters" class="wide"><h2>Dead letters (latest)</h2>

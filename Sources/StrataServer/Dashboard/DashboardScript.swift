@@ -239,10 +239,13 @@ enum DashboardScript {
             'no alert rules (alerts: in strata.yaml)');
         }
 
+        // Reads (the dashboard's own among them) are hidden unless asked for: changes, alerts and denials stand out.
         async function refreshAudit() {
-          const a = await get('/v1/audit?order=newest&limit=12');
+          const a = await get('/v1/audit?order=newest&limit=200');
           if (!a) return;
-          $('audit').innerHTML = table(['#', 'at', 'who', 'action', 'target', 'outcome', 'detail'], a.entries.map(x =>
+          const reads = $('audit-reads').checked;
+          const shown = a.entries.filter(x => reads || x.outcome !== 'ok' || !/\.(read|download)$/.test(x.action)).slice(0, 12);
+          $('audit').innerHTML = table(['#', 'at', 'who', 'action', 'target', 'outcome', 'detail'], shown.map(x =>
             `<tr><td class="n">${x.seq}</td><td>${time(x.at)}</td><td>${esc(x.principal)}</td><td>${esc(x.action)}</td><td><code>${esc(x.target)}</code></td>` +
             `<td class="${x.outcome === 'ok' ? '' : 'bad'}">${esc(x.outcome)}</td><td>${esc(x.detail)}</td></tr>`));
         }

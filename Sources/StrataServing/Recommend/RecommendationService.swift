@@ -145,9 +145,12 @@ public final class RecommendationService: Sendable {
                 ? PageCursor(offset: range.upperBound, model: servedModel?.key ?? "trending", variant: variant.spec.name) : nil,
             contractVersion: lake.ingestor.contract.version, reranker: final.reranker, context: request.context)
         metrics.record(deployment: name, variant: variant.spec.name, source: final.source, nanoseconds: MonotonicClock.nanoseconds() - start)
-        // The baseline's scores are the batch job's (trained vectors): drift compares cached answers.
-        if final.source == .cache, request.cursor == nil, let best = final.items.first {
-            metrics.recordScore(deployment: name, variant: variant.spec.name, score: best.score, at: now)
+        // The baseline holds each training user's best score from the trained vectors: drift
+        // compares the same number for the users served now (whether this answer came from the
+        // cache or live), the top of the user's precomputed list, before this request's
+        // exclusions (which would lower it as a user sees more).
+        if request.cursor == nil, let model = servedModel, let best = cache.get(model: model.key, user: request.user)?.scores.first {
+            metrics.recordScore(deployment: name, variant: variant.spec.name, score: best, at: now)
         }
         if let shadow = state.shadow, let shadowModel = shadow.model, config.shadowFraction > 0,
             config.shadowFraction >= 1 || Double.random(in: 0..<1) < config.shadowFraction

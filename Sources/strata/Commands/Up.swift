@@ -34,31 +34,50 @@ struct Up: AsyncParsableCommand {
     @Option(help: "Days of generated history.")
     var days = 14
 
+    @Option(help: "In demo mode, plant a shift in user tastes this long after start (e.g. 2m; off: never).")
+    var shiftAfter = "2m"
+
+    /// Simulated visitors' recommendation requests per second in demo mode.
+    static let demoRequestsPerSecond = 8.0
+
     func run() async throws {
         let logger = data.bootstrapLogging()
         try await runReportingErrors {
-            let (config, lake) = try data.openLake(logger: logger)
+            var config = try data.loadConfig()
+            if demo {
+                DemoTempo.apply(to: &config)
+                logger.info("\(DemoTempo.summary)")
+            }
+            let lake = try Lake(config: config, dataDirectory: data.dataDirectory(config), logger: logger)
             let (host, port) = listen.resolve(config)
             var extra: [any Service] = []
+            // The demo's history ends now, so that live traffic continues it.
+            var generatorConfig = GeneratorConfig(endMillis: SystemClock().nowMillis())
+            generatorConfig.seed = seed
+            generatorConfig.users = users
+            generatorConfig.items = items
+            generatorConfig.days = days
+            var shift = DemoShift()
             if demo {
-                var generatorConfig = GeneratorConfig()
-                generatorConfig.seed = seed
-                generatorConfig.users = users
-                generatorConfig.items = items
-                generatorConfig.days = days
-                try await DemoData.loadHistoryIfEmpty(lake: lake, config: generatorConfig, logger: logger)
-                if rate > 0 { extra.append(LiveEventStream(lake: lake, config: generatorConfig, eventsPerSecond: rate, logger: logger)) }
+                if shiftAfter != "off" {
+                    guard let delay = DurationText.parseMillis(shiftAfter) else {
+                        throw StrataError.invalid("invalid_duration", "--shift-after takes a duration such as 4m, or off")
+                    }
+                    shift.at = SystemClock().nowMillis() + delay
+                }
+                try await DemoData.loadHistoryIfEmpty(
+                    lake: lake, config: generatorConfig, sessionsPerSecond: rate / LiveEventStream.eventsPerSession,
+                    slatesPerSecond: Self.demoRequestsPerSecond, logger: logger)
+                if rate > 0 { extra.append(LiveEventStream(lake: lake, config: generatorConfig, eventsPerSecond: rate, shift: shift, logger: logger)) }
             }
             let (server, governance, firstKey) = try await data.makeServer(lake, auth: auth, logger: logger)
             if demo, let trainer = server.governance?.trainer {
                 extra.append(DemoEvaluation(lake: lake, board: server.evaluations, trainer: trainer, logger: logger))
                 if let registry = server.governance?.registry, let serving = server.serving {
-                    var generatorConfig = GeneratorConfig()
-                    generatorConfig.seed = seed
-                    generatorConfig.users = users
-                    generatorConfig.items = items
                     extra.append(
-                        DemoServing(lake: lake, registry: registry, controller: serving, generator: generatorConfig, requestsPerSecond: 8, logger: logger))
+                        DemoServing(
+                            lake: lake, registry: registry, controller: serving, generator: generatorConfig, requestsPerSecond: Self.demoRequestsPerSecond,
+                            shift: shift, logger: logger))
                 }
             }
             try await server.run(host: host, port: port, extraServices: extra) { bound in
@@ -74,7 +93,7 @@ struct Up: AsyncParsableCommand {
                 output(
                     """
 
-                    Strata is up: project '\(config.project)', data in \(lake.directory.projectRoot)
+                    Strata is up: project '\(lake.config.project)', data in \(lake.directory.projectRoot)
                       dashboard      \(dashboard)
                     \(keyLine)
                       health         \(url)/healthz

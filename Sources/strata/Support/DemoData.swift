@@ -8,10 +8,13 @@ import StrataRegistry
 import StrataServer
 import StrataTraining
 
-/// The demo's generated history: the catalog and about two weeks of behaviour, loaded through
-/// the ingestion path, compacted into the lake and snapshotted.
+/// The demo's generated history: the catalog and about two weeks of behaviour up to now, the
+/// last hour of it at the pace of the live demo traffic, loaded through the ingestion path,
+/// compacted into the lake and snapshotted.
 enum DemoData {
-    static func loadHistoryIfEmpty(lake: Lake, config: GeneratorConfig, logger: Logger) async throws {
+    static func loadHistoryIfEmpty(
+        lake: Lake, config: GeneratorConfig, sessionsPerSecond: Double, slatesPerSecond: Double, logger: Logger
+    ) async throws {
         guard lake.log.endOffset == 0 else {
             logger.info("the data directory already holds events; not generating history", metadata: ["events": "\(lake.log.endOffset)"])
             return
@@ -24,7 +27,10 @@ enum DemoData {
         for chunk in stride(from: 0, to: catalog.users.count, by: 1000) {
             _ = try await lake.ingestor.upsertCatalog(.user, Array(catalog.users[chunk..<min(chunk + 1000, catalog.users.count)]), source: "demo")
         }
-        let history = generator.history()
+        let history =
+            generator.history()
+            + generator.recentTraffic(
+                from: config.endMillis - 3_600_000, to: config.endMillis, sessionsPerSecond: sessionsPerSecond, slatesPerSecond: slatesPerSecond)
         var accepted = 0
         for chunk in stride(from: 0, to: history.count, by: 5000) {
             let result = try await lake.ingestor.ingest(events: Array(history[chunk..<min(chunk + 5000, history.count)]), source: "demo", allowLate: true)
@@ -45,7 +51,11 @@ struct LiveEventStream: Service {
     let lake: Lake
     let config: GeneratorConfig
     let eventsPerSecond: Double
+    let shift: DemoShift
     let logger: Logger
+
+    /// Events in an average generated session (for pacing the generated history like this stream).
+    static let eventsPerSession = 8.0
 
     func run() async throws {
         await cancelWhenGracefulShutdown {
@@ -54,11 +64,19 @@ struct LiveEventStream: Service {
             live.seed = config.seed &+ UInt64(SystemClock().nowMillis())
             var generator = SyntheticGenerator(contract: lake.config.contract, config: live)
             var batchNumber: UInt64 = 0
+            var shifted = false
             while !Task.isCancelled {
                 do {
                     try await Task.sleep(for: .milliseconds(250))
                 } catch {
                     return
+                }
+                if !shifted, shift.isDue(lake.clock.nowMillis()) {
+                    generator.shiftTastes(fraction: shift.fraction)
+                    shifted = true
+                    logger.info(
+                        "demo: planted a shift in tastes",
+                        metadata: ["users": "\(Int(shift.fraction * 100))%", "change": "three other favourite categories, four times the browsing"])
                 }
                 var events: [IncomingEvent] = []
                 let target = max(1, Int(eventsPerSecond / 4))

@@ -17,6 +17,7 @@ struct DemoServing: Service {
     let controller: DeploymentController
     let generator: GeneratorConfig
     let requestsPerSecond: Double
+    let shift: DemoShift
     let logger: Logger
 
     static let approver = Principal(id: "demo-approver", name: "demo approver", roles: [.approver])
@@ -69,10 +70,13 @@ struct DemoServing: Service {
     }
 
     /// Simulated page views: recommendations shown as impressions, clicks on liked items
-    /// (12%) far more often than on others (2%), and now and then a purchase.
+    /// (12%) far more often than on others (2%), and now and then a purchase
+    /// (`SyntheticGenerator.respond`). After the planted shift, the shifted users like other
+    /// categories than the served model learned, so its CTR falls.
     func simulateTraffic() async {
-        let truth = SyntheticGenerator(contract: lake.config.contract, config: generator)
+        var truth = SyntheticGenerator(contract: lake.config.contract, config: generator)
         var rng = SplitMix64(seed: generator.seed &+ UInt64(lake.clock.nowMillis()))
+        var shifted = false
         var batch = 0
         while !Task.isCancelled {
             do {
@@ -82,27 +86,14 @@ struct DemoServing: Service {
             }
             var events: [IncomingEvent] = []
             let now = lake.clock.nowMillis()
+            if !shifted, shift.isDue(now) {
+                truth.shiftTastes(fraction: shift.fraction)
+                shifted = true
+            }
             for _ in 0..<max(1, Int(requestsPerSecond / 4)) {
                 let user = SyntheticGenerator.userID(rng.nextInt(below: generator.users))
                 guard let answer = try? controller.service.recommend(RecommendationRequest(user: user, n: 5, context: ["surface": "home"])) else { continue }
-                let id = answer.id.text
-                for (position, item) in answer.items.enumerated() {
-                    events.append(
-                        event(
-                            "impression", user, now, [("item_id", .string(item.id)), ("recommendation_id", .string(id)), ("position", .int(Int64(position)))]))
-                    guard rng.chance(truth.likes(user: user, item: item.id) ? 0.12 : 0.02) else { continue }
-                    events.append(
-                        event("click", user, now + 1, [("item_id", .string(item.id)), ("recommendation_id", .string(id)), ("position", .int(Int64(position)))]))
-                    if rng.chance(0.15), let price = truth.price(item: item.id) {
-                        events.append(
-                            event(
-                                "purchase", user, now + 2,
-                                [
-                                    ("item_id", .string(item.id)), ("order_id", .string("demo-\(now)-\(batch)")), ("recommendation_id", .string(id)),
-                                    ("price", .double(price)),
-                                ]))
-                    }
-                }
+                events += truth.respond(user: user, to: answer.items.map(\.id), recommendationID: answer.id.text, at: now)
             }
             batch += 1
             if batch % 20 == 1 { await promoteReranker() }
@@ -128,9 +119,5 @@ struct DemoServing: Service {
         } catch {
             logger.warning("the demo re-ranker was not promoted", metadata: ["error": "\(error)"])
         }
-    }
-
-    func event(_ type: String, _ user: String, _ at: Int64, _ fields: [(name: String, value: FieldValue?)]) -> IncomingEvent {
-        IncomingEvent(type: type, userID: user, time: .millis(at), fields: fields)
     }
 }
