@@ -41,10 +41,11 @@ public struct ModelBaseline: Sendable, Equatable {
     /// (with an event any numeric feature reads) in the last `window` before the snapshot's end,
     /// each read point-in-time at that end; all training users when fewer than `minActive` were
     /// active (or no feature is numeric). At most `sample` of them (every k-th, deterministic),
-    /// and the model's best score for each.
+    /// and the model's best score for each over the items they never interacted with (`heldOut`:
+    /// the holdout's items per user, which the serving cache excludes as it does the rest).
     static func compute(
-        model: any Recommender, train: InteractionData, manifest: SnapshotManifest, lakeRoot: String, contract: Contract, window: Int64,
-        sample: Int = 1000, minActive: Int = 50
+        model: any Recommender, train: InteractionData, heldOut: [Int: Set<Int32>], manifest: SnapshotManifest, lakeRoot: String,
+        contract: Contract, window: Int64, sample: Int = 1000, minActive: Int = 50
     ) throws -> ModelBaseline {
         let numeric = contract.features.filter { $0.entity == .user && [.int, .double, .bool].contains($0.valueType) }
         var events: [(offset: Int64, event: Event)] = []
@@ -67,7 +68,9 @@ public struct ModelBaseline: Sendable, Equatable {
         let picked = stride(from: 0, to: population.count, by: step).map { population[$0] }
         var scores: [Double] = []
         for user in picked {
-            if let best = model.recommend(UserQuery.training(user, in: train.matrix), n: 1).first { scores.append(Double(best.score)) }
+            if let best = model.recommend(UserQuery.training(user, in: train.matrix), n: 1, excluding: heldOut[user] ?? []).first {
+                scores.append(Double(best.score))
+            }
         }
         var features: [String: BinnedDistribution] = [:]
         if !numeric.isEmpty {

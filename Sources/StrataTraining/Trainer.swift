@@ -168,7 +168,8 @@ public final class Trainer: Sendable {
             let holdout = Evaluator.evaluate(model, split: split, threads: threads)
             // What the model saw, for drift monitoring once it serves.
             let baseline = try ModelBaseline.compute(
-                model: model, train: split.train, manifest: manifest, lakeRoot: lakeRoot, contract: config.contract, window: config.monitoring.windowMillis)
+                model: model, train: split.train, heldOut: split.test, manifest: manifest, lakeRoot: lakeRoot, contract: config.contract,
+                window: config.monitoring.windowMillis)
             try await BaselineStore(store: runs.store).put(runID: run.id, baseline)
             let artifact = try blobs.put(model.artifact().encoded())
             var metrics = Self.metrics(holdout)
