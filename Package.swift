@@ -18,6 +18,7 @@ let package = Package(
         .library(name: "StrataTraining", targets: ["StrataTraining"]),
         .library(name: "StrataServing", targets: ["StrataServing"]),
         .library(name: "StrataMonitoring", targets: ["StrataMonitoring"]),
+        .library(name: "StrataRedis", targets: ["StrataRedis"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -134,6 +135,11 @@ let package = Package(
         // Layer 6: Prometheus metrics of every layer (read through collectors the server wires).
         .target(name: "StrataMonitoring", dependencies: ["StrataCore", .product(name: "Prometheus", package: "swift-prometheus")]),
         // Fixtures and helpers shared by the test suites.
+        // Scale-out: a RESP client for Redis on SwiftNIO (no Swift Redis client is available offline).
+        .target(
+            name: "StrataRedis",
+            dependencies: [.product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio")]
+        ),
         .target(name: "StrataTesting", dependencies: ["StrataCore", "StrataLake"]),
 
         .testTarget(name: "StrataCoreTests", dependencies: ["StrataCore", "StrataTesting"]),
@@ -146,6 +152,7 @@ let package = Package(
             dependencies: ["StrataRegistry", "StrataMetadata", "StrataTraining", "StrataTesting", .product(name: "SQLKit", package: "sql-kit")]
         ),
         .testTarget(name: "StrataLakeTests", dependencies: ["StrataLake", "StrataTesting"]),
+        .testTarget(name: "StrataRedisTests", dependencies: ["StrataRedis", "StrataTesting"]),
         .testTarget(name: "StrataMonitoringTests", dependencies: ["StrataMonitoring", "StrataCore"]),
         .testTarget(
             name: "StrataServingTests",

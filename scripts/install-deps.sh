@@ -2,7 +2,7 @@
 # Installs what building and testing Strata needs and a fresh machine may lack:
 # the Debian C libraries behind the system-library targets, and the Python peers
 # (pyarrow, DuckDB) that read the lake, MLflow's tracking server, Prometheus and promtool, and headless
-# Chromium with Selenium for the dashboard test, in the tests
+# Chromium with Selenium for the dashboard test, and redis-server for the Redis suite, in the tests
 # (--with-test-peers), and the load
 # generator the HTTP benchmarks compare with (--with-bench-tools: wrk).
 # Idempotent: a second run installs nothing.
@@ -12,7 +12,7 @@ with_test_peers=0
 packages=(libzstd-dev libsnappy-dev zlib1g-dev libsqlite3-dev libopenblas-dev liblapacke-dev libxgboost-dev pkg-config)
 for flag in "$@"; do
   case "$flag" in
-    --with-test-peers) with_test_peers=1; packages+=(prometheus chromium chromium-driver) ;;
+    --with-test-peers) with_test_peers=1; packages+=(prometheus chromium chromium-driver redis-server) ;;
     --with-bench-tools) packages+=(wrk) ;;
     *) echo "install-deps: unknown option $flag" >&2; exit 2 ;;
   esac

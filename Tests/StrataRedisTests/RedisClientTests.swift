@@ -1,0 +1,124 @@
+import Foundation
+import Testing
+
+@testable import StrataRedis
+
+/// The RESP client against a real redis-server: binary round trips, pipelining, concurrency
+/// over the pool, error replies, timeouts, reconnection after the server dies, pub/sub across
+/// a restart, and authentication with a database. Skipped with a message without redis-server.
+@Suite(.serialized) struct RedisClientTests {
+    func server(_ arguments: [String] = []) throws -> RedisServer? {
+        let server = try RedisServer(extraArguments: arguments)
+        if server == nil { print(RedisServer.skipMessage) }
+        return server
+    }
+
+    @Test func commandsRoundTripBinaryValuesAndPipelines() async throws {
+        guard let server = try server() else { return }
+        let client = try RedisClient(url: server.url, connections: 2)
+        defer { client.close() }
+        let every = (0..<256).map(UInt8.init) + Array("\r\n$3\r\n*".utf8)
+        try await client.set("k:binary", every)
+        #expect(try await client.get("k:binary") == every)
+        #expect(try await client.get("k:missing") == nil)
+        try await client.set("k:a", [1])
+        #expect(try await client.mget(["k:a", "k:missing", "k:binary"]) == [[1], nil, every])
+        #expect(try await client.delete(["k:a", "k:missing"]) == 1)
+        // An error reply is thrown with the server's message; the connection stays usable.
+        try await client.set("k:text", Array("abc".utf8))
+        await #expect(throws: RedisError.self) { try await client.command(["INCR", "k:text"]) }
+        #expect(try await client.command(["PING"]) == .simpleString("PONG"))
+        // A thousand commands in one round trip, replies in order.
+        let replies = try await client.pipeline((0..<1000).map { _ in ["INCR", "k:counter"] })
+        #expect(replies.map(\.integer) == (1...1000).map { Int64($0) })
+        // Expiry.
+        try await client.set("k:short", [9], expireMillis: 50)
+        try await Task.sleep(for: .milliseconds(150))
+        #expect(try await client.get("k:short") == nil)
+    }
+
+    @Test func manyTasksShareThePool() async throws {
+        guard let server = try server() else { return }
+        let client = try RedisClient(url: server.url, connections: 4)
+        defer { client.close() }
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for task in 0..<32 {
+                group.addTask {
+                    for step in 0..<100 {
+                        let key = "t\(task):\(step)"
+                        let value = Array("\(task)-\(step)".utf8)
+                        try await client.set(key, value)
+                        #expect(try await client.get(key) == value)
+                    }
+                }
+            }
+            try await group.waitForAll()
+        }
+        #expect(try await client.command(["DBSIZE"]).integer == 3200)
+    }
+
+    @Test func aSlowReplyTimesOutAndTheNextCommandReconnects() async throws {
+        guard let server = try server() else { return }
+        let client = RedisClient(endpoint: try RedisEndpoint(url: server.url), connections: 1, timeout: .milliseconds(150))
+        defer { client.close() }
+        await #expect(throws: RedisError.timeout) { try await client.command(["DEBUG", "SLEEP", "0.6"]) }
+        try await Task.sleep(for: .milliseconds(600))
+        #expect(try await client.command(["PING"]) == .simpleString("PONG"))
+    }
+
+    @Test func theClientReconnectsAfterTheServerDies() async throws {
+        guard let server = try server() else { return }
+        let client = try RedisClient(url: server.url, connections: 2)
+        defer { client.close() }
+        try await client.set("before", [1])
+        server.kill()
+        // While it is down, commands fail with a clear error (not a hang, not a crash).
+        await #expect(throws: RedisError.self) { try await client.get("before") }
+        try server.start()
+        // The data is gone (persistence is off), but the same client works again.
+        var answered = false
+        for _ in 0..<20 where !answered {
+            answered = (try? await client.command(["PING"])) == .simpleString("PONG")
+            if !answered { try await Task.sleep(for: .milliseconds(100)) }
+        }
+        #expect(answered)
+        try await client.set("after", [2])
+        #expect(try await client.get("after") == [2])
+    }
+
+    @Test func subscribersGetMessagesAndResubscribeAfterARestart() async throws {
+        guard let server = try server() else { return }
+        let client = try RedisClient(url: server.url)
+        defer { client.close() }
+        var events = client.subscribe(["deployments"]).makeAsyncIterator()
+        #expect(await events.next() == .subscribed)
+        #expect(try await client.publish("deployments", Array("rev 1".utf8)) == 1)
+        #expect(await events.next() == .message(channel: "deployments", payload: Array("rev 1".utf8)))
+        server.kill()
+        try server.start()
+        #expect(await events.next() == .subscribed)
+        var delivered = 0
+        for _ in 0..<20 where delivered == 0 {
+            delivered = (try? await client.publish("deployments", Array("rev 2".utf8))) ?? 0
+            if delivered == 0 { try await Task.sleep(for: .milliseconds(100)) }
+        }
+        #expect(delivered == 1)
+        #expect(await events.next() == .message(channel: "deployments", payload: Array("rev 2".utf8)))
+    }
+
+    @Test func passwordAndDatabaseFromTheURL() async throws {
+        guard let server = try server(["--requirepass", "s3cret"]) else { return }
+        let anonymous = try RedisClient(url: server.url, connections: 1)
+        defer { anonymous.close() }
+        await #expect(throws: RedisError.self) { try await anonymous.get("x") }
+        let wrong = try RedisClient(url: "redis://:nope@127.0.0.1:\(server.port)", connections: 1)
+        await #expect(throws: RedisError.self) { try await wrong.command(["PING"]) }
+        let db2 = try RedisClient(url: "redis://:s3cret@127.0.0.1:\(server.port)/2", connections: 1)
+        defer { db2.close() }
+        let db0 = try RedisClient(url: "redis://:s3cret@127.0.0.1:\(server.port)", connections: 1)
+        defer { db0.close() }
+        try await db2.set("where", [2])
+        #expect(try await db2.get("where") == [2])
+        #expect(try await db0.get("where") == nil)
+    }
+}
