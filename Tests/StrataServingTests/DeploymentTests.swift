@@ -16,7 +16,7 @@ import Testing
         let users = Array(fixture.knownUsers.prefix(50))
         _ = try await fixture.controller.precompute()
         for user in users {
-            let answer = try fixture.service.recommend(RecommendationRequest(user: user))
+            let answer = try await fixture.service.recommend(RecommendationRequest(user: user))
             #expect(answer.lineage?.version == fixture.versions[0].version)
             #expect(answer.source == .cache)
             #expect(answer.items.count == 10)
@@ -24,10 +24,10 @@ import Testing
         }
         _ = try await fixture.registry.promote(fixture.versions[1].reference, by: ServingFixture.approver)
         await fixture.controller.watchOnce()
-        for user in users { #expect(try fixture.service.recommend(RecommendationRequest(user: user)).lineage?.version == fixture.versions[1].version) }
+        for user in users { #expect(try await fixture.service.recommend(RecommendationRequest(user: user)).lineage?.version == fixture.versions[1].version) }
         let outcome = try await fixture.controller.rollback("default", principal: ServingFixture.approver)
         #expect(outcome.serving == ["A=\(fixture.versions[0].reference)"])
-        for user in users { #expect(try fixture.service.recommend(RecommendationRequest(user: user)).lineage?.version == fixture.versions[0].version) }
+        for user in users { #expect(try await fixture.service.recommend(RecommendationRequest(user: user)).lineage?.version == fixture.versions[0].version) }
         let history = try await fixture.controller.store.history("default")
         #expect(history.contains { $0.kind == "rollback" })
     }
@@ -42,15 +42,17 @@ import Testing
                 VariantSpec(name: "A", model: "recs", weight: 70), VariantSpec(name: "B", model: "recs", version: fixture.versions[1].version, weight: 30),
             ], shadow: nil, salt: "exp-7", principal: ServingFixture.approver)
         let users = fixture.knownUsers
-        let before = try users.map { try fixture.service.recommend(RecommendationRequest(user: $0)).variant }
+        var before: [String] = []
+        for user in users { before.append(try await fixture.service.recommend(RecommendationRequest(user: user)).variant) }
         #expect(Set(before) == ["A", "B"])
         let restarted = fixture.makeController()
         try await restarted.start()
-        let after = try users.map { try restarted.service.recommend(RecommendationRequest(user: $0)).variant }
+        var after: [String] = []
+        for user in users { after.append(try await restarted.service.recommend(RecommendationRequest(user: user)).variant) }
         #expect(before == after)
         // Each answer's version is the one of its variant: never mixed.
         for user in users.prefix(50) {
-            let answer = try restarted.service.recommend(RecommendationRequest(user: user))
+            let answer = try await restarted.service.recommend(RecommendationRequest(user: user))
             #expect(answer.lineage?.version == (answer.variant == "A" ? fixture.versions[0].version : fixture.versions[1].version))
         }
     }
@@ -67,7 +69,7 @@ import Testing
             "default", reference: broken.reference, steps: [10, 50, 100], intervalMillis: 60_000, principal: ServingFixture.approver)
         // Users assigned to the canary are still answered (by the control).
         for user in fixture.knownUsers.prefix(200) {
-            #expect(try fixture.service.recommend(RecommendationRequest(user: user)).lineage?.version == fixture.versions[0].version)
+            #expect(try await fixture.service.recommend(RecommendationRequest(user: user)).lineage?.version == fixture.versions[0].version)
         }
         await fixture.controller.watchOnce()
         let deployment = try #require(try await fixture.controller.store.get("default"))
@@ -90,7 +92,7 @@ import Testing
         var rng = SplitMix64(seed: 5)
         for index in 0..<1200 {
             let user = "shopper-\(index)"
-            let answer = try fixture.service.recommend(RecommendationRequest(user: user, n: 1))
+            let answer = try await fixture.service.recommend(RecommendationRequest(user: user, n: 1))
             guard let item = answer.items.first?.id else { continue }
             let id = ("recommendation_id", FieldValue?.some(.string(answer.id.text)))
             events.append(fixture.event("impression", user: user, item: item, [id]))
@@ -116,7 +118,7 @@ import Testing
         let deployment = try #require(try await fixture.controller.store.get("default"))
         #expect(deployment.canary?.status == .completed)
         #expect(try await fixture.registry.resolve("recs@production").version == fixture.versions[1].version)
-        #expect(try fixture.service.recommend(RecommendationRequest(user: "anyone")).variant == "A")
+        #expect(try await fixture.service.recommend(RecommendationRequest(user: "anyone")).variant == "A")
     }
 }
 
@@ -135,8 +137,8 @@ import Testing
             ], shadow: nil, salt: "replicas", principal: ServingFixture.approver)
         await other.watchOnce()
         for user in fixture.knownUsers.prefix(100) {
-            let here = try fixture.service.recommend(RecommendationRequest(user: user))
-            let there = try other.service.recommend(RecommendationRequest(user: user))
+            let here = try await fixture.service.recommend(RecommendationRequest(user: user))
+            let there = try await other.service.recommend(RecommendationRequest(user: user))
             #expect(here.variant == there.variant)
             #expect(here.lineage?.version == there.lineage?.version)
         }
@@ -145,7 +147,7 @@ import Testing
             "default", variants: [VariantSpec(name: "A", model: "recs", weight: 100)], shadow: nil, salt: nil, principal: ServingFixture.approver)
         _ = try await fixture.registry.promote(fixture.versions[1].reference, by: ServingFixture.approver)
         await other.watchOnce()
-        #expect(try other.service.recommend(RecommendationRequest(user: "anyone")).variant == "A")
+        #expect(try await other.service.recommend(RecommendationRequest(user: "anyone")).variant == "A")
         #expect(other.service.state("default")?.variants[0].model?.version.version == fixture.versions[1].version)
     }
 
@@ -156,7 +158,7 @@ import Testing
             "default", variants: [VariantSpec(name: "A", model: "recs", weight: 100)],
             shadow: VariantSpec(name: "shadow", model: "recs", version: fixture.versions[1].version, weight: 0), salt: nil, principal: ServingFixture.approver)
         for user in fixture.knownUsers.prefix(40) {
-            let answer = try fixture.service.recommend(RecommendationRequest(user: user))
+            let answer = try await fixture.service.recommend(RecommendationRequest(user: user))
             #expect(answer.lineage?.version == fixture.versions[0].version, "the shadow is never shown")
         }
         var stats = fixture.service.metrics.shadow(deployment: "default")

@@ -29,7 +29,7 @@ import Testing
             controller: fixture.controller, baselines: fixture.runs.baselines, features: fixture.features, config: fixture.config.monitoring,
             clock: fixture.lake.clock)
         _ = try await fixture.controller.precompute()
-        for user in fixture.knownUsers { _ = try fixture.service.recommend(RecommendationRequest(user: user)) }
+        for user in fixture.knownUsers { _ = try await fixture.service.recommend(RecommendationRequest(user: user)) }
         let calm = try await monitor.report("default")
         #expect(calm.model == fixture.versions[0].reference)
         #expect(!calm.features.isEmpty)

@@ -43,7 +43,7 @@ import Testing
         var events: [IncomingEvent] = []
         for index in 0..<8000 {
             let user = "sim-\(index)"
-            let answer = try fixture.service.recommend(RecommendationRequest(user: user, n: 2))
+            let answer = try await fixture.service.recommend(RecommendationRequest(user: user, n: 2))
             let id = ("recommendation_id", FieldValue?.some(.string(answer.id.text)))
             for item in answer.items {
                 events.append(fixture.event("impression", user: user, item: item.id, [id]))

@@ -90,11 +90,11 @@ import Testing
         _ = try await lake.ingestor.ingest(events: [event("view", "newcomer", "i50", now), event("view", "newcomer", "i61", now)], source: "test")
         try features.catchUp()
         await activity.waitUntilApplied(through: lake.log.endOffset)
-        let reranked = try service.recommend(RecommendationRequest(user: "newcomer", n: 10))
+        let reranked = try await service.recommend(RecommendationRequest(user: "newcomer", n: 10))
         #expect(reranked.source == .live)
         #expect(reranked.reranker == version.reference)
         service.install(reranker: nil)
-        let plain = try service.recommend(RecommendationRequest(user: "newcomer", n: 10))
+        let plain = try await service.recommend(RecommendationRequest(user: "newcomer", n: 10))
         #expect(plain.reranker == nil)
         let hotShare = { (answer: Recommendation) in answer.items.filter { hot.contains($0.id) }.count }
         #expect(hotShare(reranked) >= hotShare(plain), "hot items: \(hotShare(reranked)) re-ranked vs \(hotShare(plain)) plain")

@@ -15,7 +15,7 @@ struct ServingRoutes {
         let service = controller.service
         let keys = self.keys
         router.get("/v1/recommendations/:user") { request, context -> Response in
-            let recommendation = try service.recommend(try Self.recommendationRequest(request, user: try context.parameters.require("user")))
+            let recommendation = try await service.recommend(try Self.recommendationRequest(request, user: try context.parameters.require("user")))
             return JSONResponse.make(serialized: recommendation.serialized)
         }
         router.get("/v1/items/:id/similar") { request, context -> Response in

@@ -22,9 +22,17 @@ public struct Precomputer: Sendable {
         self.threads = threads
     }
 
-    /// Computes and publishes the table of `model`; returns the users written.
+    /// Computes the table of `model` (on threads of its own; call it from one, see
+    /// `Trainer.onOwnThread`) and publishes it; returns the users written.
     @discardableResult
-    public func run(_ model: ServedModel) throws -> Int {
+    public func run(_ model: ServedModel) async throws -> Int {
+        let (table, computedAt) = try await Trainer.onOwnThread { try compute(model) }
+        try await cache.publish(model: model.key, table: table, computedAt: computedAt)
+        return table.count
+    }
+
+    /// The top-N of every training user of `model`, and when it was computed.
+    public func compute(_ model: ServedModel) throws -> (table: [String: CachedList], computedAt: Int64) {
         let computedAt = lake.clock.nowMillis()
         let seen = try seenItems(model)
         let recommender = model.recommender
@@ -42,9 +50,7 @@ public struct Precomputer: Sendable {
             }
             lists.withLock { $0.merge(local) { a, _ in a } }
         }
-        let table = lists.withLock { $0 }
-        cache.publish(model: model.key, table: table, computedAt: computedAt)
-        return table.count
+        return (lists.withLock { $0 }, computedAt)
     }
 
     /// Runs `body` over chunks of `0..<count` on `threads` threads of its own (the calling one

@@ -16,16 +16,17 @@ public struct CachedList: Sendable {
 }
 
 /// Where the batch job puts precomputed recommendations and the serving path reads them:
-/// per model version, per user. The embedded store is in memory; Redis comes with the
-/// scale-out work behind the same calls.
+/// per model version, per user. The embedded store is in memory; `StrataRedis` shares one
+/// between replicas. A store that cannot be reached answers reads with nil (the serving path
+/// then answers live) and throws on writes.
 public protocol RecommendationCacheStore: Sendable {
-    func get(model: String, user: String) -> CachedList?
+    func get(model: String, user: String) async -> CachedList?
     /// Replaces the whole table of a model version at once (readers see the old or the new).
-    func publish(model: String, table: [String: CachedList], computedAt: Int64)
+    func publish(model: String, table: [String: CachedList], computedAt: Int64) async throws
     /// When the table of a model version was computed, and for how many users.
-    func tableInfo(model: String) -> (computedAt: Int64, users: Int)?
+    func tableInfo(model: String) async -> (computedAt: Int64, users: Int)?
     /// Drops tables of model versions no longer served.
-    func retain(models: Set<String>)
+    func retain(models: Set<String>) async
 }
 
 /// The embedded recommendation cache: immutable tables swapped under a lock.

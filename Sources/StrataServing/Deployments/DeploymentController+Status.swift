@@ -9,16 +9,18 @@ extension DeploymentController {
             throw StrataError.notFound("deployment_not_found", "no deployment \(name) (GET /v1/deployments lists them)")
         }
         let state = service.state(name)
-        let variants: [JSONValue] = deployment.variants.map { spec in
+        var variants: [JSONValue] = []
+        for spec in deployment.variants {
             let variant = state?.variants.first { $0.spec.name == spec.name }
-            let table = variant?.model.flatMap { service.cache.tableInfo(model: $0.key) }
-            return [
+            var table: (computedAt: Int64, users: Int)?
+            if let model = variant?.model { table = await service.cache.tableInfo(model: model.key) }
+            variants.append([
                 "name": .string(spec.name), "reference": .string(spec.reference), "weight": .double(spec.weight),
                 "serving": variant?.model.map { .string($0.key) } ?? .null, "error": variant?.error.map(JSONValue.string) ?? .null,
                 "lineage": variant?.model?.lineage.json ?? .null,
                 "cache": table.map { ["users": .int(Int64($0.users)), "computed_at": .string(EventTime.format(millis: $0.computedAt))] } ?? .null,
                 "stats": service.metrics.variant(deployment: name, variant: spec.name).json,
-            ]
+            ])
         }
         var shadow: JSONValue = .null
         if let spec = deployment.shadow {

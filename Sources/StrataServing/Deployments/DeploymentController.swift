@@ -123,7 +123,7 @@ public final class DeploymentController: Service, Sendable {
             logger.warning(
                 "a variant cannot be served", metadata: ["deployment": "\(name)", "variant": "\(variant.spec.reference)", "error": "\(variant.error!)"])
         }
-        precomputeMissing(state.models)
+        await precomputeMissing(state.models)
         return state
     }
 
@@ -283,7 +283,7 @@ public final class DeploymentController: Service, Sendable {
             if let existing = running[model.key] { return existing }
             let task = Task<Int, any Error> {
                 let start = MonotonicClock.nanoseconds()
-                let users = try await Trainer.onOwnThread { try precomputer.run(model) }
+                let users = try await precomputer.run(model)
                 logger.info(
                     "precomputed recommendations",
                     metadata: ["model": "\(model.key)", "users": "\(users)", "ms": "\((MonotonicClock.nanoseconds() - start) / 1_000_000)"])
@@ -297,11 +297,11 @@ public final class DeploymentController: Service, Sendable {
     }
 
     /// Starts the batch job for served models that have no cache table yet.
-    private func precomputeMissing(_ models: [ServedModel]) {
+    private func precomputeMissing(_ models: [ServedModel]) async {
         // Tables of versions still in memory stay too: a rollback to one answers from its cache.
         let keys = Set(service.allStates.flatMap(\.models).map(\.key)).union(loader.models.map(\.key))
-        service.cache.retain(models: keys)
-        for model in models where service.cache.tableInfo(model: model.key) == nil {
+        await service.cache.retain(models: keys)
+        for model in models where await service.cache.tableInfo(model: model.key) == nil {
             Task.detached(priority: .utility) {
                 do {
                     _ = try await self.precomputeNow(model)

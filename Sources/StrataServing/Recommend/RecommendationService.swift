@@ -78,7 +78,7 @@ public final class RecommendationService: Sendable {
 
     // MARK: - Recommending
 
-    public func recommend(_ request: RecommendationRequest) throws(StrataError) -> Recommendation {
+    public func recommend(_ request: RecommendationRequest) async throws(StrataError) -> Recommendation {
         guard (1...config.maxN).contains(request.n) else {
             throw StrataError.invalid("invalid_n", "n must be between 1 and \(config.maxN) (serving.max_n)", field: "n")
         }
@@ -119,7 +119,7 @@ public final class RecommendationService: Sendable {
         let range = pageRange(request)
         var answer: (items: [(id: String, score: Float)], source: RecommendationSource, reranker: String?)?
         if let model = variant.model {
-            answer = rank(
+            answer = await rank(
                 model: model, user: request.user, range: range, excluded: excluded, recent: recent, filter: request.filter, lastInteraction: lastInteraction,
                 now: now)
             if answer == nil, index != 0, let control = state.variants[0].model {
@@ -129,7 +129,7 @@ public final class RecommendationService: Sendable {
                     error: "the model returned no finite scores")
                 index = 0
                 variant = state.variants[0]
-                answer = rank(
+                answer = await rank(
                     model: control, user: request.user, range: range, excluded: excluded, recent: recent, filter: request.filter,
                     lastInteraction: lastInteraction, now: now)
             }
@@ -149,7 +149,7 @@ public final class RecommendationService: Sendable {
         // compares the same number for the users served now (whether this answer came from the
         // cache or live), the top of the user's precomputed list, before this request's
         // exclusions (which would lower it as a user sees more).
-        if request.cursor == nil, let model = servedModel, let best = cache.get(model: model.key, user: request.user)?.scores.first {
+        if request.cursor == nil, let model = servedModel, let best = await cache.get(model: model.key, user: request.user)?.scores.first {
             metrics.recordScore(deployment: name, variant: variant.spec.name, score: best, at: now)
         }
         if let shadow = state.shadow, let shadowModel = shadow.model, config.shadowFraction > 0,
@@ -166,7 +166,7 @@ public final class RecommendationService: Sendable {
     /// usable (no finite scores).
     func rank(
         model: ServedModel, user: String, range: Range<Int>, excluded: Set<String>, recent: [String], filter: ItemFilter, lastInteraction: Int64, now: Int64
-    ) -> (items: [(id: String, score: Float)], source: RecommendationSource, reranker: String?)? {
+    ) async -> (items: [(id: String, score: Float)], source: RecommendationSource, reranker: String?)? {
         let recommender = model.recommender
         let catalog = model.catalog
         var excludedIndices = Set<Int32>()
@@ -174,7 +174,7 @@ public final class RecommendationService: Sendable {
         let recentIndices = recent.compactMap { recommender.items.index(of: $0) }
         excludedIndices.formUnion(recentIndices)
         // Cache first, when the list is newer than the user's last interaction and not expired.
-        if let list = cache.get(model: model.key, user: user), list.computedAt >= lastInteraction, now - list.computedAt <= config.cacheTTLMillis {
+        if let list = await cache.get(model: model.key, user: user), list.computedAt >= lastInteraction, now - list.computedAt <= config.cacheTTLMillis {
             var items: [(id: String, score: Float)] = []
             var rank = 0
             for (index, score) in zip(list.items, list.scores) {
@@ -258,7 +258,7 @@ public final class RecommendationService: Sendable {
         let now = lake.clock.nowMillis()
         Task.detached(priority: .background) {
             let start = MonotonicClock.nanoseconds()
-            let result = self.rank(
+            let result = await self.rank(
                 model: model, user: user, range: range, excluded: excluded, recent: recent, filter: filter, lastInteraction: lastInteraction, now: now)
             let overlap = result.map { answer -> Double in
                 let a = Set(answer.items.map(\.id))

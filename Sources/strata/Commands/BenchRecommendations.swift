@@ -119,7 +119,7 @@ struct BenchRecommendations: AsyncParsableCommand {
             for _ in 0..<samples {
                 let user = pick(&rng)
                 let begin = MonotonicClock.nanoseconds()
-                let answer = try service.recommend(RecommendationRequest(user: user, n: 10, excludeImpressed: false))
+                let answer = try await service.recommend(RecommendationRequest(user: user, n: 10, excludeImpressed: false))
                 times.append(Double(MonotonicClock.nanoseconds() - begin) / 1e3)
                 if answer.source != expected || answer.items.count != 10 { wrong += 1 }
             }
@@ -159,7 +159,7 @@ struct BenchRecommendations: AsyncParsableCommand {
             var times: [Double] = []
             for _ in 0..<samples {
                 let begin = MonotonicClock.nanoseconds()
-                let answer = try service.recommend(RecommendationRequest(user: "live-\(rng.nextInt(below: liveUsers))", n: 10, excludeImpressed: false))
+                let answer = try await service.recommend(RecommendationRequest(user: "live-\(rng.nextInt(below: liveUsers))", n: 10, excludeImpressed: false))
                 times.append(Double(MonotonicClock.nanoseconds() - begin) / 1e3)
                 precondition(answer.reranker != nil, "the re-ranker did not answer")
             }

@@ -92,7 +92,9 @@ struct DemoServing: Service {
             }
             for _ in 0..<max(1, Int(requestsPerSecond / 4)) {
                 let user = SyntheticGenerator.userID(rng.nextInt(below: generator.users))
-                guard let answer = try? controller.service.recommend(RecommendationRequest(user: user, n: 5, context: ["surface": "home"])) else { continue }
+                guard let answer = try? await controller.service.recommend(RecommendationRequest(user: user, n: 5, context: ["surface": "home"])) else {
+                    continue
+                }
                 events += truth.respond(user: user, to: answer.items.map(\.id), recommendationID: answer.id.text, at: now)
             }
             batch += 1
