@@ -92,6 +92,7 @@ let package = Package(
             name: "strata",
             dependencies: [
                 "StrataCore", "StrataLake", "StrataML", "StrataFeatures", "StrataServer", "StrataMetadata", "StrataRegistry", "StrataTraining", "StrataServing",
+                "StrataRedis",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -138,7 +139,7 @@ let package = Package(
         // Scale-out: a RESP client for Redis on SwiftNIO (no Swift Redis client is available offline).
         .target(
             name: "StrataRedis",
-            dependencies: [.product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio")]
+            dependencies: ["StrataServing", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio")]
         ),
         .target(name: "StrataTesting", dependencies: ["StrataCore", "StrataLake"]),
 
@@ -152,7 +153,7 @@ let package = Package(
             dependencies: ["StrataRegistry", "StrataMetadata", "StrataTraining", "StrataTesting", .product(name: "SQLKit", package: "sql-kit")]
         ),
         .testTarget(name: "StrataLakeTests", dependencies: ["StrataLake", "StrataTesting"]),
-        .testTarget(name: "StrataRedisTests", dependencies: ["StrataRedis", "StrataTesting"]),
+        .testTarget(name: "StrataRedisTests", dependencies: ["StrataRedis", "StrataServing", "StrataTesting"]),
         .testTarget(name: "StrataMonitoringTests", dependencies: ["StrataMonitoring", "StrataCore"]),
         .testTarget(
             name: "StrataServingTests",

@@ -3,7 +3,7 @@ import Synchronization
 
 /// A user's precomputed list for one model version: item indices best first, their scores,
 /// and when it was computed (a later interaction of the user makes it stale).
-public struct CachedList: Sendable {
+public struct CachedList: Sendable, Equatable {
     public var items: [Int32]
     public var scores: [Float]
     public var computedAt: Int64

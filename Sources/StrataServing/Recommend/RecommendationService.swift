@@ -118,10 +118,13 @@ public final class RecommendationService: Sendable {
         }
         let range = pageRange(request)
         var answer: (items: [(id: String, score: Float)], source: RecommendationSource, reranker: String?)?
+        // The user's precomputed list, read once (from Redis, one round trip).
+        var cached: CachedList?
         if let model = variant.model {
-            answer = await rank(
-                model: model, user: request.user, range: range, excluded: excluded, recent: recent, filter: request.filter, lastInteraction: lastInteraction,
-                now: now)
+            cached = await cache.get(model: model.key, user: request.user)
+            answer = rank(
+                model: model, cached: cached, user: request.user, range: range, excluded: excluded, recent: recent, filter: request.filter,
+                lastInteraction: lastInteraction, now: now)
             if answer == nil, index != 0, let control = state.variants[0].model {
                 // The variant's model produced nothing usable: count it, answer with the control.
                 metrics.record(
@@ -129,8 +132,9 @@ public final class RecommendationService: Sendable {
                     error: "the model returned no finite scores")
                 index = 0
                 variant = state.variants[0]
-                answer = await rank(
-                    model: control, user: request.user, range: range, excluded: excluded, recent: recent, filter: request.filter,
+                cached = await cache.get(model: control.key, user: request.user)
+                answer = rank(
+                    model: control, cached: cached, user: request.user, range: range, excluded: excluded, recent: recent, filter: request.filter,
                     lastInteraction: lastInteraction, now: now)
             }
         }
@@ -149,7 +153,7 @@ public final class RecommendationService: Sendable {
         // compares the same number for the users served now (whether this answer came from the
         // cache or live), the top of the user's precomputed list, before this request's
         // exclusions (which would lower it as a user sees more).
-        if request.cursor == nil, let model = servedModel, let best = await cache.get(model: model.key, user: request.user)?.scores.first {
+        if request.cursor == nil, servedModel != nil, let best = cached?.scores.first {
             metrics.recordScore(deployment: name, variant: variant.spec.name, score: best, at: now)
         }
         if let shadow = state.shadow, let shadowModel = shadow.model, config.shadowFraction > 0,
@@ -162,11 +166,12 @@ public final class RecommendationService: Sendable {
         return recommendation
     }
 
-    /// Ranks `[offset, offset + n)` of the user's list; nil when the model produced nothing
-    /// usable (no finite scores).
+    /// Ranks `[offset, offset + n)` of the user's list (`cached`: their precomputed list for
+    /// `model`, read by the caller); nil when the model produced nothing usable (no finite scores).
     func rank(
-        model: ServedModel, user: String, range: Range<Int>, excluded: Set<String>, recent: [String], filter: ItemFilter, lastInteraction: Int64, now: Int64
-    ) async -> (items: [(id: String, score: Float)], source: RecommendationSource, reranker: String?)? {
+        model: ServedModel, cached: CachedList?, user: String, range: Range<Int>, excluded: Set<String>, recent: [String], filter: ItemFilter,
+        lastInteraction: Int64, now: Int64
+    ) -> (items: [(id: String, score: Float)], source: RecommendationSource, reranker: String?)? {
         let recommender = model.recommender
         let catalog = model.catalog
         var excludedIndices = Set<Int32>()
@@ -174,7 +179,7 @@ public final class RecommendationService: Sendable {
         let recentIndices = recent.compactMap { recommender.items.index(of: $0) }
         excludedIndices.formUnion(recentIndices)
         // Cache first, when the list is newer than the user's last interaction and not expired.
-        if let list = await cache.get(model: model.key, user: user), list.computedAt >= lastInteraction, now - list.computedAt <= config.cacheTTLMillis {
+        if let list = cached, list.computedAt >= lastInteraction, now - list.computedAt <= config.cacheTTLMillis {
             var items: [(id: String, score: Float)] = []
             var rank = 0
             for (index, score) in zip(list.items, list.scores) {
@@ -258,8 +263,10 @@ public final class RecommendationService: Sendable {
         let now = lake.clock.nowMillis()
         Task.detached(priority: .background) {
             let start = MonotonicClock.nanoseconds()
-            let result = await self.rank(
-                model: model, user: user, range: range, excluded: excluded, recent: recent, filter: filter, lastInteraction: lastInteraction, now: now)
+            let cached = await self.cache.get(model: model.key, user: user)
+            let result = self.rank(
+                model: model, cached: cached, user: user, range: range, excluded: excluded, recent: recent, filter: filter, lastInteraction: lastInteraction,
+                now: now)
             let overlap = result.map { answer -> Double in
                 let a = Set(answer.items.map(\.id))
                 let b = Set(shown)

@@ -39,6 +39,7 @@ struct BenchRecommendations: AsyncParsableCommand {
     @Option(help: "Port (0: any free one).") var port = 0
     @Option(help: "Write the known user ids here, one per line (for wrk's spread_users.lua).") var idsFile: String?
     @Option(help: "Write the live-fallback user ids here, one per line.") var liveIdsFile: String?
+    @Option(help: "The recommendation cache: memory: (embedded) or redis://host:port (run both to compare).") var online = "memory:"
 
     func run() async throws {
         LoggingSetup.bootstrap(format: "text")
@@ -94,7 +95,10 @@ struct BenchRecommendations: AsyncParsableCommand {
         }
         let features = try FeatureStore(lake: lake, definitions: config.contract.features, logger: logger)
         let activity = try ServingActivity(lake: lake, logger: logger)
-        let cache = MemoryRecommendationCache()
+        var cacheConfig = config
+        cacheConfig.backends.online = online
+        let cache = try Governance.recommendationCache(config: cacheConfig, logger: logger)
+        print("recommendation cache: \(online)")
         let service = RecommendationService(lake: lake, features: features, activity: activity, cache: cache, metrics: ServingMetrics())
         let loader = ModelLoader(registry: registry, runs: RunStore(store: store), blobs: blobs)
         let controller = DeploymentController(

@@ -5,6 +5,7 @@ import StrataCore
 import StrataFeatures
 import StrataLake
 import StrataMetadata
+import StrataRedis
 import StrataRegistry
 import StrataServer
 import StrataServing
@@ -87,13 +88,32 @@ extension Governance {
     /// activity tracker.
     func deploymentController(lake: Lake, features: (any OnlineFeatureReader)?, logger: Logger) throws -> DeploymentController {
         let activity = try ServingActivity(lake: lake, logger: logger.with("component", "serving"))
-        let cache = MemoryRecommendationCache()
+        let cache = try Self.recommendationCache(config: config, logger: logger)
         let service = RecommendationService(lake: lake, features: features, activity: activity, cache: cache, metrics: ServingMetrics())
         return DeploymentController(
             store: DeploymentStore(store: store), service: service, registry: registry,
             loader: ModelLoader(registry: registry, runs: runs, blobs: FileBlobStore(root: "\(directory.projectRoot)/blobs")),
             precomputer: Precomputer(lake: lake, cache: cache, topN: config.serving.cacheTopN, threads: 1), audit: audit, lake: lake,
             logger: logger.with("component", "serving"))
+    }
+}
+
+extension Governance {
+    /// The cache `backends.online` names (env STRATA_ONLINE_URL wins): in memory, or Redis
+    /// shared by every replica (its keys expire an hour after the cache TTL).
+    static func recommendationCache(config: StrataConfig, logger: Logger) throws -> any RecommendationCacheStore {
+        let url = ProcessInfo.processInfo.environment["STRATA_ONLINE_URL"] ?? config.backends.online
+        guard url.hasPrefix("redis://") else {
+            guard url.hasPrefix("memory:") else {
+                throw StrataError.invalid("unsupported_backend", "STRATA_ONLINE_URL '\(url)' is not memory: or redis://host:port")
+            }
+            return MemoryRecommendationCache()
+        }
+        let client = try RedisClient(url: url, connections: 8)
+        logger.info(
+            "recommendation cache in Redis", metadata: ["host": "\(client.endpoint.host):\(client.endpoint.port)", "db": "\(client.endpoint.database)"])
+        return RedisRecommendationCache(
+            client: client, namespace: config.project, expireMillis: max(config.serving.cacheTTLMillis, config.serving.precomputeIntervalMillis) + 3_600_000)
     }
 }
 
