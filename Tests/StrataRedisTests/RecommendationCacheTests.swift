@@ -1,5 +1,6 @@
 import Foundation
 import StrataServing
+import StrataTesting
 import Testing
 
 @testable import StrataRedis

@@ -27,8 +27,9 @@ final class ServerProcess: @unchecked Sendable {
 
     /// `authenticate`: whether requests need keys (most tests are about durability; keys are
     /// tested in AuthTests).
-    init(dataDirectory: String, arguments: [String] = [], authenticate: Bool = false) throws {
+    init(dataDirectory: String, arguments: [String] = [], authenticate: Bool = false, environment: [String: String] = [:]) throws {
         process.executableURL = URL(fileURLWithPath: Self.binary)
+        if !environment.isEmpty { process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 } }
         process.arguments = ["serve", "--data-dir", dataDirectory, "--port", "0", "--log-format", "json"] + (authenticate ? [] : ["--no-auth"]) + arguments
         process.standardError = errors
         process.standardOutput = FileHandle.nullDevice

@@ -1,28 +1,27 @@
 import Foundation
-import StrataTesting
 
 /// A real `redis-server` (Debian's package, installed by `scripts/install-deps.sh
 /// --with-test-peers`) on a free port, with persistence off; nil where it is not installed.
-final class RedisServer: @unchecked Sendable {
-    static let binary = ["/usr/bin/redis-server", "/usr/local/bin/redis-server"].first { FileManager.default.isExecutableFile(atPath: $0) }
-    static var skipMessage: String {
+public final class RedisServer: @unchecked Sendable {
+    public static let binary = ["/usr/bin/redis-server", "/usr/local/bin/redis-server"].first { FileManager.default.isExecutableFile(atPath: $0) }
+    public static var skipMessage: String {
         "SKIPPED (Redis): install Debian's redis-server (scripts/install-deps.sh --with-test-peers) to run the Redis suite"
     }
 
-    let port: Int
+    public let port: Int
     let extraArguments: [String]
     private var process: Process?
 
-    init?(extraArguments: [String] = []) throws {
+    public init?(extraArguments: [String] = []) throws {
         guard Self.binary != nil else { return nil }
         port = Self.freePort()
         self.extraArguments = extraArguments
         try start()
     }
 
-    var url: String { "redis://127.0.0.1:\(port)" }
+    public var url: String { "redis://127.0.0.1:\(port)" }
 
-    func start() throws {
+    public func start() throws {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: Self.binary!)
         process.arguments =
@@ -43,7 +42,7 @@ final class RedisServer: @unchecked Sendable {
     }
 
     /// SIGKILL: the server vanishes mid-conversation.
-    func kill() {
+    public func kill() {
         guard let process else { return }
         Foundation.kill(process.processIdentifier, SIGKILL)
         process.waitUntilExit()
