@@ -294,7 +294,7 @@ public enum ExampleConfig {
         # Backends by URL. The embedded default needs no services.
         backends:
           metadata: "sqlite:"        # or postgres://user:password@host:5432/database (env STRATA_METADATA_URL wins)
-          online: "memory:"
+          online: "memory:"          # or redis://[user:password@]host:6379[/db]: the recommendation cache, shared by replicas (env STRATA_ONLINE_URL wins)
           lake: "file:"
           stream: "log:"
 
