@@ -19,6 +19,7 @@ let package = Package(
         .library(name: "StrataServing", targets: ["StrataServing"]),
         .library(name: "StrataMonitoring", targets: ["StrataMonitoring"]),
         .library(name: "StrataRedis", targets: ["StrataRedis"]),
+        .library(name: "StrataS3", targets: ["StrataS3"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -141,6 +142,8 @@ let package = Package(
             name: "StrataRedis",
             dependencies: ["StrataServing", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio")]
         ),
+        // Scale-out: an S3 client (SigV4 signing, multipart uploads, retries) over URLSession.
+        .target(name: "StrataS3", dependencies: [.product(name: "Crypto", package: "swift-crypto")]),
         .target(name: "StrataTesting", dependencies: ["StrataCore", "StrataLake"]),
 
         .testTarget(name: "StrataCoreTests", dependencies: ["StrataCore", "StrataTesting"]),
@@ -153,6 +156,7 @@ let package = Package(
             dependencies: ["StrataRegistry", "StrataMetadata", "StrataTraining", "StrataTesting", .product(name: "SQLKit", package: "sql-kit")]
         ),
         .testTarget(name: "StrataLakeTests", dependencies: ["StrataLake", "StrataTesting"]),
+        .testTarget(name: "StrataS3Tests", dependencies: ["StrataS3", "StrataTesting"]),
         .testTarget(name: "StrataRedisTests", dependencies: ["StrataRedis", "StrataServing", "StrataTesting"]),
         .testTarget(name: "StrataMonitoringTests", dependencies: ["StrataMonitoring", "StrataCore"]),
         .testTarget(

@@ -2,7 +2,8 @@
 # Installs what building and testing Strata needs and a fresh machine may lack:
 # the Debian C libraries behind the system-library targets, and the Python peers
 # (pyarrow, DuckDB) that read the lake, MLflow's tracking server, Prometheus and promtool, and headless
-# Chromium with Selenium for the dashboard test, and redis-server for the Redis suite, in the tests
+# Chromium with Selenium for the dashboard test, redis-server for the Redis suite, and moto_server
+# and the AWS CLI for the S3 suite, in the tests
 # (--with-test-peers), and the load
 # generator the HTTP benchmarks compare with (--with-bench-tools: wrk).
 # Idempotent: a second run installs nothing.
@@ -36,6 +37,8 @@ if [ "$with_test_peers" = 1 ]; then
   python3 -c "import duckdb" 2>/dev/null || missing+=("duckdb")
   python3 -c "import mlflow" 2>/dev/null || missing+=("mlflow")  # a real tracking server for the MLflow mirror test
   python3 -c "import selenium" 2>/dev/null || missing+=("selenium")  # drives Chromium in the dashboard test
+  command -v moto_server >/dev/null 2>&1 || missing+=("moto[server]")  # an S3-compatible server for the S3 suite
+  command -v aws >/dev/null 2>&1 || missing+=("awscli")  # checks the S3 objects; its botocore checks the signatures
   if [ ${#missing[@]} -gt 0 ]; then
     echo "install-deps: pip install ${missing[*]}"
     python3 -m pip install -q "${missing[@]}"

@@ -14,7 +14,7 @@ public final class RedisServer: @unchecked Sendable {
 
     public init?(extraArguments: [String] = []) throws {
         guard Self.binary != nil else { return nil }
-        port = Self.freePort()
+        port = LocalPorts.free()
         self.extraArguments = extraArguments
         try start()
     }
@@ -35,7 +35,7 @@ public final class RedisServer: @unchecked Sendable {
         self.process = process
         // Ready once it accepts connections.
         for _ in 0..<100 {
-            if Self.accepts(port: port) { return }
+            if LocalPorts.accepts(port: port) { return }
             usleep(50_000)
         }
         throw NSError(domain: "redis-server did not start on port \(port)", code: 1)
@@ -50,32 +50,4 @@ public final class RedisServer: @unchecked Sendable {
     }
 
     deinit { kill() }
-
-    static func accepts(port: Int) -> Bool {
-        let socket = Foundation.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(socket) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = in_port_t(UInt16(port).bigEndian)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        return withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(socket, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0 }
-        }
-    }
-
-    /// A port nothing listens on (bound and released).
-    static func freePort() -> Int {
-        let socket = Foundation.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(socket) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = 0
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        _ = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(socket, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(socket, $0, &length) } }
-        return Int(UInt16(bigEndian: address.sin_port))
-    }
 }
