@@ -4,7 +4,9 @@ import Synchronization
 
 /// A pool of connections to one Redis server. Each command goes to the next connection in
 /// turn (pipelining keeps each busy); a connection found closed is replaced on the next use,
-/// so the client reconnects by itself after a server restart. Connecting retries with backoff.
+/// so the client reconnects by itself after a server restart. Connecting retries with backoff;
+/// once that failed, commands fail at once for `retryAfter` (a request path that degrades
+/// without Redis must not wait out the connect attempts on every call).
 public final class RedisClient: Sendable {
     public let endpoint: RedisEndpoint
     let timeout: TimeAmount
@@ -12,9 +14,16 @@ public final class RedisClient: Sendable {
     private let slots: Mutex<[RedisConnection?]>
     let size: Int
     private let next = Atomic<Int>(0)
+    /// Until when (ContinuousClock nanoseconds since `origin`) commands fail fast.
+    private let failFastUntil = Atomic<Int64>(0)
+    private let origin = ContinuousClock.now
+    let retryAfter: Duration
 
     /// `connections`: the pool's size; `timeout`: for connecting and for each reply.
-    public init(endpoint: RedisEndpoint, connections: Int = 4, timeout: Duration = .seconds(2), connectAttempts: Int = 3) {
+    public init(
+        endpoint: RedisEndpoint, connections: Int = 4, timeout: Duration = .seconds(2), connectAttempts: Int = 3, retryAfter: Duration = .milliseconds(500)
+    ) {
+        self.retryAfter = retryAfter
         self.endpoint = endpoint
         self.timeout = .nanoseconds(Int64(timeout.components.seconds) * 1_000_000_000 + timeout.components.attoseconds / 1_000_000_000)
         self.connectAttempts = max(1, connectAttempts)
@@ -30,7 +39,17 @@ public final class RedisClient: Sendable {
     func connection() async throws -> RedisConnection {
         let index = next.wrappingAdd(1, ordering: .relaxed).oldValue % size
         if let live = slots.withLock({ $0[index] }), live.isActive { return live }
-        let fresh = try await connect()
+        guard elapsedNanoseconds() >= failFastUntil.load(ordering: .relaxed) else {
+            throw RedisError.unreachable("\(endpoint.host):\(endpoint.port) (failed moments ago; retrying shortly)")
+        }
+        let fresh: RedisConnection
+        do {
+            fresh = try await connect()
+        } catch {
+            let (seconds, attoseconds) = retryAfter.components
+            failFastUntil.store(elapsedNanoseconds() + seconds * 1_000_000_000 + attoseconds / 1_000_000_000, ordering: .relaxed)
+            throw error
+        }
         // Another task may have filled the slot meanwhile: keep one, close the other.
         let kept = slots.withLock { slots -> RedisConnection in
             if let existing = slots[index], existing.isActive { return existing }
@@ -39,6 +58,11 @@ public final class RedisClient: Sendable {
         }
         if kept !== fresh { fresh.close() }
         return kept
+    }
+
+    private func elapsedNanoseconds() -> Int64 {
+        let (seconds, attoseconds) = (ContinuousClock.now - origin).components
+        return seconds * 1_000_000_000 + attoseconds / 1_000_000_000
     }
 
     /// Connects with exponential backoff (50 ms, 100 ms, ...) between attempts.

@@ -73,8 +73,16 @@ import Testing
         defer { client.close() }
         try await client.set("before", [1])
         server.kill()
-        // While it is down, commands fail with a clear error (not a hang, not a crash).
+        // While it is down, commands fail with a clear error (not a hang, not a crash); once
+        // connecting failed, the next commands fail at once instead of trying again each time.
         await #expect(throws: RedisError.self) { try await client.get("before") }
+        await #expect(throws: RedisError.self) { try await client.get("before") }
+        do {
+            _ = try await client.get("before")
+            Issue.record("expected an error")
+        } catch RedisError.unreachable(let detail) {
+            #expect(detail.contains("failed moments ago"))
+        }
         try server.start()
         // The data is gone (persistence is off), but the same client works again.
         var answered = false
