@@ -115,6 +115,22 @@ import Testing
         #expect(await events.next() == .message(channel: "deployments", payload: Array("rev 2".utf8)))
     }
 
+    @Test func deploymentChangesAreAnnouncedToOtherReplicas() async throws {
+        guard let server = try server() else { return }
+        let one = try RedisClient(url: server.url)
+        let two = try RedisClient(url: server.url)
+        defer {
+            one.close()
+            two.close()
+        }
+        var heard = RedisDeploymentBus(client: two, namespace: "shop").changes().makeAsyncIterator()
+        #expect(await heard.next() != nil)  // subscribed: look once
+        await RedisDeploymentBus(client: one, namespace: "shop").announce()
+        #expect(await heard.next() != nil)
+        // Another project's announcements are not heard.
+        #expect(try await one.publish("strata:blog:deployments", [1]) == 0)
+    }
+
     @Test func passwordAndDatabaseFromTheURL() async throws {
         guard let server = try server(["--requirepass", "s3cret"]) else { return }
         let anonymous = try RedisClient(url: server.url, connections: 1)

@@ -4,6 +4,7 @@ import StrataLake
 import StrataRegistry
 import StrataServing
 import StrataTesting
+import Synchronization
 import Testing
 
 /// Deployments inside a running serving layer: atomic swaps on promotion and rollback, sticky
@@ -171,5 +172,41 @@ import Testing
         #expect(shadow.errors == 0)
         #expect(shadow.overlapSum >= 0 && shadow.overlapSum <= 40)
         #expect(shadow.reference == fixture.versions[1].reference)
+    }
+}
+
+/// Replicas connected by a change bus swap as soon as one of them changes a deployment, long
+/// before their next poll (here a minute away).
+@Suite(.serialized) struct ChangeBusTests {
+    /// An in-process bus: what `RedisDeploymentBus` does across processes.
+    final class LocalBus: DeploymentChangeBus {
+        private let listeners = Mutex<[AsyncStream<Void>.Continuation]>([])
+        func announce() async { for listener in listeners.withLock({ $0 }) { listener.yield() } }
+        func changes() -> AsyncStream<Void> {
+            let (stream, continuation) = AsyncStream.makeStream(of: Void.self)
+            listeners.withLock { $0.append(continuation) }
+            return stream
+        }
+    }
+
+    @Test func anAnnouncedChangeIsServedBeforeTheNextPoll() async throws {
+        let fixture = try await ServingFixture { $0.serving.watchIntervalMillis = 60_000 }
+        defer { Task { await fixture.close() } }
+        let bus = LocalBus()
+        let here = fixture.makeController(bus: bus)
+        try await here.start()
+        let there = fixture.makeController(bus: bus)
+        try await there.start()
+        let running = Task { try await there.run() }
+        defer { running.cancel() }
+        try await Task.sleep(for: .milliseconds(200))
+        #expect(there.service.state("default")?.variants.count == 1)
+        _ = try await here.update(
+            "default",
+            variants: [
+                VariantSpec(name: "A", model: "recs", weight: 50), VariantSpec(name: "B", model: "recs", version: fixture.versions[1].version, weight: 50),
+            ], shadow: nil, salt: "bus", principal: ServingFixture.approver)
+        for _ in 0..<100 where there.service.state("default")?.variants.count != 2 { try await Task.sleep(for: .milliseconds(50)) }
+        #expect(there.service.state("default")?.variants.count == 2)
     }
 }

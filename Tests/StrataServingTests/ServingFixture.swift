@@ -66,13 +66,13 @@ final class ServingFixture: @unchecked Sendable {
     }
 
     /// A fresh serving layer over the same metadata and lake (what a restart builds).
-    func makeController() -> DeploymentController {
+    func makeController(bus: (any DeploymentChangeBus)? = nil) -> DeploymentController {
         let activity = try! ServingActivity(lake: lake, logger: quietLogger)
         let cache = MemoryRecommendationCache()
         let service = RecommendationService(lake: lake, features: features, activity: activity, cache: cache, metrics: ServingMetrics())
         return DeploymentController(
             store: DeploymentStore(store: store), service: service, registry: registry, loader: ModelLoader(registry: registry, runs: runs, blobs: blobs),
-            precomputer: Precomputer(lake: lake, cache: cache, topN: 50, threads: 2), audit: audit, lake: lake, logger: quietLogger)
+            precomputer: Precomputer(lake: lake, cache: cache, topN: 50, threads: 2), audit: audit, lake: lake, logger: quietLogger, bus: bus)
     }
 
     var service: RecommendationService { controller.service }

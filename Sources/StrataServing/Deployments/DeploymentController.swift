@@ -31,11 +31,14 @@ public final class DeploymentController: Service, Sendable {
     /// When the scheduled batch job last ran (start counts: start-up already computes what is missing).
     private let lastPrecompute: Mutex<Int64>
     private let canaryBaselines = Mutex<[String: CanaryBaseline]>([:])
+    /// Replicas' announcements of changes (nil: polling only, as on one machine).
+    let bus: (any DeploymentChangeBus)?
 
     public init(
         store: DeploymentStore, service: RecommendationService, registry: ModelRegistry, loader: ModelLoader, precomputer: Precomputer, audit: AuditLog,
-        lake: Lake, logger: Logger
+        lake: Lake, logger: Logger, bus: (any DeploymentChangeBus)? = nil
     ) {
+        self.bus = bus
         self.store = store
         self.service = service
         self.registry = registry
@@ -118,6 +121,8 @@ public final class DeploymentController: Service, Sendable {
         let after = variants.map { "\($0.spec.name)=\($0.model?.key ?? "none")" }
         if before != after {
             logger.info("deployment swapped", metadata: ["deployment": "\(name)", "variants": "\(after.joined(separator: ", "))"])
+            // The replica that sees a change first tells the others (they find nothing new to announce).
+            if previous != nil { await bus?.announce() }
         }
         for variant in variants + (shadow.map { [$0] } ?? []) where variant.error != nil {
             logger.warning(
@@ -322,6 +327,13 @@ public final class DeploymentController: Service, Sendable {
 
     public func run() async throws {
         await cancelWhenGracefulShutdown {
+            // Announcements from other replicas trigger a pass at once; the poll below remains.
+            let listener = self.bus.map { bus in
+                Task {
+                    for await _ in bus.changes() { await self.watchOnce() }
+                }
+            }
+            defer { listener?.cancel() }
             while !Task.isCancelled {
                 try? await Task.sleep(for: .milliseconds(self.config.watchIntervalMillis))
                 guard !Task.isCancelled else { return }

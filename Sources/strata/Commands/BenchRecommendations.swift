@@ -97,7 +97,7 @@ struct BenchRecommendations: AsyncParsableCommand {
         let activity = try ServingActivity(lake: lake, logger: logger)
         var cacheConfig = config
         cacheConfig.backends.online = online
-        let cache = try Governance.recommendationCache(config: cacheConfig, logger: logger)
+        let (cache, _) = try Governance.onlineBackends(config: cacheConfig, logger: logger)
         print("recommendation cache: \(online)")
         let service = RecommendationService(lake: lake, features: features, activity: activity, cache: cache, metrics: ServingMetrics())
         let loader = ModelLoader(registry: registry, runs: RunStore(store: store), blobs: blobs)

@@ -88,32 +88,34 @@ extension Governance {
     /// activity tracker.
     func deploymentController(lake: Lake, features: (any OnlineFeatureReader)?, logger: Logger) throws -> DeploymentController {
         let activity = try ServingActivity(lake: lake, logger: logger.with("component", "serving"))
-        let cache = try Self.recommendationCache(config: config, logger: logger)
+        let (cache, bus) = try Self.onlineBackends(config: config, logger: logger)
         let service = RecommendationService(lake: lake, features: features, activity: activity, cache: cache, metrics: ServingMetrics())
         return DeploymentController(
             store: DeploymentStore(store: store), service: service, registry: registry,
             loader: ModelLoader(registry: registry, runs: runs, blobs: FileBlobStore(root: "\(directory.projectRoot)/blobs")),
             precomputer: Precomputer(lake: lake, cache: cache, topN: config.serving.cacheTopN, threads: 1), audit: audit, lake: lake,
-            logger: logger.with("component", "serving"))
+            logger: logger.with("component", "serving"), bus: bus)
     }
 }
 
 extension Governance {
-    /// The cache `backends.online` names (env STRATA_ONLINE_URL wins): in memory, or Redis
-    /// shared by every replica (its keys expire an hour after the cache TTL).
-    static func recommendationCache(config: StrataConfig, logger: Logger) throws -> any RecommendationCacheStore {
+    /// What `backends.online` names (env STRATA_ONLINE_URL wins): the cache in memory, or in
+    /// Redis shared by every replica (its keys expire an hour after the cache TTL) with
+    /// deployment changes announced over Redis pub/sub.
+    static func onlineBackends(config: StrataConfig, logger: Logger) throws -> (any RecommendationCacheStore, (any DeploymentChangeBus)?) {
         let url = ProcessInfo.processInfo.environment["STRATA_ONLINE_URL"] ?? config.backends.online
         guard url.hasPrefix("redis://") else {
             guard url.hasPrefix("memory:") else {
                 throw StrataError.invalid("unsupported_backend", "STRATA_ONLINE_URL '\(url)' is not memory: or redis://host:port")
             }
-            return MemoryRecommendationCache()
+            return (MemoryRecommendationCache(), nil)
         }
         let client = try RedisClient(url: url, connections: 8)
         logger.info(
             "recommendation cache in Redis", metadata: ["host": "\(client.endpoint.host):\(client.endpoint.port)", "db": "\(client.endpoint.database)"])
-        return RedisRecommendationCache(
+        let cache = RedisRecommendationCache(
             client: client, namespace: config.project, expireMillis: max(config.serving.cacheTTLMillis, config.serving.precomputeIntervalMillis) + 3_600_000)
+        return (cache, RedisDeploymentBus(client: client, namespace: config.project))
     }
 }
 
