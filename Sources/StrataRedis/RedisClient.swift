@@ -14,9 +14,8 @@ public final class RedisClient: Sendable {
     private let slots: Mutex<[RedisConnection?]>
     let size: Int
     private let next = Atomic<Int>(0)
-    /// Until when (ContinuousClock nanoseconds since `origin`) commands fail fast.
-    private let failFastUntil = Atomic<Int64>(0)
-    private let origin = ContinuousClock.now
+    /// Until when commands fail fast (set when connecting failed).
+    private let failFastUntil = Mutex<ContinuousClock.Instant?>(nil)
     let retryAfter: Duration
 
     /// `connections`: the pool's size; `timeout`: for connecting and for each reply.
@@ -25,7 +24,8 @@ public final class RedisClient: Sendable {
     ) {
         self.retryAfter = retryAfter
         self.endpoint = endpoint
-        self.timeout = .nanoseconds(Int64(timeout.components.seconds) * 1_000_000_000 + timeout.components.attoseconds / 1_000_000_000)
+        let (seconds, attoseconds) = timeout.components
+        self.timeout = .nanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
         self.connectAttempts = max(1, connectAttempts)
         self.size = max(1, connections)
         self.slots = Mutex(Array(repeating: nil, count: max(1, connections)))
@@ -39,15 +39,14 @@ public final class RedisClient: Sendable {
     func connection() async throws -> RedisConnection {
         let index = next.wrappingAdd(1, ordering: .relaxed).oldValue % size
         if let live = slots.withLock({ $0[index] }), live.isActive { return live }
-        guard elapsedNanoseconds() >= failFastUntil.load(ordering: .relaxed) else {
+        if let until = failFastUntil.withLock({ $0 }), ContinuousClock.now < until {
             throw RedisError.unreachable("\(endpoint.host):\(endpoint.port) (failed moments ago; retrying shortly)")
         }
         let fresh: RedisConnection
         do {
             fresh = try await connect()
         } catch {
-            let (seconds, attoseconds) = retryAfter.components
-            failFastUntil.store(elapsedNanoseconds() + seconds * 1_000_000_000 + attoseconds / 1_000_000_000, ordering: .relaxed)
+            failFastUntil.withLock { $0 = .now + retryAfter }
             throw error
         }
         // Another task may have filled the slot meanwhile: keep one, close the other.
@@ -58,11 +57,6 @@ public final class RedisClient: Sendable {
         }
         if kept !== fresh { fresh.close() }
         return kept
-    }
-
-    private func elapsedNanoseconds() -> Int64 {
-        let (seconds, attoseconds) = (ContinuousClock.now - origin).components
-        return seconds * 1_000_000_000 + attoseconds / 1_000_000_000
     }
 
     /// Connects with exponential backoff (50 ms, 100 ms, ...) between attempts.

@@ -92,15 +92,7 @@ import Testing
     /// Trains a third version (left a candidate) and creates an admin key, before the server
     /// starts; returns the key and the candidate's reference.
     static func addCandidateAndKey(config path: String, data: String) async throws -> (key: String, candidate: String) {
-        var config = try StrataConfig.load(path: path)
-        config.registry.gateMargin = -1
-        let directory = DataDirectory(root: data, project: config.project)
-        let store = try await MetadataStore.open(url: "sqlite:", defaultSQLitePath: "\(directory.projectRoot)/metadata.sqlite", logger: quietLogger)
-        let audit = AuditLog(store: store)
-        let registry = ModelRegistry(store: store, audit: audit)
-        let trainer = Trainer(
-            runs: RunStore(store: store), blobs: FileBlobStore(root: "\(directory.projectRoot)/blobs"), registry: registry, audit: audit, directory: directory,
-            config: config, codeVersion: "git:test", threads: 2)
+        let (store, audit, _, trainer) = try await SwapUnderLoadTests.openTraining(config: try StrataConfig.load(path: path), data: data)
         let spec = try ModelSpec(name: "als-main", algorithm: .als, parameters: ["factors": 16, "iterations": 3, "seed": 3])
         let outcome = try await trainer.train(TrainingRequest(spec: spec, principal: Principal(id: "sci", name: "sam", roles: [.scientist])))
         let keys = try await APIKeys(store: store)

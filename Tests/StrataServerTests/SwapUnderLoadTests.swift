@@ -38,16 +38,8 @@ import Testing
         _ = try await lake.ingestor.ingest(events: Fixtures.events(5000, seed: 3), source: "test", allowLate: true)
         _ = try await lake.maintain(force: true)
         _ = try await lake.compactor.snapshot()
-        let projectRoot = lake.directory.projectRoot
         await lake.close()
-        let store = try await MetadataStore.open(url: "sqlite:", defaultSQLitePath: "\(projectRoot)/metadata.sqlite", logger: quietLogger)
-        let audit = AuditLog(store: store)
-        var relaxed = config
-        relaxed.registry.gateMargin = -1
-        let registry = ModelRegistry(store: store, audit: audit)
-        let trainer = Trainer(
-            runs: RunStore(store: store), blobs: FileBlobStore(root: "\(projectRoot)/blobs"), registry: registry, audit: audit,
-            directory: DataDirectory(root: data, project: config.project), config: relaxed, codeVersion: "git:test", threads: 2)
+        let (store, audit, registry, trainer) = try await openTraining(config: config, data: data)
         let scientist = Principal(id: "sci", name: "sam", roles: [.scientist])
         let approver = Principal(id: "apr", name: "ann", roles: [.approver])
         var users: [String] = []
@@ -61,6 +53,21 @@ import Testing
         try await audit.flush()
         await store.close()
         return (configPath, data, users)
+    }
+
+    /// The project's metadata store, audit log, registry and a trainer whose gate accepts any
+    /// version (gate margin −1), opened directly on the data folder before a server starts.
+    static func openTraining(config: StrataConfig, data: String) async throws -> (MetadataStore, AuditLog, ModelRegistry, Trainer) {
+        var relaxed = config
+        relaxed.registry.gateMargin = -1
+        let directory = DataDirectory(root: data, project: config.project)
+        let store = try await MetadataStore.open(url: "sqlite:", defaultSQLitePath: "\(directory.projectRoot)/metadata.sqlite", logger: quietLogger)
+        let audit = AuditLog(store: store)
+        let registry = ModelRegistry(store: store, audit: audit)
+        let trainer = Trainer(
+            runs: RunStore(store: store), blobs: FileBlobStore(root: "\(directory.projectRoot)/blobs"), registry: registry, audit: audit, directory: directory,
+            config: relaxed, codeVersion: "git:test", threads: 2)
+        return (store, audit, registry, trainer)
     }
 
     final class Recorder: Sendable {
