@@ -93,7 +93,7 @@ let package = Package(
             name: "strata",
             dependencies: [
                 "StrataCore", "StrataLake", "StrataML", "StrataFeatures", "StrataServer", "StrataMetadata", "StrataRegistry", "StrataTraining", "StrataServing",
-                "StrataRedis",
+                "StrataRedis", "StrataS3",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -143,7 +143,12 @@ let package = Package(
             dependencies: ["StrataServing", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio")]
         ),
         // Scale-out: an S3 client (SigV4 signing, multipart uploads, retries) over URLSession.
-        .target(name: "StrataS3", dependencies: [.product(name: "Crypto", package: "swift-crypto")]),
+        .target(
+            name: "StrataS3",
+            dependencies: [
+                "StrataCore", "StrataLake", .product(name: "Crypto", package: "swift-crypto"), .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]),
         .target(name: "StrataTesting", dependencies: ["StrataCore", "StrataLake"]),
 
         .testTarget(name: "StrataCoreTests", dependencies: ["StrataCore", "StrataTesting"]),

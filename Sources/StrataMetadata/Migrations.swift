@@ -63,5 +63,8 @@ enum Migrations {
         Migration(
             version: 5, name: "training baselines for drift monitoring",
             statements: ["CREATE TABLE IF NOT EXISTS baselines (run_id TEXT PRIMARY KEY, body TEXT NOT NULL)"]),
+        Migration(
+            version: 6, name: "the elected worker of each project",
+            statements: ["CREATE TABLE IF NOT EXISTS cluster_workers (project TEXT PRIMARY KEY, url TEXT NOT NULL, host TEXT NOT NULL, since BIGINT NOT NULL)"]),
     ]
 }

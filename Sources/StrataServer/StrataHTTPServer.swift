@@ -30,27 +30,36 @@ public struct StrataHTTPServer: Sendable {
     public let drift: DriftWatcher?
     /// The alert rules of strata.yaml (nil: none).
     let alerts: AlertService?
+    /// What this process does among several (`all` on one machine).
+    public let role: ServerRole
+    /// API replicas: where the elected worker is (`refresh`: the last address failed).
+    let locateWorker: (@Sendable (_ refresh: Bool) async -> String?)?
 
     public init(
         lake: Lake, features: FeatureStore? = nil, governance: ServerGovernance? = nil, serving: DeploymentController? = nil, authenticate: Bool = true,
-        logger: Logger
+        role: ServerRole = .all, locateWorker: (@Sendable (_ refresh: Bool) async -> String?)? = nil, logger: Logger
     ) {
         self.lake = lake
+        self.role = role
+        self.locateWorker = locateWorker
         self.features = features
         self.governance = governance
         self.serving = serving
         self.drift = serving.flatMap { serving in
-            governance.map { governance in
-                DriftWatcher(
-                    monitor: DriftMonitor(
-                        controller: serving, baselines: governance.trainer.runs.baselines, features: features, config: lake.config.monitoring, clock: lake.clock
-                    ),
-                    interval: .milliseconds(lake.config.monitoring.intervalMillis), logger: logger)
-            }
+            guard role.runsBackgroundWork else { return nil }
+            return
+                governance.map { governance in
+                    DriftWatcher(
+                        monitor: DriftMonitor(
+                            controller: serving, baselines: governance.trainer.runs.baselines, features: features, config: lake.config.monitoring,
+                            clock: lake.clock
+                        ),
+                        interval: .milliseconds(lake.config.monitoring.intervalMillis), logger: logger)
+                }
         }
         let drift = self.drift
         self.alerts =
-            lake.config.alerts.isEmpty
+            lake.config.alerts.isEmpty || !role.runsBackgroundWork
             ? nil
             : AlertService(
                 rules: lake.config.alerts, lake: lake, features: features, drift: drift, serving: serving,
@@ -73,6 +82,9 @@ public struct StrataHTTPServer: Sendable {
         router.add(middleware: MetricsMiddleware(exporter: metrics))
         router.add(middleware: JSONErrorMiddleware())
         router.add(middleware: RequestLogMiddleware())
+        if role == .api, let locateWorker {
+            router.add(middleware: WorkerForwarding(maxBodyBytes: lake.config.ingest.maxBodyBytes, locate: locateWorker))
+        }
         if authenticates, let governance { router.add(middleware: AuthMiddleware(keys: governance.keys, audit: governance.audit)) }
         HealthRoutes(readiness: readiness).register(on: router)
         MetricsRoutes(exporter: metrics).register(on: router)
@@ -109,7 +121,7 @@ public struct StrataHTTPServer: Sendable {
     /// The audit writer, and the retraining schedule when strata.yaml has one.
     func governanceServices(_ governance: ServerGovernance) -> [any Service] {
         var services: [any Service] = [GovernanceMaintenance(governance: governance, logger: logger)]
-        if let schedule = lake.config.retraining.schedule {
+        if role.runsBackgroundWork, let schedule = lake.config.retraining.schedule {
             services.append(
                 RetrainingScheduler(
                     retrainer: Retrainer(lake: lake, governance: governance, logger: logger), schedule: schedule, models: lake.config.retraining.models,

@@ -2,15 +2,7 @@ import Foundation
 import StrataCore
 import StrataLake
 
-/// Immutable blobs (model artifacts, checkpoints) named by the SHA-256 of their bytes. The
-/// embedded store is a folder; an S3 store comes with the scale-out work behind the same calls.
-public protocol BlobStore: Sendable {
-    /// Stores `bytes` (durably) and returns their hash; storing the same bytes twice is free.
-    func put(_ bytes: [UInt8]) throws -> String
-    /// The bytes named `hash`, verified against it.
-    func get(_ hash: String) throws -> [UInt8]
-}
-
+/// The embedded blob store: a folder, one file per blob under `sha256/<first two hex digits>/`.
 public struct FileBlobStore: BlobStore {
     public let root: String
 
@@ -30,7 +22,6 @@ public struct FileBlobStore: BlobStore {
         guard SHA256Hex.isDigest(hash), let bytes = AtomicFile.read(path(hash)) else {
             throw StrataError.notFound("blob_not_found", "no blob \(hash) in \(root)")
         }
-        guard SHA256Hex.of(bytes) == hash else { throw StrataError.internal("blob \(hash) is corrupt: its bytes no longer hash to its name") }
-        return bytes
+        return try verified(bytes, as: hash, from: root)
     }
 }

@@ -49,11 +49,11 @@ extension Trainer {
                 algorithm: .gbdtRanker, parameters: reranker.spec.parameters, metadata: ["features": names.count, "candidates": reranker.candidates])
             artifact.idLists = ["features": names, "entities": rows.features.map(\.entity.rawValue)]
             artifact.blobs = ["booster": try ranker.modelBytes()]
-            let hash = try blobs.put(artifact.encoded())
+            let hash = try await blobs.put(artifact.encoded())
             var gate = GateResult(
                 metric: "ndcg@10", margin: config.registry.gateMargin, candidate: metrics["ndcg@10"] ?? 0, production: nil, productionVersion: nil)
             if let production = try? await registry.resolve("\(reranker.name)@production") {
-                let current = try Self.loadRanker(try blobs.get(production.artifactHash))
+                let current = try Self.loadRanker(try await blobs.get(production.artifactHash))
                 gate.production = try slates.evaluate(current)["ndcg@10"]
                 gate.productionVersion = production.version
             }

@@ -4,6 +4,7 @@ import StrataLake
 import StrataML
 import StrataMetadata
 import StrataRegistry
+import Synchronization
 
 /// What to train.
 public struct TrainingRequest: Sendable {
@@ -100,7 +101,7 @@ public final class Trainer: Sendable {
         let pointer = CheckpointPointer.read(runsRoot, run.id)
         var checkpoint: FitCheckpoint?
         if let pointer {
-            checkpoint = try FitCheckpoint(decoding: try blobs.get(pointer.blob))
+            checkpoint = try FitCheckpoint(decoding: try await blobs.get(pointer.blob))
             run.checkpointHash = pointer.blob
             run.checkpointIteration = Int64(pointer.iteration)
             try await runs.noteCheckpoint(run.id, hash: pointer.blob, iteration: pointer.iteration)
@@ -160,7 +161,8 @@ public final class Trainer: Sendable {
                         metrics.append(IterationMetric(step: progress.iteration, name: "iteration_seconds", value: progress.seconds, at: clock.nowMillis()))
                     },
                     control: FitControl(resume: resumeFrom?.0, every: every) { checkpoint in
-                        let blob = try blobs.put(checkpoint.encoded())
+                        let bytes = checkpoint.encoded()
+                        let blob = try Self.blocking { try await blobs.put(bytes) }
                         try CheckpointPointer(iteration: checkpoint.iteration, blob: blob, metrics: metrics).write(runsRoot, runID)
                     })
                 return (model, metrics)
@@ -171,7 +173,7 @@ public final class Trainer: Sendable {
                 model: model, train: split.train, heldOut: split.test, manifest: manifest, lakeRoot: lakeRoot, contract: config.contract,
                 window: config.monitoring.windowMillis)
             try await BaselineStore(store: runs.store).put(runID: run.id, baseline)
-            let artifact = try blobs.put(model.artifact().encoded())
+            let artifact = try await blobs.put(model.artifact().encoded())
             var metrics = Self.metrics(holdout)
             metrics["train_interactions"] = Double(split.train.matrix.nonZeros)
             metrics["test_interactions"] = Double(split.testInteractions)
@@ -220,7 +222,7 @@ public final class Trainer: Sendable {
         let key = metric.contains("@") ? metric : "\(metric)@10"
         var gate = GateResult(metric: metric, margin: config.registry.gateMargin, candidate: candidate[key] ?? 0, production: nil, productionVersion: nil)
         if let production = try? await registry.resolve("\(model)@production") {
-            let productionModel = try ModelTrainer.load(try ModelArtifact(decoding: try blobs.get(production.artifactHash)))
+            let productionModel = try ModelTrainer.load(try ModelArtifact(decoding: try await blobs.get(production.artifactHash)))
             let measured = Evaluator.evaluateByID(productionModel, split: split)
             gate.production = measured.value(named: metric) ?? measured.ndcg
             gate.productionVersion = production.version
@@ -253,6 +255,23 @@ public final class Trainer: Sendable {
             thread.stackSize = 8 << 20
             thread.start()
         }.value
+    }
+}
+
+extension Trainer {
+    /// Waits for async work from a thread of its own (the fit's checkpoint callback, which is
+    /// synchronous): blocking there holds up no task of the cooperative pool.
+    static func blocking<T: Sendable>(_ work: @escaping @Sendable () async throws -> T) throws -> T {
+        let result = Mutex<Result<T, any Error>?>(nil)
+        let done = DispatchSemaphore(value: 0)
+        Task {
+            let outcome: Result<T, any Error>
+            do { outcome = .success(try await work()) } catch { outcome = .failure(error) }
+            result.withLock { $0 = outcome }
+            done.signal()
+        }
+        done.wait()
+        return try result.withLock { $0! }.get()
     }
 }
 

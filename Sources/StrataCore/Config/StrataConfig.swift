@@ -318,7 +318,8 @@ public struct BackendsConfig: Sendable {
     init(node: ConfigNode) throws(StrataError) {
         try node.checkKeys(["metadata", "online", "lake", "stream"])
         let supported: [(String, WritableKeyPath<BackendsConfig, String>, [String])] = [
-            ("metadata", \.metadata, ["sqlite:", "postgres://", "postgresql://"]), ("online", \.online, ["memory:", "redis://"]), ("lake", \.lake, ["file:"]),
+            ("metadata", \.metadata, ["sqlite:", "postgres://", "postgresql://"]), ("online", \.online, ["memory:", "redis://"]),
+            ("lake", \.lake, ["file:", "s3://"]),
             ("stream", \.stream, ["log:"]),
         ]
         for (key, keyPath, schemes) in supported {

@@ -29,7 +29,7 @@ public struct SnapshotManifest: Sendable, Equatable {
         self.files = files.sorted { $0.path < $1.path }
     }
 
-    init?(json: JSONValue) {
+    public init?(json: JSONValue) {
         guard let project = json["project"]?.stringValue, let contract = json["contract_version"]?.stringValue, let files = json["files"]?.arrayValue else {
             return nil
         }

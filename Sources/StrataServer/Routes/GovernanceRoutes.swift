@@ -98,7 +98,7 @@ struct GovernanceRoutes {
         }
         router.get("/v1/models/:ref/artifact") { _, context -> Response in
             let version = try await g.registry.resolve(try context.parameters.require("ref"))
-            let bytes = try g.blobs.get(version.artifactHash)
+            let bytes = try await g.blobs.get(version.artifactHash)
             var headers = HTTPFields()
             headers[.contentType] = "application/octet-stream"
             headers[.eTag] = "\"sha256:\(version.artifactHash)\""

@@ -33,12 +33,16 @@ public final class DeploymentController: Service, Sendable {
     private let canaryBaselines = Mutex<[String: CanaryBaseline]>([:])
     /// Replicas' announcements of changes (nil: polling only, as on one machine).
     let bus: (any DeploymentChangeBus)?
+    /// Whether this process runs the batch job and judges canaries (the worker, or the only
+    /// process); API replicas read the worker's tables from the shared cache.
+    public let runsBatchJobs: Bool
 
     public init(
         store: DeploymentStore, service: RecommendationService, registry: ModelRegistry, loader: ModelLoader, precomputer: Precomputer, audit: AuditLog,
-        lake: Lake, logger: Logger, bus: (any DeploymentChangeBus)? = nil
+        lake: Lake, logger: Logger, bus: (any DeploymentChangeBus)? = nil, runsBatchJobs: Bool = true
     ) {
         self.bus = bus
+        self.runsBatchJobs = runsBatchJobs
         self.store = store
         self.service = service
         self.registry = registry
@@ -303,6 +307,7 @@ public final class DeploymentController: Service, Sendable {
 
     /// Starts the batch job for served models that have no cache table yet.
     private func precomputeMissing(_ models: [ServedModel]) async {
+        guard runsBatchJobs else { return }
         // Tables of versions still in memory stay too: a rollback to one answers from its cache.
         let keys = Set(service.allStates.flatMap(\.models).map(\.key)).union(loader.models.map(\.key))
         await service.cache.retain(models: keys)
@@ -360,7 +365,7 @@ public final class DeploymentController: Service, Sendable {
         await refreshReranker()
         for state in service.allStates {
             for model in state.models { model.refreshCatalog(from: lake.catalog) }
-            if state.deployment.canary?.status == .running {
+            if runsBatchJobs, state.deployment.canary?.status == .running {
                 do {
                     try await judgeCanary(state)
                 } catch {
@@ -368,7 +373,7 @@ public final class DeploymentController: Service, Sendable {
                 }
             }
         }
-        if config.precomputeIntervalMillis > 0, lake.clock.nowMillis() - lastPrecompute.withLock({ $0 }) >= config.precomputeIntervalMillis {
+        if runsBatchJobs, config.precomputeIntervalMillis > 0, lake.clock.nowMillis() - lastPrecompute.withLock({ $0 }) >= config.precomputeIntervalMillis {
             lastPrecompute.withLock { $0 = lake.clock.nowMillis() }
             let controller = self
             Task.detached(priority: .utility) { _ = try? await controller.precompute() }

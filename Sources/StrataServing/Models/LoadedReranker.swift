@@ -48,6 +48,6 @@ extension ModelLoader {
     /// The re-ranker version `reference` names.
     public func loadReranker(_ reference: String) async throws -> LoadedReranker {
         let version = try await registry.resolve(reference)
-        return try LoadedReranker(reference: version.reference, artifact: try blobs.get(version.artifactHash))
+        return try LoadedReranker(reference: version.reference, artifact: try await blobs.get(version.artifactHash))
     }
 }

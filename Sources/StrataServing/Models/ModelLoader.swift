@@ -26,7 +26,7 @@ public final class ModelLoader: Sendable {
         if let cached = cached(version.reference) { return cached }
         let bytes: [UInt8]
         do {
-            bytes = try blobs.get(version.artifactHash)
+            bytes = try await blobs.get(version.artifactHash)
         } catch {
             throw StrataError(.unavailable, code: "artifact_unavailable", "\(version.reference): its artifact cannot be read (\(error))")
         }

@@ -1,6 +1,11 @@
 import ArgumentParser
 import Foundation
+import Logging
+import ServiceLifecycle
 import StrataCore
+import StrataLake
+import StrataMetadata
+import StrataS3
 import StrataServer
 
 /// `strata serve`: the HTTP API on the configured backends.
@@ -10,27 +15,70 @@ struct Serve: AsyncParsableCommand {
     @OptionGroup var data: DataOptions
     @OptionGroup var listen: ListenOptions
     @OptionGroup var auth: AuthOptions
+    @OptionGroup var cluster: RoleOptions
 
     func run() async throws {
         let logger = data.bootstrapLogging()
         try await runReportingErrors {
-            let (config, lake) = try data.openLake(logger: logger)
+            let role = try cluster.resolvedRole()
+            let lease = role == .worker ? try await electWorker(logger: logger) : nil
+            let (config, lake) = try await openLake(waiting: lease != nil, logger: logger)
             let (host, port) = listen.resolve(config)
-            let (server, governance, firstKey) = try await data.makeServer(lake, auth: auth, logger: logger)
+            let (server, governance, firstKey) = try await data.makeServer(lake, auth: auth, role: role, logger: logger)
             if let firstKey { printFirstAdminKey(firstKey) }
+            let cluster = self.cluster
+            var background: [any Service] = lease.map { [LeaseKeeper(lease: $0, logger: logger)] } ?? []
+            if role.runsBackgroundWork, let bucket = try Governance.lakeBucket(config: config, logger: logger) {
+                background.append(LakeMirrorService(mirror: LakeMirror(client: bucket, directory: lake.directory, logger: logger), lake: lake))
+            }
             do {
-                try await server.run(host: host, port: port) { bound in
+                try await server.run(host: host, port: port, extraServices: background) { bound in
+                    if let lease {
+                        do {
+                            try await lease.advertise(url: cluster.advertisedURL(host: host, port: bound))
+                        } catch {
+                            logger.error("could not publish the worker's address", metadata: ["error": "\(error)"])
+                        }
+                    }
                     logger.info(
                         "serving",
                         metadata: [
                             "url": "http://\(host):\(bound)", "data_dir": "\(lake.directory.projectRoot)", "contract_version": "\(config.contract.version)",
+                            "role": "\(role.rawValue)",
                         ])
                 }
             } catch {
                 await governance.close()
+                await lease?.release()
                 throw error
             }
             await governance.close()
+            await lease?.release()
+        }
+    }
+
+    /// Waits (as a standby) until this process is the project's worker.
+    func electWorker(logger: Logger) async throws -> WorkerLease {
+        let config = try data.loadConfig()
+        let directory = DataDirectory(root: data.dataDirectory(config), project: config.project)
+        let url = ProcessInfo.processInfo.environment["STRATA_METADATA_URL"] ?? config.backends.metadata
+        let lease = try await WorkerLease.acquire(
+            url: url, defaultSQLitePath: "\(directory.projectRoot)/metadata.sqlite", project: config.project, logger: logger
+        ) { logger.info("standby: another worker holds the lease; taking over when it stops") }
+        logger.info("elected the project's worker", metadata: ["project": "\(config.project)"])
+        return lease
+    }
+
+    /// Opens the lake; a newly elected worker waits (up to 30 s) for a predecessor that lost its
+    /// lease to let go of a shared data folder.
+    func openLake(waiting: Bool, logger: Logger) async throws -> (StrataConfig, Lake) {
+        let deadline = ContinuousClock.now + .seconds(30)
+        while true {
+            do {
+                return try data.openLake(logger: logger)
+            } catch let error as StrataError where error.code == "data_dir_locked" && waiting && ContinuousClock.now < deadline {
+                try await Task.sleep(for: .milliseconds(250))
+            }
         }
     }
 }

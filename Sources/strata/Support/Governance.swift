@@ -7,6 +7,7 @@ import StrataLake
 import StrataMetadata
 import StrataRedis
 import StrataRegistry
+import StrataS3
 import StrataServer
 import StrataServing
 import StrataTraining
@@ -20,6 +21,8 @@ struct Governance: Sendable {
     let runs: RunStore
     let directory: DataDirectory
     let config: StrataConfig
+    /// Model artifacts and checkpoints: the project folder, or the bucket of `backends.lake`.
+    let blobs: any BlobStore
 
     static func open(config: StrataConfig, dataDirectory: String, logger: Logger) async throws -> Governance {
         let directory = DataDirectory(root: dataDirectory, project: config.project)
@@ -30,12 +33,38 @@ struct Governance: Sendable {
             store: store, audit: audit, keys: try await APIKeys(store: store),
             registry: ModelRegistry(
                 store: store, audit: audit, rules: GovernanceRules(allowSelfApproval: config.registry.allowSelfApproval)),
-            runs: RunStore(store: store), directory: directory, config: config)
+            runs: RunStore(store: store), directory: directory, config: config, blobs: try Self.blobStore(config: config, directory: directory, logger: logger))
+    }
+
+    /// What `backends.lake` names (env STRATA_LAKE_URL wins): the project folder, or an
+    /// S3-compatible bucket every replica reads, with a local copy of the blobs fetched.
+    static func blobStore(config: StrataConfig, directory: DataDirectory, logger: Logger) throws -> any BlobStore {
+        guard let client = try lakeBucket(config: config, logger: logger) else { return FileBlobStore(root: "\(directory.projectRoot)/blobs") }
+        return S3BlobStore(client: client, cacheDirectory: "\(directory.projectRoot)/blob-cache")
+    }
+
+    /// The bucket of `backends.lake` (env STRATA_LAKE_URL wins); nil for the local folder.
+    static func lakeBucket(config: StrataConfig, logger: Logger) throws -> S3Client? {
+        let url = ProcessInfo.processInfo.environment["STRATA_LAKE_URL"] ?? config.backends.lake
+        guard url.hasPrefix("s3://") else {
+            guard url.hasPrefix("file:") else {
+                throw StrataError.invalid("unsupported_backend", "STRATA_LAKE_URL '\(url)' is not file: or s3://bucket/prefix")
+            }
+            return nil
+        }
+        do {
+            let location = try S3Location(url: url)
+            logger.info(
+                "lake and artifacts in S3", metadata: ["bucket": "\(location.bucket)", "prefix": "\(location.prefix)", "endpoint": "\(location.endpoint)"])
+            return S3Client(location: location)
+        } catch {
+            throw StrataError.invalid("invalid_backend_url", "\(error)", field: "backends.lake")
+        }
     }
 
     func trainer(threads: Int? = nil) -> Trainer {
         Trainer(
-            runs: runs, blobs: FileBlobStore(root: "\(directory.projectRoot)/blobs"), registry: registry, audit: audit, directory: directory, config: config,
+            runs: runs, blobs: blobs, registry: registry, audit: audit, directory: directory, config: config,
             codeVersion: CodeVersion.current, threads: threads ?? ProcessInfo.processInfo.activeProcessorCount,
             mirror: (ProcessInfo.processInfo.environment["STRATA_MLFLOW_URI"] ?? config.mlflowURI).map(MLflowMirror.init(baseURL:)))
     }
@@ -72,13 +101,24 @@ enum CodeVersion {
 extension DataOptions {
     /// The HTTP server over an open lake: the feature store, and keys, audit, runs and the
     /// registry from the metadata store (an admin key is created when none exists).
-    func makeServer(_ lake: Lake, auth: AuthOptions, logger: Logger) async throws -> (StrataHTTPServer, Governance, firstAdminKey: String?) {
+    func makeServer(_ lake: Lake, auth: AuthOptions, role: ServerRole = .all, logger: Logger) async throws -> (
+        StrataHTTPServer, Governance, firstAdminKey: String?
+    ) {
         let governance = try await Governance.open(config: lake.config, dataDirectory: dataDirectory(lake.config), logger: logger)
+        if role == .api, governance.store.dialect != .postgres {
+            await governance.close()
+            throw StrataError.invalid(
+                "api_role_needs_shared_metadata",
+                "--role api shares the registry with a worker: set backends.metadata (or STRATA_METADATA_URL) to postgres://...")
+        }
         let (serverGovernance, firstKey) = try await governance.forServer(authenticate: !auth.noAuth, logger: logger)
         let features = try openFeatureStore(lake, logger: logger)
+        let workers = WorkerDirectory(store: governance.store, project: lake.config.project)
+        let locate: (@Sendable (Bool) async -> String?)? = role == .api ? { @Sendable refresh in await workers.locate(refresh: refresh) } : nil
         let server = StrataHTTPServer(
             lake: lake, features: features, governance: serverGovernance,
-            serving: try governance.deploymentController(lake: lake, features: features, logger: logger), authenticate: !auth.noAuth, logger: logger)
+            serving: try governance.deploymentController(lake: lake, features: features, batchJobs: role.runsBackgroundWork, logger: logger),
+            authenticate: !auth.noAuth, role: role, locateWorker: locate, logger: logger)
         return (server, governance, firstKey)
     }
 }
@@ -86,15 +126,15 @@ extension DataOptions {
 extension Governance {
     /// The serving layer over the registry: deployments, the cache and its batch job, the
     /// activity tracker.
-    func deploymentController(lake: Lake, features: (any OnlineFeatureReader)?, logger: Logger) throws -> DeploymentController {
+    func deploymentController(lake: Lake, features: (any OnlineFeatureReader)?, batchJobs: Bool = true, logger: Logger) throws -> DeploymentController {
         let activity = try ServingActivity(lake: lake, logger: logger.with("component", "serving"))
         let (cache, bus) = try Self.onlineBackends(config: config, logger: logger)
         let service = RecommendationService(lake: lake, features: features, activity: activity, cache: cache, metrics: ServingMetrics())
         return DeploymentController(
             store: DeploymentStore(store: store), service: service, registry: registry,
-            loader: ModelLoader(registry: registry, runs: runs, blobs: FileBlobStore(root: "\(directory.projectRoot)/blobs")),
+            loader: ModelLoader(registry: registry, runs: runs, blobs: blobs),
             precomputer: Precomputer(lake: lake, cache: cache, topN: config.serving.cacheTopN, threads: 1), audit: audit, lake: lake,
-            logger: logger.with("component", "serving"), bus: bus)
+            logger: logger.with("component", "serving"), bus: bus, runsBatchJobs: batchJobs)
     }
 }
 
@@ -139,7 +179,7 @@ extension Governance {
         let trainer = self.trainer()
         return (
             ServerGovernance(
-                keys: keys, audit: audit, registry: registry, trainer: trainer, blobs: FileBlobStore(root: "\(directory.projectRoot)/blobs"),
+                keys: keys, audit: audit, registry: registry, trainer: trainer, blobs: blobs,
                 models: config.training.models, searches: config.searches, reranker: config.reranker), firstKey
         )
     }
