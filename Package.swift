@@ -20,6 +20,7 @@ let package = Package(
         .library(name: "StrataMonitoring", targets: ["StrataMonitoring"]),
         .library(name: "StrataRedis", targets: ["StrataRedis"]),
         .library(name: "StrataS3", targets: ["StrataS3"]),
+        .library(name: "StrataKafka", targets: ["StrataKafka"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -43,6 +44,7 @@ let package = Package(
         .systemLibrary(name: "CZlib", path: "Sources/CSystem/CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         .systemLibrary(name: "CBLAS", path: "Sources/CSystem/CBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
         .systemLibrary(name: "CLAPACKE", path: "Sources/CSystem/CLAPACKE", pkgConfig: "lapacke", providers: [.apt(["liblapacke-dev"])]),
+        .systemLibrary(name: "CRdKafka", path: "Sources/CSystem/CRdKafka", pkgConfig: "rdkafka", providers: [.apt(["librdkafka-dev"])]),
         .systemLibrary(name: "CXGBoost", path: "Sources/CSystem/CXGBoost", pkgConfig: "xgboost", providers: [.apt(["libxgboost-dev"])]),
 
         // Domain values, the contract, configuration, errors, hashing, clock.
@@ -93,7 +95,7 @@ let package = Package(
             name: "strata",
             dependencies: [
                 "StrataCore", "StrataLake", "StrataML", "StrataFeatures", "StrataServer", "StrataMetadata", "StrataRegistry", "StrataTraining", "StrataServing",
-                "StrataRedis", "StrataS3",
+                "StrataRedis", "StrataS3", "StrataKafka",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -149,6 +151,13 @@ let package = Package(
                 "StrataCore", "StrataLake", .product(name: "Crypto", package: "swift-crypto"), .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]),
+        // Scale-out: Kafka topics as a source (librdkafka consumer group, at-least-once), Avro decoding.
+        .target(
+            name: "StrataKafka",
+            dependencies: [
+                "StrataCore", "StrataLake", "CRdKafka", .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]),
         .target(name: "StrataTesting", dependencies: ["StrataCore", "StrataLake"]),
 
         .testTarget(name: "StrataCoreTests", dependencies: ["StrataCore", "StrataTesting"]),
@@ -162,6 +171,7 @@ let package = Package(
         ),
         .testTarget(name: "StrataLakeTests", dependencies: ["StrataLake", "StrataTesting"]),
         .testTarget(name: "StrataS3Tests", dependencies: ["StrataS3", "StrataTesting"]),
+        .testTarget(name: "StrataKafkaTests", dependencies: ["StrataKafka", "StrataLake", "StrataTesting"]),
         .testTarget(name: "StrataRedisTests", dependencies: ["StrataRedis", "StrataServing", "StrataTesting"]),
         .testTarget(name: "StrataMonitoringTests", dependencies: ["StrataMonitoring", "StrataCore"]),
         .testTarget(

@@ -19,6 +19,8 @@ public struct StrataConfig: Sendable {
     public var serving: ServingConfig
     /// The learning-to-rank stage, when configured.
     public var reranker: RerankerConfig?
+    /// The Kafka source, when `backends.stream` is `kafka://...`.
+    public var kafka: KafkaConfig?
     public var monitoring = MonitoringConfig()
     /// Alert rules evaluated by the server.
     public var alerts: [AlertRule] = []
@@ -58,7 +60,7 @@ public struct StrataConfig: Sendable {
     static let topLevelKeys =
         [
             "project", "data_dir", "server", "ingest", "log", "lake", "backends", "interactions", "models", "feature_store", "registry", "retraining", "search",
-            "tracking", "serving", "reranker", "monitoring", "alerts",
+            "tracking", "serving", "reranker", "monitoring", "alerts", "kafka",
         ]
         + Contract.yamlKeys
 
@@ -89,6 +91,17 @@ public struct StrataConfig: Sendable {
         if let node = root["alerts"] { config.alerts = try AlertRule.parse(node) }
         if let node = root["monitoring"] { config.monitoring = try MonitoringConfig(node: node, contract: config.contract) }
         if let node = root["reranker"] { config.reranker = try RerankerConfig(node: node, contract: config.contract) }
+        if config.backends.stream.hasPrefix("kafka://") {
+            do {
+                config.kafka = try KafkaConfig(url: config.backends.stream, project: config.project)
+            } catch {
+                throw (root["backends"]?["stream"] ?? root).error(error.message, code: "invalid_backend_url")
+            }
+        }
+        if let node = root["kafka"] {
+            guard config.kafka != nil else { throw node.error("the kafka section needs backends.stream: kafka://brokers/topics") }
+            try config.kafka!.apply(node: node)
+        }
         if let node = root["tracking"] {
             try node.checkKeys(["mlflow_uri"])
             if let v = node["mlflow_uri"] {
@@ -320,7 +333,7 @@ public struct BackendsConfig: Sendable {
         let supported: [(String, WritableKeyPath<BackendsConfig, String>, [String])] = [
             ("metadata", \.metadata, ["sqlite:", "postgres://", "postgresql://"]), ("online", \.online, ["memory:", "redis://"]),
             ("lake", \.lake, ["file:", "s3://"]),
-            ("stream", \.stream, ["log:"]),
+            ("stream", \.stream, ["log:", "kafka://"]),
         ]
         for (key, keyPath, schemes) in supported {
             guard let v = node[key] else { continue }

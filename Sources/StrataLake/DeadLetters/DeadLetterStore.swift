@@ -52,6 +52,14 @@ public final class DeadLetterStore: Sendable {
         try await log.waitDurable(through: end)
     }
 
+    /// Stores rejected input that never reached the ingestor (a Kafka message that is not an
+    /// event at all), durably: it returns once they are on disk.
+    public func store(_ letters: [(rejection: Rejection, raw: String)], source: String, receivedAt: Int64) async throws {
+        guard !letters.isEmpty else { return }
+        let end = try enqueue(Self.frame(letters, source: source, receivedAt: receivedAt)).upperBound
+        try await waitDurable(through: end)
+    }
+
     /// Number of dead letters stored.
     public var count: Int64 { log.endOffset - log.startOffset }
 

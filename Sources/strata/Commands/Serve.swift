@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import ServiceLifecycle
 import StrataCore
+import StrataKafka
 import StrataLake
 import StrataMetadata
 import StrataS3
@@ -31,6 +32,9 @@ struct Serve: AsyncParsableCommand {
             if role.runsBackgroundWork, let bucket = try Governance.lakeBucket(config: config, logger: logger) {
                 background.append(LakeMirrorService(mirror: LakeMirror(client: bucket, directory: lake.directory, logger: logger), lake: lake))
             }
+            if role.runsBackgroundWork, let kafka = try Self.kafkaConfig(config) {
+                background.append(try KafkaSource(config: kafka, lake: lake, logger: logger))
+            }
             do {
                 try await server.run(host: host, port: port, extraServices: background) { bound in
                     if let lease {
@@ -55,6 +59,17 @@ struct Serve: AsyncParsableCommand {
             await governance.close()
             await lease?.release()
         }
+    }
+
+    /// The Kafka source: `backends.stream` of strata.yaml, or env STRATA_STREAM_URL (with the
+    /// file's `kafka:` settings).
+    static func kafkaConfig(_ config: StrataConfig) throws -> KafkaConfig? {
+        guard let url = ProcessInfo.processInfo.environment["STRATA_STREAM_URL"], !url.isEmpty, !url.hasPrefix("log:") else { return config.kafka }
+        var kafka = try KafkaConfig(url: url, project: config.project)
+        if let file = config.kafka {
+            (kafka.format, kafka.schemaIDs, kafka.batchSize, kafka.properties) = (file.format, file.schemaIDs, file.batchSize, file.properties)
+        }
+        return kafka
     }
 
     /// Waits (as a standby) until this process is the project's worker.
