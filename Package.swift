@@ -181,7 +181,7 @@ let package = Package(
         .testTarget(
             name: "StrataServerTests",
             dependencies: [
-                "StrataServer", "StrataFeatures", "StrataTesting", "strata",
+                "StrataServer", "StrataFeatures", "StrataTesting", "StrataS3", "strata",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ]
         ),

@@ -21,11 +21,6 @@ import Testing
         )
     }
 
-    static func executable(_ name: String) -> String? {
-        (ProcessInfo.processInfo.environment["PATH"] ?? "").split(separator: ":").map { "\($0)/\(name)" }
-            .first { FileManager.default.isExecutableFile(atPath: $0) }
-    }
-
     /// botocore signs the same requests (a query, a key with spaces and unicode, a body): the
     /// signatures must be identical.
     @Test func signsLikeBotocore() throws {
@@ -67,28 +62,7 @@ import Testing
         }
     }
 
-    /// A moto_server on a free port; nil where it is not installed.
-    final class MotoServer: @unchecked Sendable {
-        let process = Process()
-        let port = LocalPorts.free()
-        init?() throws {
-            guard let binary = S3Tests.executable("moto_server") else { return nil }
-            process.executableURL = URL(fileURLWithPath: binary)
-            process.arguments = ["-H", "127.0.0.1", "-p", String(port)]
-            process.standardOutput = FileHandle.nullDevice
-            process.standardError = FileHandle.nullDevice
-            try process.run()
-            for _ in 0..<200 where !LocalPorts.accepts(port: port) { usleep(50_000) }
-        }
-        deinit {
-            // The pip entry point may be a shim that runs Python as its child: stop that first.
-            _ = try? runProcess("/usr/bin/env", ["pkill", "-KILL", "-f", "moto_server -H 127.0.0.1 -p \(port)"])
-            process.terminate()
-            process.waitUntilExit()
-        }
-    }
-
-    static let credentials = ["AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_REGION": "us-east-1"]
+    static let credentials = MotoServer.credentials
 
     @Test func objectsRoundTripThroughAnS3Server() async throws {
         guard let moto = try MotoServer() else {
@@ -124,7 +98,7 @@ import Testing
         try await client.delete("blobs/ab/cdef")
         #expect(try await client.get("blobs/ab/cdef") == nil)
         // The AWS CLI sees the same objects with the same bytes.
-        if let aws = Self.executable("aws") {
+        if let aws = executableInPath("aws") {
             let environment = Self.credentials.map { "\($0.key)=\($0.value)" }
             let listing = try runProcess("/usr/bin/env", environment + [aws, "--endpoint-url", endpoint, "s3", "ls", "s3://strata-test/shop/", "--recursive"])
             #expect(listing.status == 0, "\(listing.errors)")

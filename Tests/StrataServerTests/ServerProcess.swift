@@ -10,7 +10,7 @@ import StrataTesting
 /// signals).
 final class ServerProcess: @unchecked Sendable {
     let process = Process()
-    let port: Int
+    private(set) var port = 0
     private let errors = Pipe()
 
     /// The `strata` binary next to the test bundle (the test target depends on it).
@@ -27,16 +27,23 @@ final class ServerProcess: @unchecked Sendable {
 
     /// `authenticate`: whether requests need keys (most tests are about durability; keys are
     /// tested in AuthTests).
-    init(dataDirectory: String, arguments: [String] = [], authenticate: Bool = false, environment: [String: String] = [:]) throws {
+    init(
+        dataDirectory: String, arguments: [String] = [], authenticate: Bool = false, environment: [String: String] = [:], waitForServing: Bool = true
+    ) throws {
         process.executableURL = URL(fileURLWithPath: Self.binary)
         if !environment.isEmpty { process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 } }
         process.arguments = ["serve", "--data-dir", dataDirectory, "--port", "0", "--log-format", "json"] + (authenticate ? [] : ["--no-auth"]) + arguments
         process.standardError = errors
         process.standardOutput = FileHandle.nullDevice
         try process.run()
-        // The "serving" log line names the bound port.
-        var seen = ""
-        let deadline = Date().addingTimeInterval(30)
+        if waitForServing { try awaitServing() }
+    }
+
+    /// Reads the log until the "serving" line (which names the bound port); a standby worker
+    /// reaches it only once elected.
+    func awaitServing(timeout: TimeInterval = 30) throws {
+        var seen = startupLog
+        let deadline = Date().addingTimeInterval(timeout)
         var found: Int?
         while found == nil && Date() < deadline && process.isRunning {
             let data = PipeReading.available(errors.fileHandleForReading)
@@ -49,12 +56,12 @@ final class ServerProcess: @unchecked Sendable {
                 }
             }
         }
+        startupLog = seen
         guard let found else {
             process.terminate()
             throw StrataError.internal("strata serve did not start: \(seen)")
         }
         port = found
-        startupLog = seen
     }
 
     /// Sends a signal and waits for the process to exit; returns its status.

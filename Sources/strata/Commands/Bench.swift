@@ -9,7 +9,9 @@ import StrataServer
 struct Bench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Benchmarks (build with -c release).",
-        subcommands: [Ingest.self, BenchALS.self, BenchServing.self, BenchRecommendations.self, BenchFeatures.self, BenchHTTP.self])
+        subcommands: [
+            Ingest.self, BenchALS.self, BenchServing.self, BenchRecommendations.self, BenchFeatures.self, BenchHTTP.self, BenchKafka.self, BenchS3.self,
+        ])
 
     struct Ingest: AsyncParsableCommand {
         static let configuration = CommandConfiguration(

@@ -1,0 +1,237 @@
+import Foundation
+import StrataCore
+import StrataLake
+import StrataMetadata
+import StrataRegistry
+import StrataS3
+import StrataTesting
+import StrataTraining
+import Synchronization
+import Testing
+
+#if canImport(FoundationNetworking)
+    import FoundationNetworking
+#endif
+
+/// Strata as several processes over PostgreSQL, Redis and an S3 server, behind nginx: two API
+/// replicas and an elected worker with a standby. Under steady load (recommendations and event
+/// batches through nginx) a promotion and a rollback reach both replicas within a second, an
+/// API replica is SIGKILLed (nginx moves its requests to the other), then the worker is
+/// SIGKILLed (the standby takes over); no request fails, and every acknowledged event is in the
+/// worker's log. Skipped with a message when a server is missing.
+@Suite(.serialized) struct MultiReplicaTests {
+    final class Load: Sendable {
+        let state = Mutex<(running: Bool, recommendations: Int, failures: [String], acknowledged: [String])>((true, 0, [], []))
+        var running: Bool { state.withLock { $0.running } }
+        func fail(_ what: String) { state.withLock { $0.failures.append(what) } }
+    }
+
+    /// A fresh database on the test PostgreSQL server (the registry suites use the default one).
+    static func freshDatabase(_ url: String) throws -> String {
+        guard var components = URLComponents(string: url) else { throw StrataError.internal("bad STRATA_TEST_POSTGRES_URL") }
+        let name = "strata_replicas_\(getpid())"
+        let psql = ["-h", components.host ?? "127.0.0.1", "-p", String(components.port ?? 5432), "-U", "postgres", "-tAc"]
+        _ = try runProcess("/usr/bin/env", ["psql"] + psql + ["DROP DATABASE IF EXISTS \(name)"])
+        let created = try runProcess("/usr/bin/env", ["psql"] + psql + ["CREATE DATABASE \(name) OWNER \(components.user ?? "strata")"])
+        guard created.status == 0 else { throw StrataError.internal("cannot create a database: \(created.errors)") }
+        components.path = "/\(name)"
+        return components.string!
+    }
+
+    @Test func replicasBehindNginxSurvivePromotionRollbackAndKills() async throws {
+        guard let postgres = ProcessInfo.processInfo.environment["STRATA_TEST_POSTGRES_URL"], !postgres.isEmpty else {
+            print("SKIPPED (PostgreSQL): set STRATA_TEST_POSTGRES_URL (scripts/test.sh starts a server) to run the multi-replica test")
+            return
+        }
+        guard let redis = try RedisServer() else {
+            print(RedisServer.skipMessage)
+            return
+        }
+        guard let moto = try MotoServer() else {
+            print(MotoServer.skipMessage)
+            return
+        }
+        guard executableInPath("nginx") != nil else {
+            print(NginxServer.skipMessage)
+            return
+        }
+        let metadataURL = try Self.freshDatabase(postgres)
+        let lakeURL = "s3://strata-replicas/shop?endpoint=\(moto.endpoint)"
+        let environment = MotoServer.credentials.merging([
+            "STRATA_METADATA_URL": metadataURL, "STRATA_ONLINE_URL": redis.url, "STRATA_LAKE_URL": lakeURL,
+        ]) { $1 }
+        let bucket = S3Client(location: try S3Location(url: lakeURL, environment: MotoServer.credentials))
+        try await bucket.createBucket()
+
+        // The worker's data folder: history, a snapshot, two approved versions (1 in production),
+        // their artifacts in the bucket, the registry in PostgreSQL.
+        let directory = TemporaryDirectory()
+        defer { directory.remove() }
+        let configPath = directory.file("strata.yaml")
+        try ExampleConfig.yaml.replacingOccurrences(of: "precompute_interval: 1h", with: "precompute_interval: off").write(
+            toFile: configPath, atomically: true, encoding: .utf8)
+        var config = try StrataConfig.load(path: configPath)
+        let workerData = directory.file("worker")
+        let lake = try Lake(config: config, dataDirectory: workerData, logger: quietLogger)
+        let history = Fixtures.events(5000, seed: 3)
+        _ = try await lake.ingestor.ingest(events: history, source: "test", allowLate: true)
+        _ = try await lake.maintain(force: true)
+        _ = try await lake.compactor.snapshot()
+        await lake.close()
+        let users = Array(Set(history.compactMap(\.userID))).sorted()
+        do {
+            config.registry.gateMargin = -1
+            let store = try await MetadataStore.open(url: metadataURL, defaultSQLitePath: "", logger: quietLogger)
+            let audit = AuditLog(store: store)
+            let registry = ModelRegistry(store: store, audit: audit)
+            let trainer = Trainer(
+                runs: RunStore(store: store), blobs: S3BlobStore(client: bucket, cacheDirectory: nil), registry: registry, audit: audit,
+                directory: DataDirectory(root: workerData, project: config.project), config: config, codeVersion: "git:test", threads: 2)
+            let scientist = Principal(id: "sci", name: "sam", roles: [.scientist])
+            let approver = Principal(id: "apr", name: "ann", roles: [.approver])
+            for seed in [1, 2] {
+                let spec = try ModelSpec(name: "als-main", algorithm: .als, parameters: ["factors": 16, "iterations": 3, "seed": Double(seed)])
+                let outcome = try await trainer.train(TrainingRequest(spec: spec, principal: scientist))
+                _ = try await registry.approve(outcome.version!.reference, reason: "test", by: approver)
+            }
+            _ = try await registry.promote("als-main@1", by: approver)
+            try await audit.flush()
+            await store.close()
+        }
+        #expect(try await bucket.list(prefix: "blobs/").count >= 2, "the artifacts are in the bucket")
+
+        let arguments = ["--config", configPath]
+        let workerA = try ServerProcess(dataDirectory: workerData, arguments: arguments + ["--role", "worker"], environment: environment)
+        let workerB = try ServerProcess(
+            dataDirectory: workerData, arguments: arguments + ["--role", "worker"], environment: environment, waitForServing: false)
+        defer { _ = workerB.stop(signal: SIGTERM) }
+        let api1 = try ServerProcess(dataDirectory: directory.file("api1"), arguments: arguments + ["--role", "api"], environment: environment)
+        let api2 = try ServerProcess(dataDirectory: directory.file("api2"), arguments: arguments + ["--role", "api"], environment: environment)
+        defer { _ = api2.stop(signal: SIGTERM) }
+        let nginx = try #require(try NginxServer(upstreams: [api1.port, api2.port]))
+        let base = "http://127.0.0.1:\(nginx.port)"
+        let session = URLSession(configuration: .ephemeral)
+
+        func version(at port: Int, user: String) async -> Int64? {
+            guard let (body, _) = try? await session.data(from: URL(string: "http://127.0.0.1:\(port)/v1/recommendations/\(user)?n=5")!) else { return nil }
+            return (try? JSONValue.parse(String(decoding: body, as: UTF8.self)))?["version"]?.intValue
+        }
+        // Both replicas serve version 1, from the worker's table in Redis.
+        for replica in [api1, api2] {
+            var served: Int64?
+            for _ in 0..<100 where served != 1 {
+                served = await version(at: replica.port, user: users[0])
+                if served != 1 { try await Task.sleep(for: .milliseconds(100)) }
+            }
+            #expect(served == 1)
+        }
+
+        // The worker mirrors the lake into the bucket: Parquet files and the snapshot manifest.
+        var mirrored: [String] = []
+        for _ in 0..<100 where !mirrored.contains(where: { $0.hasPrefix("lake/snapshots/") }) {
+            mirrored = try await bucket.list(prefix: "lake/")
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        #expect(mirrored.contains { $0.hasPrefix("lake/events/type=view/") && $0.hasSuffix(".parquet") })
+        #expect(mirrored.contains { $0.hasPrefix("lake/snapshots/") })
+
+        // Steady load through nginx: 4 clients ask for recommendations, 2 send event batches.
+        let load = Load()
+        let now = SystemClock().nowMillis()
+        let traffic = Task {
+            await withTaskGroup(of: Void.self) { group in
+                for client in 0..<6 {
+                    group.addTask {
+                        var rng = SplitMix64(seed: UInt64(client) + 100)
+                        var batch = 0
+                        while load.running {
+                            if client < 4 {
+                                let user = users[rng.nextInt(below: users.count)]
+                                let answer = try? await session.data(from: URL(string: "\(base)/v1/recommendations/\(user)?n=5")!)
+                                let status = (answer?.1 as? HTTPURLResponse)?.statusCode ?? 0
+                                load.state.withLock {
+                                    $0.recommendations += 1
+                                    if status != 200 { $0.failures.append("recommendation: \(status)") }
+                                }
+                            } else {
+                                batch += 1
+                                let ids = (0..<10).map { "mr-\(client)-\(batch)-\($0)" }
+                                let body = ids.map {
+                                    #"{"type":"view","event_id":"\#($0)","user_id":"\#(users[rng.nextInt(below: users.count)])","timestamp":\#(now),"item_id":"i1"}"#
+                                }
+                                .joined(separator: "\n")
+                                var request = URLRequest(url: URL(string: "\(base)/v1/events")!)
+                                request.httpMethod = "POST"
+                                request.setValue("application/x-ndjson", forHTTPHeaderField: "Content-Type")
+                                request.httpBody = Data(body.utf8)
+                                request.timeoutInterval = 60
+                                let answer = try? await session.data(for: request)
+                                let status = (answer?.1 as? HTTPURLResponse)?.statusCode ?? 0
+                                let accepted = answer.flatMap { try? JSONValue.parse(String(decoding: $0.0, as: UTF8.self)) }?["accepted"]?.intValue
+                                load.state.withLock {
+                                    if status == 200, accepted == 10 { $0.acknowledged += ids } else { $0.failures.append("events: \(status)") }
+                                }
+                                try? await Task.sleep(for: .milliseconds(50))
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        try await Task.sleep(for: .seconds(2))
+
+        /// Seconds until both replicas serve `expected` (polled every 20 ms, up to 10 s).
+        func switchTime(to expected: Int64, _ change: () async throws -> Void) async throws -> [Double] {
+            let start = ContinuousClock.now
+            try await change()
+            var times: [Double] = []
+            for replica in [api1, api2] {
+                while await version(at: replica.port, user: users[1]) != expected, ContinuousClock.now - start < .seconds(10) {
+                    try await Task.sleep(for: .milliseconds(20))
+                }
+                let elapsed = ContinuousClock.now - start
+                times.append(Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
+            }
+            return times
+        }
+        let promoted = try await switchTime(to: 2) { _ = try await api1.postJSON("/v1/models/als-main@2/promote", [:]) }
+        #expect(promoted.allSatisfy { $0 < 1.0 }, "promotion reached the replicas after \(promoted) s")
+        try await Task.sleep(for: .seconds(1))
+        let rolledBack = try await switchTime(to: 1) { _ = try await api2.postJSON("/v1/models/als-main/rollback", [:]) }
+        #expect(rolledBack.allSatisfy { $0 < 1.0 }, "rollback reached the replicas after \(rolledBack) s")
+
+        // An API replica dies: nginx sends its requests to the other.
+        try await Task.sleep(for: .seconds(1))
+        api1.stop(signal: SIGKILL)
+        try await Task.sleep(for: .seconds(3))
+        // The worker dies: the standby takes the lease, opens the shared folder and publishes
+        // itself; the API replica holds ingestion requests until it answers.
+        let killedAt = ContinuousClock.now
+        workerA.stop(signal: SIGKILL)
+        try workerB.awaitServing(timeout: 30)
+        let takeover = ContinuousClock.now - killedAt
+        try await Task.sleep(for: .seconds(3))
+        load.state.withLock { $0.running = false }
+        await traffic.value
+
+        let (recommendations, failures, acknowledged) = load.state.withLock { ($0.recommendations, $0.failures, $0.acknowledged) }
+        #expect(recommendations > 200, "only \(recommendations) recommendation requests")
+        #expect(acknowledged.count > 100, "only \(acknowledged.count) events acknowledged")
+        #expect(failures.isEmpty, "\(failures.count) failed requests: \(failures.prefix(5)); nginx: \(nginx.errorLog.suffix(600))")
+
+        // Every acknowledged event is in the worker's log (read after the new worker stops).
+        _ = workerB.stop(signal: SIGTERM)
+        let reopened = try Lake(config: config, dataDirectory: workerData, logger: quietLogger)
+        var stored = Set<String>()
+        _ = try reopened.log.scan(from: reopened.log.startOffset) { _, payload in
+            if let id = try? EventCodec.decode(payload).eventID { stored.insert(id) }
+            return true
+        }
+        await reopened.close()
+        let lost = acknowledged.filter { !stored.contains($0) }
+        #expect(lost.isEmpty, "\(lost.count) acknowledged events are missing: \(lost.prefix(5))")
+        print(
+            "multi-replica: \(recommendations) recommendations and \(acknowledged.count) acknowledged events through nginx, \(failures.count) failures; promotion reached both replicas in \(promoted.map { String(format: "%.3f", $0) }) s, rollback in \(rolledBack.map { String(format: "%.3f", $0) }) s; the standby took over \(takeover) after the worker's SIGKILL"
+        )
+    }
+}
