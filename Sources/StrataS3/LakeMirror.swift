@@ -18,7 +18,11 @@ public final class LakeMirror: Sendable {
     /// Keys known to be in the bucket (listed once, then added to as files are uploaded).
     private let uploaded = Mutex<Set<String>?>(nil)
 
-    public init(client: S3Client, directory: DataDirectory, logger: Logger) {
+    /// Requests in flight at once.
+    let concurrency: Int
+
+    public init(client: S3Client, directory: DataDirectory, concurrency: Int = 8, logger: Logger) {
+        self.concurrency = max(1, concurrency)
         self.client = client
         self.directory = directory
         self.logger = logger
@@ -38,19 +42,51 @@ public final class LakeMirror: Sendable {
         } else {
             known = Set(try await client.list(prefix: "lake/"))
         }
+        // Parquet files first, manifests last: a manifest in the bucket names only files already there.
+        let files = files.map { ($0.path, "\(directory.lake)/\($0.path)") }.filter { !known.contains("lake/\($0.0)") }
+        let manifests = snapshots.map { ("snapshots/\($0).json", "\(directory.snapshots)/\($0).json") }.filter { !known.contains("lake/\($0.0)") }
         var transfer = Transfer()
-        let wanted = files.map { ($0.path, "\(directory.lake)/\($0.path)") } + snapshots.map { ("snapshots/\($0).json", "\(directory.snapshots)/\($0).json") }
-        for (relative, local) in wanted where !known.contains("lake/\(relative)") {
-            guard let data = FileManager.default.contents(atPath: local) else {
-                throw StrataError.internal("lake file \(local) is missing locally; it cannot be uploaded")
+        for group in [files, manifests] {
+            let sizes = try await Self.concurrently(group, width: concurrency) { (relative, local) -> Int in
+                guard let data = FileManager.default.contents(atPath: local) else {
+                    throw StrataError.internal("lake file \(local) is missing locally; it cannot be uploaded")
+                }
+                try await self.client.put("lake/\(relative)", data)
+                return data.count
             }
-            try await client.put("lake/\(relative)", data)
-            known.insert("lake/\(relative)")
-            transfer.files += 1
-            transfer.bytes += data.count
+            for ((relative, _), size) in zip(group, sizes) {
+                known.insert("lake/\(relative)")
+                transfer.files += 1
+                transfer.bytes += size
+            }
+            uploaded.withLock { $0 = known }
         }
-        uploaded.withLock { $0 = known }
         return transfer
+    }
+
+    /// Runs `body` over `items` with at most `width` at a time (S3 requests are latency-bound:
+    /// one at a time leaves the link idle); results in the items' order.
+    static func concurrently<Item: Sendable, Result: Sendable>(
+        _ items: [Item], width: Int, _ body: @escaping @Sendable (Item) async throws -> Result
+    ) async throws -> [Result] {
+        try await withThrowingTaskGroup(of: (Int, Result).self) { group in
+            var results = [Result?](repeating: nil, count: items.count)
+            var next = 0
+            while next < min(width, items.count) {
+                let index = next
+                group.addTask { (index, try await body(items[index])) }
+                next += 1
+            }
+            while let (index, result) = try await group.next() {
+                results[index] = result
+                if next < items.count {
+                    let index = next
+                    group.addTask { (index, try await body(items[index])) }
+                    next += 1
+                }
+            }
+            return results.map { $0! }
+        }
     }
 
     /// Uploads what the lake has committed (files and snapshots) and the bucket lacks.
@@ -69,15 +105,18 @@ public final class LakeMirror: Sendable {
             manifest.version == version
         else { throw StrataError.internal("snapshot manifest \(version) in the bucket is corrupt") }
         var transfer = Transfer()
-        for file in manifest.files where !FileManager.default.fileExists(atPath: "\(directory.lake)/\(file.path)") {
-            guard let data = try await client.get("lake/\(file.path)") else {
+        let missing = manifest.files.filter { !FileManager.default.fileExists(atPath: "\(directory.lake)/\($0.path)") }
+        let lakeRoot = directory.lake
+        let sizes = try await Self.concurrently(missing, width: concurrency) { file -> Int in
+            guard let data = try await self.client.get("lake/\(file.path)") else {
                 throw StrataError.notFound("lake_file_missing", "snapshot \(version) names \(file.path), which is not in the bucket")
             }
             guard SHA256Hex.of(data) == file.sha256 else { throw StrataError.internal("lake file \(file.path) in the bucket does not match its hash") }
-            try AtomicFile.write([UInt8](data), to: "\(directory.lake)/\(file.path)")
-            transfer.files += 1
-            transfer.bytes += data.count
+            try AtomicFile.write([UInt8](data), to: "\(lakeRoot)/\(file.path)")
+            return data.count
         }
+        transfer.files = missing.count
+        transfer.bytes = sizes.reduce(0, +)
         if !FileManager.default.fileExists(atPath: "\(directory.snapshots)/\(version).json") {
             try AtomicFile.write([UInt8](manifestData), to: "\(directory.snapshots)/\(version).json")
         }

@@ -16,7 +16,7 @@ struct BenchS3: AsyncParsableCommand {
     @Option(help: "Events in the snapshot.") var events = 500_000
     @Option(help: "Days the events span (one Parquet file per event type and day).") var days = 30
     @Option(help: "Repeats; the median is reported.") var repeats = 3
-    @Option(help: "Create the bucket first (local test servers).") var createBucket = false
+    @Flag(help: "Create the bucket first (local test servers).") var createBucket = false
 
     func run() async throws {
         LoggingSetup.bootstrap(format: "text")
