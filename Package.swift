@@ -142,7 +142,10 @@ let package = Package(
         // Scale-out: a RESP client for Redis on SwiftNIO (no Swift Redis client is available offline).
         .target(
             name: "StrataRedis",
-            dependencies: ["StrataServing", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio")]
+            dependencies: [
+                "StrataServing", "StrataFeatures", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"), .product(name: "Logging", package: "swift-log"),
+            ]
         ),
         // Scale-out: an S3 client (SigV4 signing, multipart uploads, retries) over URLSession.
         .target(
@@ -172,7 +175,7 @@ let package = Package(
         .testTarget(name: "StrataLakeTests", dependencies: ["StrataLake", "StrataTesting"]),
         .testTarget(name: "StrataS3Tests", dependencies: ["StrataS3", "StrataTesting"]),
         .testTarget(name: "StrataKafkaTests", dependencies: ["StrataKafka", "StrataLake", "StrataTesting"]),
-        .testTarget(name: "StrataRedisTests", dependencies: ["StrataRedis", "StrataServing", "StrataTesting"]),
+        .testTarget(name: "StrataRedisTests", dependencies: ["StrataRedis", "StrataServing", "StrataFeatures", "StrataTesting"]),
         .testTarget(name: "StrataMonitoringTests", dependencies: ["StrataMonitoring", "StrataCore"]),
         .testTarget(
             name: "StrataServingTests",

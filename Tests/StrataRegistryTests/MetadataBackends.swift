@@ -27,7 +27,7 @@ enum MetadataBackends {
             try await store.transaction { db in
                 for table in [
                     "audit_log", "api_keys", "runs", "run_metrics", "model_versions", "approvals", "aliases", "deployments", "deployment_events",
-                    "baselines", "schema_migrations",
+                    "baselines", "cluster_workers", "schema_migrations",
                 ] {
                     try await db.raw("DROP TABLE IF EXISTS \(unsafeRaw: table)").run()
                 }

@@ -135,6 +135,15 @@ import Testing
         #expect(mirrored.contains { $0.hasPrefix("lake/events/type=view/") && $0.hasSuffix(".parquet") })
         #expect(mirrored.contains { $0.hasPrefix("lake/snapshots/") })
 
+        // The worker publishes the online features to Redis, where the API replicas read them.
+        var featureKeys = 0
+        for _ in 0..<100 where featureKeys == 0 {
+            featureKeys = try runProcess("/usr/bin/env", ["redis-cli", "-p", String(redis.port), "--scan", "--pattern", "strata:shop:feat:user:*"]).output
+                .split(separator: "\n").count
+            if featureKeys == 0 { try await Task.sleep(for: .milliseconds(100)) }
+        }
+        #expect(featureKeys >= users.count / 2, "\(featureKeys) users' features in Redis")
+
         // Steady load through nginx: 4 clients ask for recommendations, 2 send event batches.
         let load = Load()
         let now = SystemClock().nowMillis()

@@ -9,6 +9,12 @@ public struct FeatureReading: Sendable, Equatable {
     /// True when the entity has nothing for this feature and the default was answered.
     public var isDefault: Bool
 
+    public init(name: String, value: FieldValue?, isDefault: Bool) {
+        self.name = name
+        self.value = value
+        self.isDefault = isDefault
+    }
+
     public var json: JSONValue { value?.jsonValue ?? .null }
 }
 

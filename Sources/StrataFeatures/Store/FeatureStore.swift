@@ -9,7 +9,7 @@ import Synchronization
 /// store (Redis, with the scale-out work) can answer many entities in one round trip.
 public protocol OnlineFeatureReader: Sendable {
     /// Features of many entities of one kind as of now; unknown entities get defaults.
-    func read(_ entity: FeatureDefinition.Entity, ids: [String], features: [String]?) throws(StrataError) -> [[FeatureReading]]
+    func read(_ entity: FeatureDefinition.Entity, ids: [String], features: [String]?) async throws -> [[FeatureReading]]
 }
 
 /// The embedded online store: the engine in memory, fed by tailing the event log within
@@ -32,6 +32,9 @@ public final class FeatureStore: Service, LogConsumer, OnlineFeatureReader, Send
     private let skewSamples = Mutex(SkewTotals())
     /// The user of the newest event applied from the stream (the dashboard shows their values).
     private let recentUser = Mutex<String?>(nil)
+    /// Entities whose values events changed since `takeChanged()` (tracked only once asked for:
+    /// a publisher to a shared store turns it on).
+    private let changed = Mutex<(tracking: Bool, users: Set<String>, items: Set<String>)>((false, [], []))
 
     public init(
         lake: Lake, definitions: [FeatureDefinition], snapshotInterval: Duration = .seconds(300), skewCheck: (interval: Duration, entities: Int)? = nil,
@@ -95,13 +98,40 @@ public final class FeatureStore: Service, LogConsumer, OnlineFeatureReader, Send
             let from = max(engine.appliedThrough, lake.log.startOffset)
             let now = lake.clock.nowMillis()
             var lastUser: String?
+            let tracking = changed.withLock { $0.tracking }
+            var users = Set<String>()
+            var items = Set<String>()
             try lake.log.scan(from: from) { offset, payload in
                 let event = try EventCodec.decode(payload)
                 engine.apply(event, offset: offset, now: now)
                 if let user = event.userID { lastUser = user }
+                if tracking {
+                    if let user = event.userID { users.insert(user) }
+                    if let item = event.itemID { items.insert(item) }
+                }
                 return true
             }
             if let lastUser { recentUser.withLock { $0 = lastUser } }
+            if tracking, !users.isEmpty || !items.isEmpty {
+                changed.withLock {
+                    $0.users.formUnion(users)
+                    $0.items.formUnion(items)
+                }
+            }
+        }
+    }
+
+    /// The entities events touched since the last call (the first call starts tracking and
+    /// returns every entity the store knows).
+    public func takeChanged() -> [FeatureDefinition.Entity: [String]] {
+        let wasTracking = changed.withLock { state in
+            defer { state.tracking = true }
+            return state.tracking
+        }
+        guard wasTracking else { return engine.entityKeys() }
+        return changed.withLock { state in
+            defer { (state.users, state.items) = ([], []) }
+            return [.user: Array(state.users), .item: Array(state.items)]
         }
     }
 

@@ -23,11 +23,11 @@ public final class LoadedReranker: Sendable {
 
     /// The candidates (item ids, best first by the first stage) in the ranker's order, with its
     /// scores; ties keep the first stage's order.
-    func order(user: String, items: [String], reader: any OnlineFeatureReader) throws -> [(index: Int, score: Float)] {
+    func order(user: String, items: [String], reader: any OnlineFeatureReader) async throws -> [(index: Int, score: Float)] {
         let userNames = zip(ranker.features, entities).filter { $0.1 == .user }.map(\.0)
         let itemNames = zip(ranker.features, entities).filter { $0.1 == .item }.map(\.0)
-        let userValues = userNames.isEmpty ? [] : try reader.read(.user, ids: [user], features: userNames)[0]
-        let itemValues = itemNames.isEmpty ? Array(repeating: [], count: items.count) : try reader.read(.item, ids: items, features: itemNames)
+        let userValues = userNames.isEmpty ? [] : try await reader.read(.user, ids: [user], features: userNames)[0]
+        let itemValues = itemNames.isEmpty ? Array(repeating: [], count: items.count) : try await reader.read(.item, ids: items, features: itemNames)
         var rows: [Float] = []
         rows.reserveCapacity(items.count * ranker.features.count)
         for row in items.indices {

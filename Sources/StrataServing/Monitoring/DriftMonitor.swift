@@ -85,7 +85,7 @@ public struct DriftMonitor: Sendable {
             let users = stride(from: 0, to: active.count, by: max(1, active.count / 5000)).map { active[$0] }
             var values = [[Double]](repeating: [], count: names.count)
             for chunk in stride(from: 0, to: users.count, by: 500) {
-                let readings = try features.read(.user, ids: Array(users[chunk..<min(chunk + 500, users.count)]), features: names)
+                let readings = try await features.read(.user, ids: Array(users[chunk..<min(chunk + 500, users.count)]), features: names)
                 for row in readings {
                     for (column, reading) in row.enumerated() { if let value = reading.value?.featureNumber { values[column].append(value) } }
                 }

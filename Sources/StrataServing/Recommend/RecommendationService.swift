@@ -95,7 +95,7 @@ public final class RecommendationService: Sendable {
         let impressedSince = (request.excludeImpressed ?? (config.impressedExclusionMillis > 0)) ? now - max(config.impressedExclusionMillis, 1) : nil
         let (known, lastInteraction) = activity.exclusions(request.user, impressedSince: impressedSince)
         let excluded = known.union(request.exclude)
-        let recent = recentItems(request.user)
+        let recent = await recentItems(request.user)
         let nonce = RecommendationID.nonce()
 
         guard let state, !state.variants.isEmpty else {
@@ -122,7 +122,7 @@ public final class RecommendationService: Sendable {
         var cached: CachedList?
         if let model = variant.model {
             cached = await cache.get(model: model.key, user: request.user)
-            answer = rank(
+            answer = await rank(
                 model: model, cached: cached, user: request.user, range: range, excluded: excluded, recent: recent, filter: request.filter,
                 lastInteraction: lastInteraction, now: now)
             if answer == nil, index != 0, let control = state.variants[0].model {
@@ -133,7 +133,7 @@ public final class RecommendationService: Sendable {
                 index = 0
                 variant = state.variants[0]
                 cached = await cache.get(model: control.key, user: request.user)
-                answer = rank(
+                answer = await rank(
                     model: control, cached: cached, user: request.user, range: range, excluded: excluded, recent: recent, filter: request.filter,
                     lastInteraction: lastInteraction, now: now)
             }
@@ -171,7 +171,7 @@ public final class RecommendationService: Sendable {
     func rank(
         model: ServedModel, cached: CachedList?, user: String, range: Range<Int>, excluded: Set<String>, recent: [String], filter: ItemFilter,
         lastInteraction: Int64, now: Int64
-    ) -> (items: [(id: String, score: Float)], source: RecommendationSource, reranker: String?)? {
+    ) async -> (items: [(id: String, score: Float)], source: RecommendationSource, reranker: String?)? {
         let recommender = model.recommender
         let catalog = model.catalog
         var excludedIndices = Set<Int32>()
@@ -214,7 +214,7 @@ public final class RecommendationService: Sendable {
         var rerankedBy: String?
         if let reranker, let features, top.count > 1 {
             let ids = top.map { recommender.items.id(at: Int32($0.index)) }
-            if let order = try? reranker.order(user: user, items: ids, reader: features) {
+            if let order = try? await reranker.order(user: user, items: ids, reader: features) {
                 top = order.map { (top[$0.index].index, $0.score) }
                 rerankedBy = reranker.reference
             }
@@ -245,9 +245,9 @@ public final class RecommendationService: Sendable {
     }
 
     /// The user's most recent items, from the feature store's recent-items feature.
-    func recentItems(_ user: String) -> [String] {
+    func recentItems(_ user: String) async -> [String] {
         guard let features, let name = recentItemsFeature,
-            let reading = try? features.read(.user, ids: [user], features: [name]).first?.first,
+            let reading = try? await features.read(.user, ids: [user], features: [name]).first?.first,
             case .stringList(let items)? = reading.value
         else { return [] }
         return items
@@ -264,7 +264,7 @@ public final class RecommendationService: Sendable {
         Task.detached(priority: .background) {
             let start = MonotonicClock.nanoseconds()
             let cached = await self.cache.get(model: model.key, user: user)
-            let result = self.rank(
+            let result = await self.rank(
                 model: model, cached: cached, user: user, range: range, excluded: excluded, recent: recent, filter: filter, lastInteraction: lastInteraction,
                 now: now)
             let overlap = result.map { answer -> Double in

@@ -6,6 +6,7 @@ import StrataCore
 import StrataKafka
 import StrataLake
 import StrataMetadata
+import StrataRedis
 import StrataS3
 import StrataServer
 
@@ -31,6 +32,10 @@ struct Serve: AsyncParsableCommand {
             var background: [any Service] = lease.map { [LeaseKeeper(lease: $0, logger: logger)] } ?? []
             if role.runsBackgroundWork, let bucket = try Governance.lakeBucket(config: config, logger: logger) {
                 background.append(LakeMirrorService(mirror: LakeMirror(client: bucket, directory: lake.directory, logger: logger), lake: lake))
+            }
+            if role.runsBackgroundWork, let features = server.features, let redis = try Governance.onlineRedis(config: config) {
+                background.append(
+                    RedisFeaturePublisher(store: features, client: redis, namespace: config.project, definitions: config.contract.features, logger: logger))
             }
             if role.runsBackgroundWork, let kafka = try Self.kafkaConfig(config) {
                 background.append(try KafkaSource(config: kafka, lake: lake, logger: logger))

@@ -113,11 +113,16 @@ extension DataOptions {
         }
         let (serverGovernance, firstKey) = try await governance.forServer(authenticate: !auth.noAuth, logger: logger)
         let features = try openFeatureStore(lake, logger: logger)
+        // API replicas compute no features: they read the worker's from Redis when it is shared.
+        let redis = try Governance.onlineRedis(config: lake.config)
+        let servingFeatures: any OnlineFeatureReader =
+            role == .api && redis != nil
+            ? RedisFeatureReader(client: redis!, namespace: lake.config.project, definitions: lake.config.contract.features) : features
         let workers = WorkerDirectory(store: governance.store, project: lake.config.project)
         let locate: (@Sendable (Bool) async -> String?)? = role == .api ? { @Sendable refresh in await workers.locate(refresh: refresh) } : nil
         let server = StrataHTTPServer(
             lake: lake, features: features, governance: serverGovernance,
-            serving: try governance.deploymentController(lake: lake, features: features, batchJobs: role.runsBackgroundWork, logger: logger),
+            serving: try governance.deploymentController(lake: lake, features: servingFeatures, batchJobs: role.runsBackgroundWork, logger: logger),
             authenticate: !auth.noAuth, role: role, locateWorker: locate, logger: logger)
         return (server, governance, firstKey)
     }
@@ -143,19 +148,24 @@ extension Governance {
     /// Redis shared by every replica (its keys expire an hour after the cache TTL) with
     /// deployment changes announced over Redis pub/sub.
     static func onlineBackends(config: StrataConfig, logger: Logger) throws -> (any RecommendationCacheStore, (any DeploymentChangeBus)?) {
-        let url = ProcessInfo.processInfo.environment["STRATA_ONLINE_URL"] ?? config.backends.online
-        guard url.hasPrefix("redis://") else {
-            guard url.hasPrefix("memory:") else {
-                throw StrataError.invalid("unsupported_backend", "STRATA_ONLINE_URL '\(url)' is not memory: or redis://host:port")
-            }
-            return (MemoryRecommendationCache(), nil)
-        }
-        let client = try RedisClient(url: url, connections: 8)
+        guard let client = try onlineRedis(config: config) else { return (MemoryRecommendationCache(), nil) }
         logger.info(
             "recommendation cache in Redis", metadata: ["host": "\(client.endpoint.host):\(client.endpoint.port)", "db": "\(client.endpoint.database)"])
         let cache = RedisRecommendationCache(
             client: client, namespace: config.project, expireMillis: max(config.serving.cacheTTLMillis, config.serving.precomputeIntervalMillis) + 3_600_000)
         return (cache, RedisDeploymentBus(client: client, namespace: config.project))
+    }
+
+    /// A client of the Redis `backends.online` names (env STRATA_ONLINE_URL wins); nil for `memory:`.
+    static func onlineRedis(config: StrataConfig) throws -> RedisClient? {
+        let url = ProcessInfo.processInfo.environment["STRATA_ONLINE_URL"] ?? config.backends.online
+        guard url.hasPrefix("redis://") else {
+            guard url.hasPrefix("memory:") else {
+                throw StrataError.invalid("unsupported_backend", "STRATA_ONLINE_URL '\(url)' is not memory: or redis://host:port")
+            }
+            return nil
+        }
+        return try RedisClient(url: url, connections: 8)
     }
 }
 
