@@ -294,9 +294,16 @@ public enum ExampleConfig {
         # Backends by URL. The embedded default needs no services.
         backends:
           metadata: "sqlite:"        # or postgres://user:password@host:5432/database (env STRATA_METADATA_URL wins)
-          online: "memory:"          # or redis://[user:password@]host:6379[/db]: the recommendation cache, shared by replicas (env STRATA_ONLINE_URL wins)
-          lake: "file:"
-          stream: "log:"
+          online: "memory:"          # or redis://[user:password@]host:6379[/db]: the recommendation cache and online features, shared by replicas (env STRATA_ONLINE_URL wins)
+          lake: "file:"              # or s3://bucket/prefix[?endpoint=URL&region=R]: model artifacts, and the lake mirrored (env STRATA_LAKE_URL; AWS_* credentials)
+          stream: "log:"             # or kafka://broker1:9092,broker2:9092/topic1,topic2?group=NAME: topics the worker consumes (env STRATA_STREAM_URL)
+
+        # With stream: kafka://..., how messages are read (all optional):
+        # kafka:
+        #   format: auto             # json | avro (the union schema of `strata contract export --format avro`) | confluent (framed) | auto
+        #   schema_ids: {"1": union, "2": view}   # Confluent schema id -> the union, or one event type's record
+        #   batch_size: 1000         # messages per durable write and offset commit
+        #   properties: {"security.protocol": "SASL_SSL", "sasl.mechanism": "PLAIN"}   # passed to librdkafka
 
         """#
 }
