@@ -36,6 +36,8 @@ public struct WorkerForwarding<Context: RequestContext>: RouterMiddleware {
         self.session = URLSession(configuration: configuration)
     }
 
+    static var hopByHop: Set<String> { ["content-length", "connection", "transfer-encoding", "expect", "keep-alive", "upgrade", "te"] }
+
     static func isForwarded(_ path: String) -> Bool {
         forwardedPrefixes.contains { path == $0 || path.hasPrefix($0 + "/") || path.hasPrefix($0 + "?") }
     }
@@ -51,7 +53,8 @@ public struct WorkerForwarding<Context: RequestContext>: RouterMiddleware {
             if let base = await locate(refresh), let url = URL(string: base + request.uri.description) {
                 var forwarded = URLRequest(url: url)
                 forwarded.httpMethod = request.method.rawValue
-                for field in request.headers where field.name != .contentLength && field.name != .connection {
+                // The body is forwarded whole: its framing headers are the new request's own.
+                for field in request.headers where !Self.hopByHop.contains(field.name.canonicalName) {
                     forwarded.addValue(field.value, forHTTPHeaderField: field.name.rawName)
                 }
                 if body.readableBytes > 0 { forwarded.httpBody = Data(buffer: body) }
