@@ -86,7 +86,7 @@ let package = Package(
             name: "StrataServer",
             dependencies: [
                 "StrataCore", "StrataLake", "StrataFeatures", "StrataRegistry", "StrataTraining", "StrataServing", "StrataMonitoring",
-                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Hummingbird", package: "hummingbird"), .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]

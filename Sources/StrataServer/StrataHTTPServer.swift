@@ -1,4 +1,5 @@
 import Hummingbird
+import HummingbirdCore
 import Logging
 import NIOCore
 import ServiceLifecycle
@@ -85,7 +86,13 @@ public struct StrataHTTPServer: Sendable {
         if role == .api, let locateWorker {
             router.add(middleware: WorkerForwarding(maxBodyBytes: lake.config.ingest.maxBodyBytes, locate: locateWorker))
         }
-        if authenticates, let governance { router.add(middleware: AuthMiddleware(keys: governance.keys, audit: governance.audit)) }
+        if authenticates, let governance {
+            let server = lake.config.server
+            router.add(
+                middleware: AuthMiddleware(
+                    keys: governance.keys, audit: governance.audit,
+                    limiter: server.rateLimitPerSecond > 0 ? RateLimiter(rate: server.rateLimitPerSecond, burst: server.rateLimitBurst) : nil))
+        }
         HealthRoutes(readiness: readiness).register(on: router)
         MetricsRoutes(exporter: metrics).register(on: router)
         EventRoutes(lake: lake).register(on: router)
@@ -142,7 +149,10 @@ public struct StrataHTTPServer: Sendable {
         let servingServices: [any Service] = (serving.map { [$0.service.activity, $0] } ?? []) + (drift.map { [$0] } ?? []) + (alerts.map { [$0] } ?? [])
         let application = Application(
             router: router(),
-            configuration: ApplicationConfiguration(address: .hostname(host, port: port), serverName: "strata/\(StrataVersion.current)"),
+            server: .http1(configuration: .init(idleTimeout: .milliseconds(lake.config.server.idleTimeoutMillis))),
+            configuration: ApplicationConfiguration(
+                address: .hostname(host, port: port), serverName: "strata/\(StrataVersion.current)",
+                availableConnectionsDelegate: MaximumAvailableConnections(lake.config.server.maxConnections)),
             onServerRunning: { channel in
                 readiness.set(true)
                 await onRunning(channel.localAddress?.port ?? port)

@@ -4,15 +4,26 @@ import Foundation
 public enum LocalPorts {
     /// Whether something accepts connections on the loopback port.
     public static func accepts(port: Int) -> Bool {
+        guard let socket = try? connect(port: port) else { return false }
+        close(socket)
+        return true
+    }
+
+    /// A connected TCP socket to the loopback port (the caller closes it).
+    public static func connect(port: Int) throws -> Int32 {
         let socket = Foundation.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(socket) }
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
         address.sin_port = in_port_t(UInt16(port).bigEndian)
         address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        return withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(socket, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0 }
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Foundation.connect(socket, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0 }
         }
+        guard connected else {
+            close(socket)
+            throw NSError(domain: "nothing accepts connections on 127.0.0.1:\(port)", code: Int(errno))
+        }
+        return socket
     }
 
     /// A port nothing listens on (bound and released).

@@ -133,6 +133,9 @@ public enum ExampleConfig {
           host: 127.0.0.1            # --host / STRATA_HOST
           port: 8080                 # --port / STRATA_PORT
           shutdown_grace: 10s        # how long SIGTERM waits for in-flight requests
+          idle_timeout: 30s          # a connection that sends nothing this long is closed (slow or half-sent requests)
+          max_connections: 4096      # connections served at once; more wait in the backlog
+          rate_limit: { per_key: 1000, burst: 2000 }   # requests/s per API key (429 + Retry-After past it); or: off
 
         ingest:
           max_body_size: 16MB        # larger requests get 413 body_too_large

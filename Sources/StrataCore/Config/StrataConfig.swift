@@ -153,11 +153,36 @@ public struct ServerConfig: Sendable {
     public var port: Int = 8080
     /// Seconds a graceful shutdown waits for in-flight requests.
     public var shutdownGraceSeconds: Int = 10
+    /// A connection that sends nothing for this long is closed (slow or abandoned clients).
+    public var idleTimeoutMillis: Int64 = 30_000
+    /// Connections accepted at once; more wait in the listen backlog.
+    public var maxConnections = 4096
+    /// Requests per second each API key may make on average (0: unlimited), and the burst
+    /// above it (429 with Retry-After past them).
+    public var rateLimitPerSecond: Double = 1000
+    public var rateLimitBurst: Double = 2000
 
     public init() {}
 
     init(node: ConfigNode) throws(StrataError) {
-        try node.checkKeys(["host", "port", "shutdown_grace"])
+        try node.checkKeys(["host", "port", "shutdown_grace", "idle_timeout", "max_connections", "rate_limit"])
+        if let v = node["idle_timeout"] {
+            idleTimeoutMillis = try v.durationMillis()
+            guard idleTimeoutMillis >= 1000 else { throw v.error("idle_timeout is at least 1s") }
+        }
+        if let v = node["max_connections"] { maxConnections = try v.positiveInt() }
+        if let v = node["rate_limit"] {
+            if (try? v.string()) == "off" {
+                rateLimitPerSecond = 0
+            } else {
+                try v.checkKeys(["per_key", "burst"])
+                if let r = v["per_key"] {
+                    rateLimitPerSecond = try r.double()
+                    guard rateLimitPerSecond > 0 else { throw r.error("per_key is requests per second, above 0 (or rate_limit: off)") }
+                }
+                rateLimitBurst = max(rateLimitPerSecond, try v["burst"]?.double() ?? rateLimitPerSecond * 2)
+            }
+        }
         if let v = node["host"] { host = try v.string() }
         if let v = node["port"] {
             port = try v.int()

@@ -1,6 +1,7 @@
 import Hummingbird
 import StrataCore
 import StrataRegistry
+import Synchronization
 
 /// Checks every request's API key against the role its route needs (401 without a valid key,
 /// 403 without the role) and audits the access or the refusal. Keys come as
@@ -8,6 +9,10 @@ import StrataRegistry
 struct AuthMiddleware<Context: RequestContext>: RouterMiddleware {
     let keys: APIKeys
     let audit: AuditLog
+    /// Requests per key (nil: unlimited).
+    var limiter: RateLimiter?
+    /// When each key's throttling was last audited (one entry per key per 10 s, not per request).
+    let throttled = ThrottleLog()
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let path = request.uri.path
@@ -22,6 +27,15 @@ struct AuthMiddleware<Context: RequestContext>: RouterMiddleware {
         guard let principal = keys.authenticate(presented) else {
             audit.record(principal: "anonymous", action: action, target: target, outcome: "denied", detail: "invalid or revoked key")
             throw StrataError(.unauthorized, code: "invalid_key", "the API key is not valid (unknown, revoked or mistyped)")
+        }
+        if let wait = limiter?.take(principal.id) {
+            if throttled.shouldRecord(principal.id) {
+                audit.record(principal: principal.label, action: action, target: target, outcome: "denied", detail: "rate limited")
+            }
+            let seconds = max(1, Int(wait.rounded(.up)))
+            let limit = "server.rate_limit: \(Int(limiter!.rate))/s, burst \(Int(limiter!.burst))"
+            let body: JSONValue = ["error": ["code": "rate_limited", "message": .string("this key is over its rate limit (\(limit)); retry in \(seconds) s")]]
+            return JSONResponse.make(body, status: .tooManyRequests, headers: [.retryAfter: String(seconds)])
         }
         guard principal.has(role) else {
             audit.record(principal: principal.label, action: action, target: target, outcome: "denied", detail: "needs the \(role.rawValue) role")
@@ -41,6 +55,19 @@ struct AuthMiddleware<Context: RequestContext>: RouterMiddleware {
     static func presentedKey(_ request: Request) -> String? {
         if let header = request.headers[.authorization], header.hasPrefix("Bearer ") { return String(header.dropFirst(7)) }
         return request.headers.first { $0.name.canonicalName == "x-api-key" }?.value
+    }
+}
+
+/// Remembers when a key's refusals were last written to the audit log.
+final class ThrottleLog: Sendable {
+    private let last = Mutex<[String: UInt64]>([:])
+
+    func shouldRecord(_ key: String, now: UInt64 = MonotonicClock.nanoseconds()) -> Bool {
+        last.withLock { last in
+            if let previous = last[key], now - previous < 10_000_000_000 { return false }
+            last[key] = now
+            return true
+        }
     }
 }
 

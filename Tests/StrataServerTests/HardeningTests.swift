@@ -1,0 +1,122 @@
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+import NIOCore
+import StrataCore
+import StrataLake
+import StrataMetadata
+import StrataRegistry
+import StrataServer
+import StrataTesting
+import StrataTraining
+import Testing
+
+#if canImport(FoundationNetworking)
+    import FoundationNetworking
+#endif
+
+/// Limits that keep one client from hurting the others: a token bucket per API key (429 with
+/// Retry-After, the throttling audited once, not per request), idle connections closed, and
+/// keys that never reach the logs.
+@Suite(.serialized) struct HardeningTests {
+    @Test func eachKeyIsRateLimitedWithRetryAfter() async throws {
+        let directory = TemporaryDirectory()
+        defer { directory.remove() }
+        var config = Fixtures.config
+        config.server.rateLimitPerSecond = 5
+        config.server.rateLimitBurst = 5
+        let lake = try Fixtures.lake(directory, config: config)
+        let store = try await MetadataStore.open(url: "sqlite:", defaultSQLitePath: directory.file("metadata.sqlite"), logger: quietLogger)
+        let audit = AuditLog(store: store)
+        let keys = try await APIKeys(store: store)
+        let registry = ModelRegistry(store: store, audit: audit)
+        let blobs = FileBlobStore(root: directory.file("blobs"))
+        let trainer = Trainer(
+            runs: RunStore(store: store), blobs: blobs, registry: registry, audit: audit, directory: lake.directory, config: config, codeVersion: "git:test",
+            threads: 1)
+        let server = StrataHTTPServer(
+            lake: lake, governance: ServerGovernance(keys: keys, audit: audit, registry: registry, trainer: trainer, blobs: blobs, models: []),
+            logger: quietLogger)
+        let (busy, busyRecord) = try await keys.create(name: "busy", roles: [.scientist], by: "test")
+        let (calm, _) = try await keys.create(name: "calm", roles: [.scientist], by: "test")
+        try await Application(router: server.router()).test(.router) { client in
+            var statuses: [HTTPResponse.Status] = []
+            var retryAfter: String?
+            var code: JSONValue?
+            for _ in 0..<9 {
+                try await client.execute(uri: "/v1/lake", method: .get, headers: [.authorization: "Bearer \(busy)"]) { response throws in
+                    statuses.append(response.status)
+                    if response.status == .tooManyRequests {
+                        retryAfter = response.headers[.retryAfter]
+                        code = try JSONValue.parse(String(buffer: response.body))["error"]?["code"]
+                    }
+                }
+            }
+            // The burst passes, then every request is refused until tokens come back.
+            #expect(statuses.prefix(5).allSatisfy { $0 == .ok }, "\(statuses)")
+            #expect(statuses.dropFirst(5).allSatisfy { $0 == .tooManyRequests }, "\(statuses)")
+            #expect(retryAfter == "1")
+            #expect(code == "rate_limited")
+            // Another key has its own bucket.
+            try await client.execute(uri: "/v1/lake", method: .get, headers: [.authorization: "Bearer \(calm)"]) { #expect($0.status == .ok) }
+            // 5 tokens a second: one is back after 200 ms.
+            try await Task.sleep(for: .milliseconds(400))
+            try await client.execute(uri: "/v1/lake", method: .get, headers: [.authorization: "Bearer \(busy)"]) { #expect($0.status == .ok) }
+        }
+        try await audit.flush()
+        let throttled = try await audit.list(limit: 1000).filter { $0.detail == "rate limited" }
+        #expect(throttled.count == 1, "the throttling is audited once, not per refused request")
+        #expect(throttled.first?.principal.contains(busyRecord.id) == true)
+        await store.close()
+        await lake.close()
+    }
+
+    @Test func idleAndHalfSentRequestsAreClosed() async throws {
+        let directory = TemporaryDirectory()
+        defer { directory.remove() }
+        let configPath = directory.file("strata.yaml")
+        try ExampleConfig.yaml.replacingOccurrences(of: "  shutdown_grace: ", with: "  idle_timeout: 1s\n  shutdown_grace: ").write(
+            toFile: configPath, atomically: true, encoding: .utf8)
+        let server = try ServerProcess(dataDirectory: directory.file("data"), arguments: ["--config", configPath])
+        defer { server.stop(signal: SIGTERM) }
+        // A slow-loris client: half a request line and headers, then nothing.
+        let socket = try LocalPorts.connect(port: server.port)
+        defer { close(socket) }
+        _ = "GET /healthz HTTP/1.1\r\nHost: x\r\n".withCString { write(socket, $0, strlen($0)) }
+        let start = Date()
+        var buffer = [UInt8](repeating: 0, count: 512)
+        var timeout = timeval(tv_sec: 10, tv_usec: 0)
+        setsockopt(socket, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        var read = 1
+        while read > 0 { read = recv(socket, &buffer, buffer.count, 0) }
+        let elapsed = Date().timeIntervalSince(start)
+        #expect(read == 0, "the server closed the connection (recv returned \(read))")
+        #expect(elapsed > 0.8 && elapsed < 5, "closed after \(elapsed) s with idle_timeout 1s")
+        // The server still answers others.
+        let (_, response) = try await URLSession.shared.data(from: URL(string: "http://127.0.0.1:\(server.port)/healthz")!)
+        #expect((response as? HTTPURLResponse)?.statusCode == 200)
+    }
+
+    @Test func keysNeverReachTheLogs() async throws {
+        let directory = TemporaryDirectory()
+        defer { directory.remove() }
+        let data = directory.file("data")
+        let created = try runProcess(ServerProcess.binary, ["keys", "create", "--name", "ops", "--roles", "admin", "--data-dir", data])
+        let key = created.output.trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(key.hasPrefix("strata_"), "\(created.errors)")
+        let server = try ServerProcess(dataDirectory: data, authenticate: true, environment: ["STRATA_LOG_LEVEL": "debug"])
+        for presented in [key, key + "x", String(key.dropLast())] {
+            var request = URLRequest(url: URL(string: "http://127.0.0.1:\(server.port)/v1/lake")!)
+            request.setValue("Bearer \(presented)", forHTTPHeaderField: "Authorization")
+            _ = try await URLSession.shared.data(for: request)
+            var other = URLRequest(url: URL(string: "http://127.0.0.1:\(server.port)/v1/keys")!)
+            other.setValue(presented, forHTTPHeaderField: "X-API-Key")
+            _ = try await URLSession.shared.data(for: other)
+        }
+        server.stop(signal: SIGTERM)
+        let log = server.startupLog + server.remainingLog()
+        #expect(log.contains("\"path\":\"/v1/lake\""), "requests are logged at debug level")
+        let secret = String(key.dropFirst("strata_".count).prefix(12))
+        #expect(!log.contains(secret), "an API key appeared in the log")
+    }
+}
