@@ -122,6 +122,7 @@ public struct StrataHTTPServer: Sendable {
             JSONResponse.make(["alerts": .array((alerts?.engine.current ?? []).map(\.json))])
         }
         DashboardRoutes().register(on: router)
+        router.get("/openapi.json") { _, _ -> Response in JSONResponse.make(serialized: OpenAPIDocument.json.trimmingCharacters(in: .whitespacesAndNewlines)) }
         return router
     }
 

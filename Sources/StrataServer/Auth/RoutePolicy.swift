@@ -23,7 +23,7 @@ enum RoutePolicy {
     static let rules: [Rule] = [
         rule(.get, "/healthz", nil, "health"), rule(.get, "/readyz", nil, "health"), rule(.get, "/", nil, "dashboard", exact: true),
         rule(.get, "/dashboard.js", nil, "dashboard", exact: true),
-        rule(.get, "/metrics", nil, "metrics"),
+        rule(.get, "/metrics", nil, "metrics"), rule(.get, "/openapi.json", nil, "openapi", exact: true),
         rule(.post, "/v1/events", .ingest, "ingest"),
         rule(.get, "/v1/recommendations", .serve, "recommend", auditsAccess: false),
         rule(.get, "/v1/items/*/similar", .serve, "recommend", auditsAccess: false),

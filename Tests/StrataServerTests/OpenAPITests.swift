@@ -1,0 +1,133 @@
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+import NIOCore
+import StrataCore
+import StrataFeatures
+import StrataLake
+import StrataMetadata
+import StrataRegistry
+import StrataServing
+import StrataTesting
+import StrataTraining
+import Testing
+
+@testable import StrataServer
+
+/// The OpenAPI document and the server agree: the same routes, each with the role the server
+/// enforces; and, enumerated from the document, every protected operation refuses a request
+/// without a key (401) and with a key of another role (403), each refusal audited.
+@Suite struct OpenAPITests {
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+    struct Operation: Hashable {
+        var method: String
+        var path: String
+        var role: String?
+    }
+
+    static func document() throws -> JSONValue { try JSONValue.parse(OpenAPIDocument.json) }
+
+    static func operations(_ document: JSONValue) -> [Operation] {
+        var operations: [Operation] = []
+        for (path, item) in document["paths"]?.objectValue ?? [:] {
+            for (method, operation) in item.objectValue ?? [:] where ["get", "post", "put", "delete", "patch"].contains(method) {
+                operations.append(Operation(method: method.uppercased(), path: path, role: operation["x-strata-role"]?.stringValue))
+            }
+        }
+        return operations.sorted { ($0.path, $0.method) < ($1.path, $1.method) }
+    }
+
+    /// `/v1/models/{ref}/approve` with a value for each parameter.
+    static func concrete(_ path: String) -> String { path.replacing(/\{([a-z_]+)\}/) { "\($0.1)-1" } }
+
+    /// A server with every layer, so that every route is registered.
+    static func server(_ directory: TemporaryDirectory) async throws -> (StrataHTTPServer, APIKeys, AuditLog, MetadataStore) {
+        let config = Fixtures.config
+        let lake = try Fixtures.lake(directory, config: config)
+        let store = try await MetadataStore.open(url: "sqlite:", defaultSQLitePath: directory.file("metadata.sqlite"), logger: quietLogger)
+        let audit = AuditLog(store: store)
+        let keys = try await APIKeys(store: store)
+        let registry = ModelRegistry(store: store, audit: audit)
+        let runs = RunStore(store: store)
+        let blobs = FileBlobStore(root: directory.file("blobs"))
+        let trainer = Trainer(
+            runs: runs, blobs: blobs, registry: registry, audit: audit, directory: lake.directory, config: config, codeVersion: "git:test", threads: 1)
+        let features = try FeatureStore(lake: lake, definitions: config.contract.features, logger: quietLogger)
+        let activity = try ServingActivity(lake: lake, logger: quietLogger)
+        let cache = MemoryRecommendationCache()
+        let controller = DeploymentController(
+            store: DeploymentStore(store: store),
+            service: RecommendationService(lake: lake, features: features, activity: activity, cache: cache, metrics: ServingMetrics()), registry: registry,
+            loader: ModelLoader(registry: registry, runs: runs, blobs: blobs), precomputer: Precomputer(lake: lake, cache: cache, topN: 50, threads: 1),
+            audit: audit, lake: lake, logger: quietLogger)
+        let server = StrataHTTPServer(
+            lake: lake, features: features,
+            governance: ServerGovernance(keys: keys, audit: audit, registry: registry, trainer: trainer, blobs: blobs, models: config.training.models),
+            serving: controller, logger: quietLogger)
+        return (server, keys, audit, store)
+    }
+
+    @Test func theEmbeddedDocumentIsTheFileAndValid() throws {
+        let file = try String(contentsOf: Self.root.appendingPathComponent("docs/openapi.json"), encoding: .utf8)
+        #expect(file == OpenAPIDocument.json, "run scripts/openapi.py then scripts/embed-files.py")
+        let document = try Self.document()
+        #expect(document["openapi"]?.stringValue?.hasPrefix("3.") == true)
+        #expect(document["components"]?["schemas"]?["Error"] != nil)
+    }
+
+    @Test func routesAndRolesMatchTheDocument() async throws {
+        let directory = TemporaryDirectory()
+        defer { directory.remove() }
+        let (server, _, _, store) = try await Self.server(directory)
+        defer { Task { await store.close() } }
+        let documented = Self.operations(try Self.document())
+        let served = Set(server.router().routes.map { "\($0.method) \($0.path)" })
+        let inDocument = Set(documented.map { "\($0.method) \($0.path)" })
+        #expect(served.subtracting(inDocument).isEmpty, "routes missing from docs/openapi.json: \(served.subtracting(inDocument).sorted())")
+        #expect(inDocument.subtracting(served).isEmpty, "documented routes the server lacks: \(inDocument.subtracting(served).sorted())")
+        for operation in documented {
+            let rule = RoutePolicy.match(HTTPRequest.Method(rawValue: operation.method)!, Self.concrete(operation.path))
+            let enforced = rule == nil ? "admin" : rule!.role?.rawValue
+            #expect(
+                enforced == operation.role,
+                "\(operation.method) \(operation.path): the server enforces \(enforced ?? "public"), the document says \(operation.role ?? "public")")
+        }
+    }
+
+    @Test func everyProtectedOperationRefusesMissingAndWrongKeys() async throws {
+        let directory = TemporaryDirectory()
+        defer { directory.remove() }
+        let (server, keys, audit, store) = try await Self.server(directory)
+        var created: [Role: String] = [:]
+        for role in [Role.ingest, .serve, .scientist, .approver] { created[role] = try await keys.create(name: role.rawValue, roles: [role], by: "test").0 }
+        let keyByRole = created
+        let protected = Self.operations(try Self.document()).filter { $0.role != nil }
+        #expect(protected.count > 40)
+        try await Application(router: server.router()).test(.router) { client in
+            for operation in protected {
+                let method = HTTPRequest.Method(rawValue: operation.method)!
+                let uri = Self.concrete(operation.path)
+                try await client.execute(uri: uri, method: method, headers: [.contentType: "application/json"], body: ByteBuffer(string: "{}")) {
+                    #expect($0.status == .unauthorized, "\(operation.method) \(operation.path) without a key: \($0.status)")
+                }
+                // A key with one other role (admin routes: any of them).
+                let other = [Role.serve, .scientist, .ingest, .approver].first { $0.rawValue != operation.role }!
+                try await client.execute(
+                    uri: uri, method: method, headers: [.authorization: "Bearer \(keyByRole[other]!)", .contentType: "application/json"],
+                    body: ByteBuffer(string: "{}")
+                ) { response throws in
+                    #expect(response.status == .forbidden, "\(operation.method) \(operation.path) with a \(other) key: \(response.status)")
+                    #expect(try JSONValue.parse(String(buffer: response.body))["error"]?["code"] == "role_required")
+                }
+            }
+            try await client.execute(uri: "/openapi.json", method: .get) { response throws in
+                #expect(response.status == .ok)
+                #expect(try JSONValue.parse(String(buffer: response.body)) == (try Self.document()))
+            }
+        }
+        let denied = try await audit.list(limit: 10_000).filter { $0.outcome == "denied" }
+        #expect(denied.count == protected.count * 2, "every refusal is audited")
+        await store.close()
+    }
+}
