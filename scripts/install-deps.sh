@@ -4,7 +4,7 @@
 # (pyarrow, DuckDB) that read the lake, MLflow's tracking server, Prometheus and promtool, and headless
 # Chromium with Selenium for the dashboard test, redis-server for the Redis suite, moto_server
 # and the AWS CLI for the S3 suite, fastavro and confluent-kafka for the Kafka suite, nginx for the
-# multi-replica test, in the tests
+# multi-replica test, schemathesis for the API fuzz test, in the tests
 # (--with-test-peers), and the load
 # generator the HTTP benchmarks compare with (--with-bench-tools: wrk).
 # Idempotent: a second run installs nothing.
@@ -42,6 +42,7 @@ if [ "$with_test_peers" = 1 ]; then
   command -v aws >/dev/null 2>&1 || missing+=("awscli")  # checks the S3 objects; its botocore checks the signatures
   python3 -c "import fastavro" 2>/dev/null || missing+=("fastavro")  # writes the Avro records the Kafka source decodes
   python3 -c "import confluent_kafka" 2>/dev/null || missing+=("confluent-kafka")  # produces to the Kafka test cluster
+  command -v schemathesis >/dev/null 2>&1 || missing+=("schemathesis")  # fuzzes every operation of docs/openapi.json
   if [ ${#missing[@]} -gt 0 ]; then
     echo "install-deps: pip install ${missing[*]}"
     python3 -m pip install -q "${missing[@]}"

@@ -229,8 +229,10 @@ public final class ModelRegistry: Sendable {
 
     /// `NAME@VERSION`, `NAME@production`, `NAME@previous` (or `NAME`: the newest version).
     public func resolve(_ reference: String) async throws -> ModelVersion {
-        let parts = reference.split(separator: "@", maxSplits: 1).map(String.init)
-        let model = parts[0]
+        let parts = reference.split(separator: "@", maxSplits: 1, omittingEmptySubsequences: false).map(String.init)
+        guard let model = parts.first, !model.isEmpty, parts.count == 1 || !parts[1].isEmpty else {
+            throw StrataError.invalid("invalid_reference", "'\(reference)' is not a model reference: NAME, NAME@VERSION or NAME@ALIAS (production, previous)")
+        }
         let rows = try await store.read { db -> [any SQLRow] in
             if parts.count == 1 {
                 return try await db.raw("SELECT * FROM model_versions WHERE model = \(bind: model) ORDER BY version DESC LIMIT 1").all()

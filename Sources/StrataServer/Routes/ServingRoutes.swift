@@ -123,6 +123,9 @@ struct ServingRoutes {
             throw StrataError.invalid("invalid_deployment", "each variant needs a name and a model (NAME@VERSION or NAME@production)", field: "variants")
         }
         let parts = reference.split(separator: "@", maxSplits: 1).map(String.init)
+        guard let model = parts.first, !model.isEmpty, !reference.hasPrefix("@") else {
+            throw StrataError.invalid("invalid_deployment", "variant \(name): '\(reference)' is not NAME@VERSION or NAME@production", field: "variants")
+        }
         var version: Int64?
         if parts.count == 2, parts[1] != "production" {
             guard let number = Int64(parts[1]) else {
@@ -130,6 +133,6 @@ struct ServingRoutes {
             }
             version = number
         }
-        return VariantSpec(name: name, model: parts[0], version: version, weight: json["weight"]?.doubleValue ?? (defaultName == nil ? 100 : 0))
+        return VariantSpec(name: name, model: model, version: version, weight: json["weight"]?.doubleValue ?? (defaultName == nil ? 100 : 0))
     }
 }

@@ -284,7 +284,10 @@ public final class RecommendationService: Sendable {
     public func similar(to item: String, n: Int, filter: ItemFilter = ItemFilter(), deployment: String? = nil) throws(StrataError) -> Recommendation {
         guard (1...config.maxN).contains(n) else { throw StrataError.invalid("invalid_n", "n must be between 1 and \(config.maxN)", field: "n") }
         let name = deployment ?? config.deployment
-        guard let state = state(name), let model = state.variants.first?.model else {
+        guard let state = state(name) else {
+            throw StrataError.notFound("deployment_not_found", "no deployment '\(name)' (GET /v1/deployments lists them)")
+        }
+        guard let model = state.variants.first?.model else {
             throw StrataError(.unavailable, code: "no_model_deployed", "deployment \(name) serves no model yet (promote one: strata models promote)")
         }
         guard let index = model.recommender.items.index(of: item) else {
