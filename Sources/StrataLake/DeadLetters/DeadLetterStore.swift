@@ -44,20 +44,19 @@ public final class DeadLetterStore: Sendable {
         return batch
     }
 
-    func enqueue(_ batch: FramedBatch) throws(StrataError) -> Range<Int64> {
+    func enqueue(_ batch: FramedBatch) throws(StrataError) -> LogTicket {
         try log.enqueue(batch)
     }
 
-    func waitDurable(through end: Int64) async throws {
-        try await log.waitDurable(through: end)
+    func waitDurable(_ ticket: LogTicket) async throws {
+        try await log.waitDurable(ticket)
     }
 
     /// Stores rejected input that never reached the ingestor (a Kafka message that is not an
     /// event at all), durably: it returns once they are on disk.
     public func store(_ letters: [(rejection: Rejection, raw: String)], source: String, receivedAt: Int64) async throws {
         guard !letters.isEmpty else { return }
-        let end = try enqueue(Self.frame(letters, source: source, receivedAt: receivedAt)).upperBound
-        try await waitDurable(through: end)
+        try await waitDurable(try enqueue(Self.frame(letters, source: source, receivedAt: receivedAt)))
     }
 
     /// Number of dead letters stored.

@@ -45,7 +45,7 @@ public final class EventIngestor: Sendable {
         var duplicates = 0
         var waitEnd: Int64 = 0
         var inserted: [(Fingerprint128, Int64)] = []
-        let range: Range<Int64> = try dedupe.withLock { (index) throws(StrataError) -> Range<Int64> in
+        let ticket: LogTicket = try dedupe.withLock { (index) throws(StrataError) -> LogTicket in
             guard !prepared.fingerprints.isEmpty else { return try log.enqueue(batch) }
             index.evict(now: prepared.ingestedAt)
             var dropped = Set<Int>()
@@ -65,23 +65,24 @@ public final class EventIngestor: Sendable {
             if !dropped.isEmpty {
                 batch = Self.filter(prepared.batch, starts: prepared.frameStarts, dropping: dropped, kept: &kept)
             }
-            let range = try log.enqueue(batch)
+            let ticket = try log.enqueue(batch)
             for (record, fingerprint) in prepared.fingerprints where !dropped.contains(record) {
                 let position = dropped.isEmpty ? record : kept.firstIndex(of: record)!
-                let offset = range.lowerBound + Int64(position)
+                let offset = ticket.range.lowerBound + Int64(position)
                 index.insert(fingerprint, offset: offset, ingestedAt: prepared.ingestedAt)
                 inserted.append((fingerprint, offset))
             }
-            return range
+            return ticket
         }
-        var deadLetterEnd: Int64?
+        let range = ticket.range
+        var deadLetterTicket: LogTicket?
         if !prepared.rejections.isEmpty {
             let letters = DeadLetterStore.frame(prepared.rejections, source: prepared.source, receivedAt: prepared.ingestedAt)
-            deadLetterEnd = try deadLetters.enqueue(letters).upperBound
+            deadLetterTicket = try deadLetters.enqueue(letters)
         }
         do {
-            try await log.waitDurable(through: max(range.upperBound, waitEnd))
-            if let deadLetterEnd { try await deadLetters.waitDurable(through: deadLetterEnd) }
+            try await log.waitDurable(ticket, through: waitEnd)
+            if let deadLetterTicket { try await deadLetters.waitDurable(deadLetterTicket) }
         } catch {
             dedupe.withLock { index in
                 for (fingerprint, offset) in inserted { index.remove(fingerprint, ifAt: offset) }

@@ -55,6 +55,9 @@ extension SegmentedLog {
                 s.waiters = []
                 s.pending = []
                 s.nextOffset = s.durableEnd
+                // Tickets queued before now lost their records, also those not waiting yet.
+                s.epoch += 1
+                s.lastFailure = failure
             } else {
                 if work.end > s.durableEnd, var active = s.segments.last {
                     active.firstWriteMillis = active.firstWriteMillis ?? now

@@ -29,6 +29,12 @@ public struct SegmentInfo: Sendable, Equatable {
     public var lastWriteMillis: Int64?
 }
 
+/// Where an enqueued batch went: its offsets, and the log's write epoch when it was queued.
+public struct LogTicket: Sendable {
+    public let range: Range<Int64>
+    let epoch: UInt64
+}
+
 /// The embedded streaming platform: an append-only, segmented, checksummed log on disk.
 ///
 /// Appends are acknowledged only once fsynced. One flusher thread writes whatever has queued
@@ -53,6 +59,9 @@ public final class SegmentedLog: Sendable {
     }
 
     struct State {
+        /// Counts failed writes: a ticket of an earlier epoch lost its records.
+        var epoch: UInt64 = 0
+        var lastFailure: StrataError?
         var pending: [UInt8] = []
         var nextOffset: Int64
         var durableEnd: Int64
@@ -85,36 +94,45 @@ public final class SegmentedLog: Sendable {
     /// Queues a framed batch and returns the offsets it received. The records are not durable
     /// until `waitDurable(through:)` returns; callers that must act atomically with offset
     /// assignment (de-duplication) call this under their own lock.
-    public func enqueue(_ batch: FramedBatch) throws(StrataError) -> Range<Int64> {
-        let range = try state.withLock { (s) throws(StrataError) -> Range<Int64> in
+    public func enqueue(_ batch: FramedBatch) throws(StrataError) -> LogTicket {
+        let ticket = try state.withLock { (s) throws(StrataError) -> LogTicket in
             guard !s.closing else { throw StrataError(.unavailable, code: "shutting_down", "the event log is closing; retry against a running server") }
             let start = s.nextOffset
             s.nextOffset += Int64(batch.count)
             s.pending.append(contentsOf: batch.bytes)
-            return start..<s.nextOffset
+            return LogTicket(range: start..<s.nextOffset, epoch: s.epoch)
         }
         if !batch.isEmpty { wakeup.signal() }
-        return range
+        return ticket
     }
 
-    /// Returns once every record below `end` is durable; throws if the write failed.
-    public func waitDurable(through end: Int64) async throws {
+    /// Returns once every record of `ticket` (and every record below `end`, when later) is
+    /// durable; throws if the write failed. A failed write drops everything queued with it and
+    /// offsets are handed out again, so a ticket from before a failure can never be
+    /// acknowledged by the records written after it: it fails with that failure.
+    public func waitDurable(_ ticket: LogTicket, through end: Int64? = nil) async throws {
+        let end = max(end ?? 0, ticket.range.upperBound)
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
-            let ready = state.withLock { s -> Bool in
-                if s.durableEnd >= end { return true }
+            let outcome = state.withLock { s -> Result<Bool, StrataError> in
+                if s.durableEnd >= end { return .success(true) }
+                if s.epoch != ticket.epoch { return .failure(s.lastFailure ?? StrataError.internal("the event log dropped a write")) }
                 s.waiters.append(Waiter(end: end, continuation: continuation))
-                return false
+                return .success(false)
             }
-            if ready { continuation.resume() }
+            switch outcome {
+            case .success(true): continuation.resume()
+            case .success(false): break
+            case .failure(let error): continuation.resume(throwing: error)
+            }
         }
     }
 
     /// Appends a batch and returns its offsets once it is durable.
     @discardableResult
     public func append(_ batch: FramedBatch) async throws -> Range<Int64> {
-        let range = try enqueue(batch)
-        try await waitDurable(through: range.upperBound)
-        return range
+        let ticket = try enqueue(batch)
+        try await waitDurable(ticket)
+        return ticket.range
     }
 
     /// Closes the active segment (when it holds records) so it can be compacted.

@@ -1,0 +1,100 @@
+import Foundation
+import StrataCore
+import StrataLake
+import StrataTesting
+import Testing
+
+#if canImport(FoundationNetworking)
+    import FoundationNetworking
+#endif
+
+/// A real `strata serve` whose data folder is on a small tmpfs that fills up: ingestion answers
+/// 507 `disk_full` with a clear message (never a crash, never an acknowledgement it cannot
+/// keep), the server stays up, ingestion resumes once space returns, and every acknowledged
+/// event is in the log afterwards. Skipped with a message where tmpfs cannot be mounted (it
+/// needs root or CAP_SYS_ADMIN).
+@Suite(.serialized) struct DiskFullTests {
+    @Test func ingestionFailsCleanlyWhenTheDiskIsFullAndResumes() async throws {
+        let directory = TemporaryDirectory()
+        defer { directory.remove() }
+        let mountPoint = directory.file("small")
+        try FileManager.default.createDirectory(atPath: mountPoint, withIntermediateDirectories: true)
+        guard (try? runProcess("/usr/bin/env", ["mount", "-t", "tmpfs", "-o", "size=6m", "tmpfs", mountPoint]))?.status == 0 else {
+            print("SKIPPED (disk full): cannot mount a tmpfs here (needs root or CAP_SYS_ADMIN)")
+            return
+        }
+        defer { _ = try? runProcess("/usr/bin/env", ["umount", "-l", mountPoint]) }
+        let configPath = directory.file("strata.yaml")
+        try ExampleConfig.yaml.replacingOccurrences(of: "segment_size: 64MB", with: "segment_size: 1MB").write(
+            toFile: configPath, atomically: true, encoding: .utf8)
+        let server = try ServerProcess(dataDirectory: mountPoint, arguments: ["--config", configPath])
+        defer { server.stop(signal: SIGTERM) }
+        let now = SystemClock().nowMillis()
+        func batch(_ round: Int) -> (ids: [String], body: String) {
+            let ids = (0..<500).map { "full-\(round)-\($0)" }
+            let body = ids.map {
+                #"{"type":"view","event_id":"\#($0)","user_id":"user-\#($0)-\#(String(repeating: "u", count: 100))","timestamp":\#(now),"item_id":"item-\#($0)","page":"home"}"#
+            }.joined(separator: "\n")
+            return (ids, body)
+        }
+        func post(_ body: String) async -> (Int, JSONValue?) {
+            var request = URLRequest(url: URL(string: "http://127.0.0.1:\(server.port)/v1/events")!)
+            request.httpMethod = "POST"
+            request.setValue("application/x-ndjson", forHTTPHeaderField: "Content-Type")
+            request.httpBody = Data(body.utf8)
+            request.timeoutInterval = 30
+            guard let (data, response) = try? await URLSession.shared.data(for: request) else { return (0, nil) }
+            return ((response as? HTTPURLResponse)?.statusCode ?? 0, try? JSONValue.parse(String(decoding: data, as: UTF8.self)))
+        }
+        var acknowledged: [String] = []
+        var refusal: (Int, JSONValue?)?
+        var round = 0
+        while refusal == nil, round < 400 {
+            let (ids, body) = batch(round)
+            round += 1
+            let (status, answer) = await post(body)
+            if status == 200 {
+                #expect(answer?["accepted"] == 500, "\(answer?.serialized ?? "")")
+                acknowledged += ids
+            } else {
+                refusal = (status, answer)
+            }
+        }
+        let (status, answer) = try #require(refusal, "the disk never filled")
+        #expect(status == 507, "a full disk answers 507 (got \(status): \(answer?.serialized ?? "no answer"))")
+        #expect(answer?["error"]?["code"] == "disk_full")
+        #expect(answer?["error"]?["message"]?.stringValue?.lowercased().contains("free space") == true)
+        #expect(acknowledged.count > 1000)
+        // Still up; a retry while full is refused again, not half-stored.
+        let (_, health) = try await URLSession.shared.data(from: URL(string: "http://127.0.0.1:\(server.port)/healthz")!)
+        #expect((health as? HTTPURLResponse)?.statusCode == 200)
+        #expect(await post(batch(round).body).0 == 507)
+
+        // Space returns: ingestion resumes on its own.
+        #expect(try runProcess("/usr/bin/env", ["mount", "-o", "remount,size=64m", mountPoint]).status == 0)
+        var resumed = false
+        for attempt in 0..<50 where !resumed {
+            let (ids, body) = batch(1000 + attempt)
+            let (status, answer) = await post(body)
+            if status == 200, answer?["accepted"] == 500 {
+                acknowledged += ids
+                resumed = true
+            } else {
+                try await Task.sleep(for: .milliseconds(200))
+            }
+        }
+        #expect(resumed, "ingestion did not resume after space returned")
+        server.stop(signal: SIGTERM)
+
+        // Every acknowledged event is in the log.
+        let lake = try Lake(config: try StrataConfig.load(path: configPath), dataDirectory: mountPoint, logger: quietLogger)
+        var stored = Set<String>()
+        _ = try lake.log.scan(from: lake.log.startOffset) { _, payload in
+            if let id = try? EventCodec.decode(payload).eventID { stored.insert(id) }
+            return true
+        }
+        await lake.close()
+        let lost = acknowledged.filter { !stored.contains($0) }
+        #expect(lost.isEmpty, "\(lost.count) acknowledged events are missing")
+    }
+}
