@@ -11,7 +11,8 @@ public final class NginxServer: @unchecked Sendable {
     let directory: String
     private var process: Process?
 
-    public init?(upstreams: [Int]) throws {
+    /// `tls`: terminate TLS with this certificate and key (PEM files), as deploy/nginx does.
+    public init?(upstreams: [Int], tls: (certificate: String, key: String)? = nil) throws {
         guard let binary = executableInPath("nginx") else { return nil }
         directory = NSTemporaryDirectory() + "strata-nginx-\(port)"
         try FileManager.default.createDirectory(atPath: "\(directory)/logs", withIntermediateDirectories: true)
@@ -34,7 +35,8 @@ public final class NginxServer: @unchecked Sendable {
                 keepalive 32;
               }
               server {
-                listen 127.0.0.1:\(port);
+                listen 127.0.0.1:\(port)\(tls == nil ? "" : " ssl");
+            \(tls.map { "    ssl_certificate \($0.certificate);\n    ssl_certificate_key \($0.key);\n    ssl_protocols TLSv1.2 TLSv1.3;" } ?? "")
                 client_max_body_size 16m;
                 location / {
                   proxy_pass http://strata_api;

@@ -120,3 +120,43 @@ import Testing
         #expect(!log.contains(secret), "an API key appeared in the log")
     }
 }
+
+/// TLS terminated at nginx in front of `strata serve`, as deploy/nginx documents: a client that
+/// trusts the certificate talks HTTPS end to end (keys and events over TLS), one that does not
+/// is refused, and plain HTTP to the TLS port fails.
+@Suite(.serialized) struct TLSTests {
+    @Test func clientsReachStrataOverTLSThroughNginx() async throws {
+        guard executableInPath("nginx") != nil, let curl = executableInPath("curl"), let openssl = executableInPath("openssl") else {
+            print("SKIPPED (TLS): needs nginx, curl and openssl (scripts/install-deps.sh --with-test-peers)")
+            return
+        }
+        let directory = TemporaryDirectory()
+        defer { directory.remove() }
+        let (certificate, key) = (directory.file("cert.pem"), directory.file("key.pem"))
+        let made = try runProcess(
+            openssl,
+            [
+                "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", certificate, "-days", "1", "-subj", "/CN=localhost",
+                "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1",
+            ])
+        #expect(made.status == 0, "\(made.errors)")
+        let server = try ServerProcess(dataDirectory: directory.file("data"))
+        defer { server.stop(signal: SIGTERM) }
+        let nginx = try #require(try NginxServer(upstreams: [server.port], tls: (certificate, key)))
+        let url = "https://127.0.0.1:\(nginx.port)"
+        let event = #"{"type":"view","user_id":"u1","item_id":"i1","timestamp":\#(SystemClock().nowMillis())}"#
+        let trusted = try runProcess(
+            curl,
+            [
+                "-sS", "--cacert", certificate, "-X", "POST", "-H", "Content-Type: application/json", "--data", event, "-w",
+                "\n%{http_code} %{ssl_verify_result}", "\(url)/v1/events",
+            ])
+        #expect(trusted.output.hasSuffix("202 0"), "\(trusted.output) \(trusted.errors)")
+        let health = try runProcess(curl, ["-sS", "--cacert", certificate, "\(url)/healthz"])
+        #expect(health.output.contains("\"ok\""))
+        // Without trusting the certificate, the client refuses; plain HTTP on the TLS port fails.
+        #expect(try runProcess(curl, ["-sS", "\(url)/healthz"]).status != 0)
+        let plain = try runProcess(curl, ["-sS", "-w", "%{http_code}", "http://127.0.0.1:\(nginx.port)/healthz"])
+        #expect(!plain.output.hasSuffix("200"))
+    }
+}
