@@ -18,20 +18,32 @@ public final class MetadataStore: Sendable {
     public let dialect: Dialect
     /// Where it lives, without credentials (for logs and status).
     public let location: String
-    let database: any SQLDatabase
     private let lock = AsyncSerialLock()
-    private let closer: @Sendable () async throws -> Void
+    /// The open connection: its database, whether it is still open, how to close it.
+    struct Connection: Sendable {
+        var database: any SQLDatabase
+        var isOpen: @Sendable () -> Bool
+        var close: @Sendable () async throws -> Void
+    }
+    private let connection: Mutex<Connection>
+    /// Opens a new connection when the one in use was lost (PostgreSQL restarted, the network
+    /// dropped it); nil for SQLite, whose file does not go away.
+    private let reconnect: (@Sendable () async throws -> Connection)?
 
-    init(dialect: Dialect, location: String, database: any SQLDatabase, close: @escaping @Sendable () async throws -> Void) {
+    var database: any SQLDatabase { connection.withLock { $0.database } }
+
+    init(dialect: Dialect, location: String, connection: Connection, reconnect: (@Sendable () async throws -> Connection)? = nil) {
         self.dialect = dialect
         self.location = location
-        self.database = database
-        self.closer = close
+        self.connection = Mutex(connection)
+        self.reconnect = reconnect
     }
 
     /// Opens `url` and brings its schema up to date: `sqlite:` (the file `defaultSQLitePath`),
     /// `sqlite:/some/file.sqlite`, `sqlite::memory:`, or `postgres://user:password@host:port/database`.
-    public static func open(url: String, defaultSQLitePath: String, logger: Logger) async throws -> MetadataStore {
+    /// `reconnects`: whether a lost PostgreSQL connection is replaced on the next call (not for
+    /// a connection whose session holds something, like the worker's lease).
+    public static func open(url: String, defaultSQLitePath: String, reconnects: Bool = true, logger: Logger) async throws -> MetadataStore {
         let store: MetadataStore
         if url == "sqlite:" || url.hasPrefix("sqlite:") {
             let rest = String(url.dropFirst("sqlite:".count))
@@ -48,7 +60,8 @@ public final class MetadataStore: Sendable {
             }
             let connection = try await SQLiteConnection.open(storage: storage, logger: logger)
             let database = connection.sql(queryLogLevel: nil)
-            store = MetadataStore(dialect: .sqlite, location: location, database: database) { try await connection.close() }
+            store = MetadataStore(
+                dialect: .sqlite, location: location, connection: Connection(database: database, isOpen: { true }, close: { try await connection.close() }))
             // Durable commits and waiting (not failing) when another process holds the lock.
             try await database.raw("PRAGMA journal_mode = WAL").run()
             try await database.raw("PRAGMA synchronous = FULL").run()
@@ -61,16 +74,18 @@ public final class MetadataStore: Sendable {
                 throw StrataError.invalid("invalid_backend_url", "cannot read the PostgreSQL URL (postgres://user:password@host:5432/database): \(error)")
             }
             if !url.contains("sslmode=") { configuration.coreConfiguration.tls = .disable }
-            let connection: PostgresConnection
-            do {
-                connection = try await PostgresConnection.connect(configuration: configuration.coreConfiguration, id: 1, logger: logger)
-            } catch {
-                throw StrataError(
-                    .unavailable, code: "metadata_unavailable", "cannot connect to PostgreSQL at \(Self.redacted(url)): \(String(reflecting: error))")
+            let core = configuration.coreConfiguration
+            let location = Self.redacted(url)
+            let connect: @Sendable () async throws -> Connection = {
+                let connection: PostgresConnection
+                do {
+                    connection = try await PostgresConnection.connect(configuration: core, id: 1, logger: logger)
+                } catch {
+                    throw StrataError(.unavailable, code: "metadata_unavailable", "cannot connect to PostgreSQL at \(location): \(String(reflecting: error))")
+                }
+                return Connection(database: connection.sql(queryLogLevel: nil), isOpen: { !connection.isClosed }, close: { try await connection.close() })
             }
-            store = MetadataStore(dialect: .postgres, location: Self.redacted(url), database: connection.sql(queryLogLevel: nil)) {
-                try await connection.close()
-            }
+            store = MetadataStore(dialect: .postgres, location: location, connection: try await connect(), reconnect: reconnects ? connect : nil)
         } else {
             throw StrataError.invalid("invalid_backend_url", "backends.metadata must be sqlite: or postgres://...; got '\(url)'", field: "backends.metadata")
         }
@@ -92,27 +107,54 @@ public final class MetadataStore: Sendable {
     }
 
     public func close() async {
-        try? await closer()
+        try? await connection.withLock { $0 }.close()
+    }
+
+    /// The connection to use now: the open one, or a new one when it was lost (called under `lock`).
+    private func connected() async throws -> any SQLDatabase {
+        let current = connection.withLock { $0 }
+        guard !current.isOpen(), let reconnect else { return current.database }
+        try? await current.close()
+        let fresh = try await reconnect()
+        connection.withLock { $0 = fresh }
+        return fresh.database
+    }
+
+    /// A lost connection is a clear 503 (the next call reconnects), not a driver's error.
+    private func explained(_ error: any Error) -> any Error {
+        guard dialect == .postgres, !connection.withLock({ $0 }).isOpen(), !(error is StrataError) else { return error }
+        return StrataError(
+            .unavailable, code: "metadata_unavailable",
+            "lost the connection to PostgreSQL at \(location) (\(String(describing: error).prefix(120)))\(reconnect == nil ? "" : "; the next request reconnects, retry")"
+        )
     }
 
     /// Runs `body` alone and atomically: committed if it returns, rolled back if it throws.
     public func transaction<T: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
         try await lock.run {
-            try await database.raw("BEGIN").run()
+            let database = try await connected()
             do {
+                try await database.raw("BEGIN").run()
                 let result = try await body(database)
                 try await database.raw("COMMIT").run()
                 return result
             } catch {
                 try? await database.raw("ROLLBACK").run()
-                throw error
+                throw explained(error)
             }
         }
     }
 
     /// Runs `body` alone (reads; single statements).
     public func read<T: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
-        try await lock.run { try await body(database) }
+        try await lock.run {
+            let database = try await connected()
+            do {
+                return try await body(database)
+            } catch {
+                throw explained(error)
+            }
+        }
     }
 
     // MARK: - Migrations

@@ -22,7 +22,8 @@ public final class WorkerLease: Sendable {
     public static func acquire(
         url: String, defaultSQLitePath: String, project: String, retry: Duration = .seconds(1), logger: Logger, onWaiting: @Sendable () -> Void = {}
     ) async throws -> WorkerLease {
-        let store = try await MetadataStore.open(url: url, defaultSQLitePath: defaultSQLitePath, logger: logger)
+        // Its session holds the lock: a lost connection must stay lost (no silent reconnect).
+        let store = try await MetadataStore.open(url: url, defaultSQLitePath: defaultSQLitePath, reconnects: false, logger: logger)
         guard store.dialect == .postgres else { return WorkerLease(store: store, project: project) }
         var waiting = false
         while true {

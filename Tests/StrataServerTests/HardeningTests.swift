@@ -75,7 +75,7 @@ import Testing
         let directory = TemporaryDirectory()
         defer { directory.remove() }
         let configPath = directory.file("strata.yaml")
-        try ExampleConfig.yaml.replacingOccurrences(of: "  shutdown_grace: ", with: "  idle_timeout: 1s\n  shutdown_grace: ").write(
+        try ExampleConfig.yaml.replacingOccurrences(of: "idle_timeout: 30s", with: "idle_timeout: 1s").write(
             toFile: configPath, atomically: true, encoding: .utf8)
         let server = try ServerProcess(dataDirectory: directory.file("data"), arguments: ["--config", configPath])
         defer { server.stop(signal: SIGTERM) }

@@ -38,6 +38,42 @@ import Testing
         return components.string!
     }
 
+    /// A data folder with history and a snapshot, and two approved versions of `als-main`
+    /// (version 1 in production) trained into `blobs` with the registry at `metadataURL`.
+    static func trainedProject(_ directory: TemporaryDirectory, metadataURL: String, blobs: any BlobStore) async throws -> (
+        configPath: String, config: StrataConfig, data: String, users: [String]
+    ) {
+        let configPath = directory.file("strata.yaml")
+        try ExampleConfig.yaml.replacingOccurrences(of: "precompute_interval: 1h", with: "precompute_interval: off").write(
+            toFile: configPath, atomically: true, encoding: .utf8)
+        var config = try StrataConfig.load(path: configPath)
+        let data = directory.file("worker")
+        let lake = try Lake(config: config, dataDirectory: data, logger: quietLogger)
+        let history = Fixtures.events(5000, seed: 3)
+        _ = try await lake.ingestor.ingest(events: history, source: "test", allowLate: true)
+        _ = try await lake.maintain(force: true)
+        _ = try await lake.compactor.snapshot()
+        await lake.close()
+        config.registry.gateMargin = -1
+        let store = try await MetadataStore.open(url: metadataURL, defaultSQLitePath: "", logger: quietLogger)
+        let audit = AuditLog(store: store)
+        let registry = ModelRegistry(store: store, audit: audit)
+        let trainer = Trainer(
+            runs: RunStore(store: store), blobs: blobs, registry: registry, audit: audit, directory: DataDirectory(root: data, project: config.project),
+            config: config, codeVersion: "git:test", threads: 2)
+        let scientist = Principal(id: "sci", name: "sam", roles: [.scientist])
+        let approver = Principal(id: "apr", name: "ann", roles: [.approver])
+        for seed in [1, 2] {
+            let spec = try ModelSpec(name: "als-main", algorithm: .als, parameters: ["factors": 16, "iterations": 3, "seed": Double(seed)])
+            let outcome = try await trainer.train(TrainingRequest(spec: spec, principal: scientist))
+            _ = try await registry.approve(outcome.version!.reference, reason: "test", by: approver)
+        }
+        _ = try await registry.promote("als-main@1", by: approver)
+        try await audit.flush()
+        await store.close()
+        return (configPath, try StrataConfig.load(path: configPath), data, Array(Set(history.compactMap(\.userID))).sorted())
+    }
+
     @Test func replicasBehindNginxSurvivePromotionRollbackAndKills() async throws {
         guard let postgres = ProcessInfo.processInfo.environment["STRATA_TEST_POSTGRES_URL"], !postgres.isEmpty else {
             print("SKIPPED (PostgreSQL): set STRATA_TEST_POSTGRES_URL (scripts/test.sh starts a server) to run the multi-replica test")
@@ -67,37 +103,8 @@ import Testing
         // their artifacts in the bucket, the registry in PostgreSQL.
         let directory = TemporaryDirectory()
         defer { directory.remove() }
-        let configPath = directory.file("strata.yaml")
-        try ExampleConfig.yaml.replacingOccurrences(of: "precompute_interval: 1h", with: "precompute_interval: off").write(
-            toFile: configPath, atomically: true, encoding: .utf8)
-        var config = try StrataConfig.load(path: configPath)
-        let workerData = directory.file("worker")
-        let lake = try Lake(config: config, dataDirectory: workerData, logger: quietLogger)
-        let history = Fixtures.events(5000, seed: 3)
-        _ = try await lake.ingestor.ingest(events: history, source: "test", allowLate: true)
-        _ = try await lake.maintain(force: true)
-        _ = try await lake.compactor.snapshot()
-        await lake.close()
-        let users = Array(Set(history.compactMap(\.userID))).sorted()
-        do {
-            config.registry.gateMargin = -1
-            let store = try await MetadataStore.open(url: metadataURL, defaultSQLitePath: "", logger: quietLogger)
-            let audit = AuditLog(store: store)
-            let registry = ModelRegistry(store: store, audit: audit)
-            let trainer = Trainer(
-                runs: RunStore(store: store), blobs: S3BlobStore(client: bucket, cacheDirectory: nil), registry: registry, audit: audit,
-                directory: DataDirectory(root: workerData, project: config.project), config: config, codeVersion: "git:test", threads: 2)
-            let scientist = Principal(id: "sci", name: "sam", roles: [.scientist])
-            let approver = Principal(id: "apr", name: "ann", roles: [.approver])
-            for seed in [1, 2] {
-                let spec = try ModelSpec(name: "als-main", algorithm: .als, parameters: ["factors": 16, "iterations": 3, "seed": Double(seed)])
-                let outcome = try await trainer.train(TrainingRequest(spec: spec, principal: scientist))
-                _ = try await registry.approve(outcome.version!.reference, reason: "test", by: approver)
-            }
-            _ = try await registry.promote("als-main@1", by: approver)
-            try await audit.flush()
-            await store.close()
-        }
+        let (configPath, config, workerData, users) = try await Self.trainedProject(
+            directory, metadataURL: metadataURL, blobs: S3BlobStore(client: bucket, cacheDirectory: nil))
         #expect(try await bucket.list(prefix: "blobs/").count >= 2, "the artifacts are in the bucket")
 
         let arguments = ["--config", configPath]
