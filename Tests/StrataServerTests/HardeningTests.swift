@@ -23,7 +23,8 @@ import Testing
         let directory = TemporaryDirectory()
         defer { directory.remove() }
         var config = Fixtures.config
-        config.server.rateLimitPerSecond = 5
+        // One token every 5 s: the refill during the burst is at most one, however slow the machine.
+        config.server.rateLimitPerSecond = 0.2
         config.server.rateLimitBurst = 5
         let lake = try Fixtures.lake(directory, config: config)
         let store = try await MetadataStore.open(url: "sqlite:", defaultSQLitePath: directory.file("metadata.sqlite"), logger: quietLogger)
@@ -52,15 +53,16 @@ import Testing
                     }
                 }
             }
-            // The burst passes, then every request is refused until tokens come back.
+            // The burst passes, then requests are refused until tokens come back.
             #expect(statuses.prefix(5).allSatisfy { $0 == .ok }, "\(statuses)")
-            #expect(statuses.dropFirst(5).allSatisfy { $0 == .tooManyRequests }, "\(statuses)")
-            #expect(retryAfter == "1")
+            #expect(statuses.dropFirst(5).filter { $0 == .tooManyRequests }.count >= 3, "\(statuses)")
+            let wait = try #require(retryAfter.flatMap(Int.init), "429 carries Retry-After")
+            #expect((1...5).contains(wait))
             #expect(code == "rate_limited")
             // Another key has its own bucket.
             try await client.execute(uri: "/v1/lake", method: .get, headers: [.authorization: "Bearer \(calm)"]) { #expect($0.status == .ok) }
-            // 5 tokens a second: one is back after 200 ms.
-            try await Task.sleep(for: .milliseconds(400))
+            // After the wait it named, a token is back.
+            try await Task.sleep(for: .seconds(5.2))
             try await client.execute(uri: "/v1/lake", method: .get, headers: [.authorization: "Bearer \(busy)"]) { #expect($0.status == .ok) }
         }
         try await audit.flush()

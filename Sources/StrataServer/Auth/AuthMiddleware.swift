@@ -1,3 +1,4 @@
+import Foundation
 import Hummingbird
 import StrataCore
 import StrataRegistry
@@ -33,7 +34,7 @@ struct AuthMiddleware<Context: RequestContext>: RouterMiddleware {
                 audit.record(principal: principal.label, action: action, target: target, outcome: "denied", detail: "rate limited")
             }
             let seconds = max(1, Int(wait.rounded(.up)))
-            let limit = "server.rate_limit: \(Int(limiter!.rate))/s, burst \(Int(limiter!.burst))"
+            let limit = "server.rate_limit: \(String(format: "%g", limiter!.rate))/s, burst \(String(format: "%g", limiter!.burst))"
             let body: JSONValue = ["error": ["code": "rate_limited", "message": .string("this key is over its rate limit (\(limit)); retry in \(seconds) s")]]
             return JSONResponse.make(body, status: .tooManyRequests, headers: [.retryAfter: String(seconds)])
         }

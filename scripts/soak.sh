@@ -1,0 +1,77 @@
+#!/usr/bin/env bash
+# Soak test: one `strata serve` (release build) on generated history with a model in production,
+# driven for --seconds by three separate processes at once — recommendations and feature reads
+# at fixed rates (`strata bench http`, open loop) and event batches posted in a loop — then
+# reports requests, failures, p50/p99 per route, and the server's resident memory at start and
+# end. Usage: scripts/soak.sh [--seconds 600] [--rate 1000] [--users 20000]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+seconds=600 rate=1000 users=20000 port=18491
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --seconds) seconds=$2; shift 2 ;;
+    --rate) rate=$2; shift 2 ;;
+    --users) users=$2; shift 2 ;;
+    --port) port=$2; shift 2 ;;
+    *) echo "unknown option $1" >&2; exit 2 ;;
+  esac
+done
+
+scripts/install-deps.sh >&2
+swift build -c release --product strata >&2
+strata=.build/release/strata
+work=$(mktemp -d)
+trap 'kill "$server" "${pids[@]}" 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$work"' EXIT
+pids=()
+
+sed -e 's/allow_self_approval: false/allow_self_approval: true /' -e 's/rate_limit: { per_key: 1000, burst: 2000 }/rate_limit: off/' examples/strata.yaml >"$work/strata.yaml"
+"$strata" generate --config "$work/strata.yaml" --users "$users" --items 20000 --days 14 --out "$work/events.ndjson" 2>/dev/null
+"$strata" import --config "$work/strata.yaml" --data-dir "$work/data" --log-format json "$work/events.ndjson" >/dev/null 2>&1
+"$strata" lake snapshot --config "$work/strata.yaml" --data-dir "$work/data" >/dev/null 2>&1 || true
+"$strata" serve --config "$work/strata.yaml" --data-dir "$work/data" --port "$port" --no-auth --log-format json >"$work/server.log" 2>&1 &
+server=$!
+for _ in $(seq 1 300); do curl -fs "http://127.0.0.1:$port/readyz" >/dev/null 2>&1 && break; sleep 0.2; done
+base="http://127.0.0.1:$port"
+reference=$(curl -fs -X POST -H 'Content-Type: application/json' -d '{"model": "als-main"}' "$base/v1/training/runs" | python3 -c 'import json,sys; print(json.load(sys.stdin)["version"]["reference"])')
+curl -fs -X POST -H 'Content-Type: application/json' -d '{"reason": "soak"}' "$base/v1/models/$reference/approve" >/dev/null
+curl -fs -X POST "$base/v1/models/$reference/promote" >/dev/null
+sleep 3
+rss() { awk '/VmRSS/ {print $2 " kB"}' "/proc/$server/status"; }
+echo "soak: $seconds s, recommendations and features at $rate requests/s each, event batches in a loop; $(wc -l <"$work/events.ndjson") events of history, $reference in production"
+echo "server RSS at start: $(rss)"
+
+"$strata" bench http --target "127.0.0.1:$port" --path '/v1/recommendations/u{n}?n=10' --ids "$users" --rate "$rate" --seconds "$seconds" --repeats 1 --connections 8 >"$work/recs.txt" 2>&1 &
+pids+=($!)
+"$strata" bench http --target "127.0.0.1:$port" --path '/v1/features/user/u{n}' --ids "$users" --rate "$rate" --seconds "$seconds" --repeats 1 --connections 8 >"$work/features.txt" 2>&1 &
+pids+=($!)
+python3 - "$base" "$seconds" >"$work/ingest.txt" 2>&1 <<'PY' &
+import json, sys, time, urllib.request
+base, seconds = sys.argv[1], float(sys.argv[2])
+end, batches, failures, latencies, n = time.time() + seconds, 0, 0, [], 0
+while time.time() < end:
+    now = int(time.time() * 1000)
+    body = "\n".join(json.dumps({"type": "view", "event_id": f"soak-{n}-{i}", "user_id": f"u{(n * 37 + i) % 20000}", "item_id": f"i{(n + i) % 20000}", "timestamp": now}) for i in range(200))
+    n += 1
+    start = time.time()
+    try:
+        with urllib.request.urlopen(urllib.request.Request(base + "/v1/events", data=body.encode(), headers={"Content-Type": "application/x-ndjson"}), timeout=30) as r:
+            ok = r.status == 200 and json.load(r)["accepted"] == 200
+    except Exception:
+        ok = False
+    latencies.append((time.time() - start) * 1e6)
+    batches += 1
+    failures += 0 if ok else 1
+    time.sleep(0.1)
+latencies.sort()
+print(f"ingest: {batches} batches of 200 events ({batches * 200 / seconds:.0f} events/s), {failures} failures, p50 {latencies[len(latencies) // 2]:.0f} µs, p99 {latencies[int(len(latencies) * 0.99)]:.0f} µs")
+PY
+pids+=($!)
+mid=$(( seconds / 2 ))
+sleep "$mid"; echo "server RSS at $mid s: $(rss)"
+wait "${pids[@]}"
+echo "server RSS at end: $(rss)"
+echo; echo "recommendations:"; tail -n 3 "$work/recs.txt"
+echo; echo "feature reads:"; tail -n 3 "$work/features.txt"
+echo; cat "$work/ingest.txt"
+grep -c '"level":"error"' "$work/server.log" | sed 's/^/server errors logged: /'
