@@ -52,6 +52,19 @@ public enum Fixtures {
         return generator.history(limit: count)
     }
 
+    /// The event ids in a project's log (opened after its server stopped), with how often each
+    /// occurs: the check that acknowledged events were neither lost nor stored twice.
+    public static func storedEventIDs(config: StrataConfig = Fixtures.config, dataDirectory: String) async throws -> [String: Int] {
+        let lake = try Lake(config: config, dataDirectory: dataDirectory, logger: quietLogger)
+        var counts: [String: Int] = [:]
+        _ = try lake.log.scan(from: lake.log.startOffset) { _, payload in
+            if let id = try EventCodec.decode(payload).eventID { counts[id, default: 0] += 1 }
+            return true
+        }
+        await lake.close()
+        return counts
+    }
+
     /// Opens a lake on a fresh directory.
     public static func lake(_ directory: TemporaryDirectory, config: StrataConfig = Fixtures.config, clock: any WallClock = SystemClock()) throws -> Lake {
         try Lake(config: config, dataDirectory: directory.path, clock: clock, logger: quietLogger)

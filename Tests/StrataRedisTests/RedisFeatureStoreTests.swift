@@ -18,8 +18,10 @@ import Testing
         }
         let directory = TemporaryDirectory()
         defer { directory.remove() }
-        let lake = try Fixtures.lake(directory)
-        _ = try await lake.ingestor.ingest(events: Fixtures.events(3000, seed: 5), source: "test", allowLate: true)
+        // A clock that stands still: sliding windows do not move between publishing and comparing.
+        let clock = ManualClock(SystemClock().nowMillis())
+        let lake = try Fixtures.lake(directory, clock: clock)
+        _ = try await lake.ingestor.ingest(events: Fixtures.events(3000, seed: 5, endMillis: clock.nowMillis()), source: "test", allowLate: true)
         let definitions = lake.config.contract.features
         let store = try FeatureStore(lake: lake, definitions: definitions, logger: quietLogger)
         let client = try RedisClient(url: redis.url, connections: 2)
@@ -49,7 +51,7 @@ import Testing
 
         // New events: only the entities they touch are republished.
         #expect(store.takeChanged().values.allSatisfy { $0.isEmpty })
-        let now = SystemClock().nowMillis()
+        let now = clock.nowMillis()
         let fresh = (0..<5).map {
             IncomingEvent(type: "view", eventID: "fresh\($0)", userID: users[0], time: .millis(now), fields: [("item_id", .string(items[$0]))])
         }

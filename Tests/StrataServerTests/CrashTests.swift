@@ -10,14 +10,7 @@ import Testing
 @Suite(.serialized) struct CrashTests {
     /// Event ids in the log, with how often each occurs.
     func storedIDs(_ directory: TemporaryDirectory) async throws -> [String: Int] {
-        let lake = try Fixtures.lake(directory)
-        var counts: [String: Int] = [:]
-        try lake.log.scan(from: lake.log.startOffset) { _, payload in
-            if let id = try EventCodec.decode(payload).eventID { counts[id, default: 0] += 1 }
-            return true
-        }
-        await lake.close()
-        return counts
+        try await Fixtures.storedEventIDs(dataDirectory: directory.path)
     }
 
     @Test(arguments: [UInt64(1), 2, 3])

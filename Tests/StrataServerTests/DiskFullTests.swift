@@ -87,14 +87,8 @@ import Testing
         server.stop(signal: SIGTERM)
 
         // Every acknowledged event is in the log.
-        let lake = try Lake(config: try StrataConfig.load(path: configPath), dataDirectory: mountPoint, logger: quietLogger)
-        var stored = Set<String>()
-        _ = try lake.log.scan(from: lake.log.startOffset) { _, payload in
-            if let id = try? EventCodec.decode(payload).eventID { stored.insert(id) }
-            return true
-        }
-        await lake.close()
-        let lost = acknowledged.filter { !stored.contains($0) }
+        let stored = try await Fixtures.storedEventIDs(config: try StrataConfig.load(path: configPath), dataDirectory: mountPoint)
+        let lost = acknowledged.filter { stored[$0] == nil }
         #expect(lost.isEmpty, "\(lost.count) acknowledged events are missing")
     }
 }

@@ -237,14 +237,8 @@ import Testing
 
         // Every acknowledged event is in the worker's log (read after the new worker stops).
         _ = workerB.stop(signal: SIGTERM)
-        let reopened = try Lake(config: config, dataDirectory: workerData, logger: quietLogger)
-        var stored = Set<String>()
-        _ = try reopened.log.scan(from: reopened.log.startOffset) { _, payload in
-            if let id = try? EventCodec.decode(payload).eventID { stored.insert(id) }
-            return true
-        }
-        await reopened.close()
-        let lost = acknowledged.filter { !stored.contains($0) }
+        let stored = try await Fixtures.storedEventIDs(config: config, dataDirectory: workerData)
+        let lost = acknowledged.filter { stored[$0] == nil }
         #expect(lost.isEmpty, "\(lost.count) acknowledged events are missing: \(lost.prefix(5))")
         print(
             "multi-replica: \(recommendations) recommendations and \(acknowledged.count) acknowledged events through nginx, \(failures.count) failures; promotion reached both replicas in \(promoted.map { String(format: "%.3f", $0) }) s, rollback in \(rolledBack.map { String(format: "%.3f", $0) }) s; the standby took over \(takeover) after the worker's SIGKILL"
