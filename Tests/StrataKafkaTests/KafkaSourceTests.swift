@@ -97,8 +97,9 @@ import Testing
         }
     }
 
-    /// Waits until `condition` holds (up to `seconds`).
-    static func eventually(_ seconds: Double = 20, _ condition: () async throws -> Bool) async throws -> Bool {
+    /// Waits until `condition` holds (up to `seconds`: joining a group takes the mock cluster
+    /// seconds, and much longer on a machine busy with the rest of the suite).
+    static func eventually(_ seconds: Double = 120, _ condition: () async throws -> Bool) async throws -> Bool {
         let deadline = Date().addingTimeInterval(seconds)
         while Date() < deadline {
             if try await condition() { return true }
