@@ -15,13 +15,13 @@ import StrataLake
 /// behind events and `fullRefresh` behind the clock. Keys expire after a day without updates.
 public struct RedisFeatureEncoding: Sendable {
     let definitions: [FeatureDefinition]
-    /// The first 8 bytes of the definitions' hash: values of other definitions are ignored.
+    /// The first 16 hex digits of the definitions' hash: values of other definitions are ignored.
     let stamp: [UInt8]
 
     public init(definitions: [FeatureDefinition]) {
         self.definitions = definitions
         let hash = FeatureEngine(definitions: definitions).definitionsHash
-        stamp = Array(hash.utf8.prefix(16)).chunked(2).map { UInt8(String(decoding: $0, as: UTF8.self), radix: 16) ?? 0 }
+        stamp = Array(hash.utf8.prefix(16))
     }
 
     func names(_ entity: FeatureDefinition.Entity) -> [String] { definitions.filter { $0.entity == entity }.map(\.name) }
@@ -68,12 +68,6 @@ public struct RedisFeatureEncoding: Sendable {
 
     func defaultReading(_ name: String) -> FeatureReading {
         FeatureReading(name: name, value: definitions.first { $0.name == name }?.defaultValue, isDefault: true)
-    }
-}
-
-extension Array {
-    fileprivate func chunked(_ size: Int) -> [ArraySlice<Element>] {
-        stride(from: 0, to: count, by: size).map { self[$0..<Swift.min(count, $0 + size)] }
     }
 }
 

@@ -45,7 +45,7 @@ struct BenchKafka: AsyncParsableCommand {
                 try producer.send(topic: topic, key: event.userID.map { Array($0.utf8) }, event.json.serializedBytes)
             }
             try producer.flush()
-            produceRates.append(Double(events) / seconds(since: produceStart))
+            produceRates.append(Double(events) / BenchFigures.seconds(since: produceStart))
 
             let directory = FileManager.default.temporaryDirectory.appendingPathComponent("strata-bench-kafka-\(getpid())-\(round)").path
             defer { try? FileManager.default.removeItem(atPath: directory) }
@@ -70,7 +70,7 @@ struct BenchKafka: AsyncParsableCommand {
                 }
             }
             let joined = firstBatch.map { $0 - consumeStart } ?? .zero
-            let elapsed = seconds(since: firstBatch ?? consumeStart)
+            let elapsed = BenchFigures.seconds(since: firstBatch ?? consumeStart)
             running.cancel()
             _ = try? await running.value
             guard lake.ingestor.counts.accepted == events else {
@@ -81,15 +81,10 @@ struct BenchKafka: AsyncParsableCommand {
             print(
                 String(
                     format: "  repeat %d: produced %.0f events/s; joined the group in %.2f s, then consumed into the lake %.0f events/s", round + 1,
-                    produceRates.last!, Double(joined.components.seconds) + Double(joined.components.attoseconds) / 1e18, consumeRates.last!))
+                    produceRates.last!, joined.inSeconds, consumeRates.last!))
         }
-        func median(_ values: [Double]) -> Double { values.sorted()[values.count / 2] }
-        print(String(format: "produce (librdkafka, acks=all):               median %.0f events/s", median(produceRates)))
-        print(String(format: "Kafka → lake (decode, validate, fsync, commit): median %.0f events/s", median(consumeRates)))
+        print(String(format: "produce (librdkafka, acks=all):               median %.0f events/s", BenchFigures.median(produceRates)))
+        print(String(format: "Kafka → lake (decode, validate, fsync, commit): median %.0f events/s", BenchFigures.median(consumeRates)))
     }
 
-    func seconds(since start: ContinuousClock.Instant) -> Double {
-        let elapsed = ContinuousClock.now - start
-        return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
-    }
 }

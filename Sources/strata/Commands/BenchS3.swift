@@ -47,11 +47,11 @@ struct BenchS3: AsyncParsableCommand {
             let mirror = LakeMirror(client: client, directory: source.directory, logger: logger)
             let writeStart = ContinuousClock.now
             let pushed = try await mirror.sync(source)
-            writes.append(Double(pushed.bytes) / 1e6 / seconds(since: writeStart))
+            writes.append(Double(pushed.bytes) / 1e6 / BenchFigures.seconds(since: writeStart))
             let target = DataDirectory(root: "\(root)/pull-\(round)", project: config.project)
             let readStart = ContinuousClock.now
             let (_, pulled) = try await LakeMirror(client: client, directory: target, logger: logger).pull(snapshot: snapshot.version)
-            reads.append(Double(pulled.bytes) / 1e6 / seconds(since: readStart))
+            reads.append(Double(pulled.bytes) / 1e6 / BenchFigures.seconds(since: readStart))
             print(
                 String(
                     format: "  repeat %d: wrote %d files (%.1f MB/s), read %d files back (%.1f MB/s)", round + 1, pushed.files, writes.last!, pulled.files,
@@ -59,12 +59,10 @@ struct BenchS3: AsyncParsableCommand {
             for key in try await client.list(prefix: "") { try await client.delete(key) }
         }
         await source.close()
-        func median(_ values: [Double]) -> Double { values.sorted()[values.count / 2] }
-        print(String(format: "snapshot write (upload): median %.1f MB/s; read (download + verify): median %.1f MB/s", median(writes), median(reads)))
+        print(
+            String(
+                format: "snapshot write (upload): median %.1f MB/s; read (download + verify): median %.1f MB/s", BenchFigures.median(writes),
+                BenchFigures.median(reads)))
     }
 
-    func seconds(since start: ContinuousClock.Instant) -> Double {
-        let elapsed = ContinuousClock.now - start
-        return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
-    }
 }
