@@ -8,6 +8,7 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "strata", targets: ["strata"]),
+        .executable(name: "strata-fuzz", targets: ["StrataFuzz"]),
         .library(name: "StrataCore", targets: ["StrataCore"]),
         .library(name: "StrataLake", targets: ["StrataLake"]),
         .library(name: "StrataML", targets: ["StrataML"]),
@@ -162,6 +163,11 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]),
         .target(name: "StrataTesting", dependencies: ["StrataCore", "StrataLake"]),
+        // Coverage-guided fuzzing of the input parsers (scripts/fuzz.sh); a normal build replays inputs.
+        .target(name: "CFuzzDriver"),
+        .executableTarget(
+            name: "StrataFuzz",
+            dependencies: ["StrataCore", "StrataLake", "StrataParquet", "CFuzzDriver", .product(name: "Logging", package: "swift-log")]),
 
         .testTarget(name: "StrataCoreTests", dependencies: ["StrataCore", "StrataTesting"]),
         .testTarget(name: "StrataParquetTests", dependencies: ["StrataParquet", "StrataTesting"]),

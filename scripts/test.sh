@@ -21,6 +21,10 @@ fi
 swift format lint --strict -r Sources Tests
 swift build --build-tests
 scripts/stamp-build.sh .build/debug
+# The fuzzers' seed corpora and past findings replay through the normal build's parsers.
+for target in events contract parquet; do
+  .build/debug/strata-fuzz "$target" "Fuzz/corpus/$target" $( [ -d "Fuzz/regressions/$target" ] && echo "Fuzz/regressions/$target" )
+done
 if [ $# -gt 0 ]; then
   swift test --skip-build "$@"
 else
@@ -29,4 +33,7 @@ else
   timed="MultiReplicaTests|SwapUnderLoadTests"
   swift test --skip-build --skip "$timed"
   swift test --skip-build --filter "$timed"
+  # Coverage-guided fuzzing of the event parser, the strata.yaml loader and the Parquet reader,
+  # a bounded time each (scripts/fuzz.sh runs longer ones by hand).
+  scripts/fuzz.sh --seconds "${STRATA_FUZZ_SECONDS:-45}"
 fi

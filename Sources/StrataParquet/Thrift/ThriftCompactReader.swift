@@ -105,13 +105,15 @@ struct ThriftCompactReader {
                 if elementType == .booleanTrue || elementType == .booleanFalse { _ = try readByte() } else { try skip(elementType, depth: depth + 1) }
             }
         case .map:
-            let count = Int(try readVarint())
-            guard count > 0 else { return }
+            let wide = try readVarint()
+            guard wide > 0 else { return }
+            // Checked before narrowing: a hostile varint may not fit an Int.
+            guard wide <= UInt64(bytes.count) else { throw .corrupt("Thrift map longer than the file") }
+            let count = Int(wide)
             let types = try readByte()
             guard let keyType = ThriftType(rawValue: types >> 4), let valueType = ThriftType(rawValue: types & 0x0F) else {
                 throw .corrupt("unknown Thrift map types")
             }
-            guard count <= bytes.count else { throw .corrupt("Thrift map longer than the file") }
             for _ in 0..<count {
                 try skip(keyType, depth: depth + 1)
                 try skip(valueType, depth: depth + 1)
