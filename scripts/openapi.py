@@ -164,6 +164,7 @@ RETRAIN_BODY = json_body(
     ),
     required=False,
 )
+FORGET_BODY = json_body(obj({"user_id": {"type": "string", "minLength": 1, "maxLength": 256}}, ["user_id"]), "At most 4 KiB")
 APPROVE_BODY = json_body(obj({"reason": {"type": "string", "description": "Why (required by the registry: 400 reason_required when blank)"}}), "At most 64 KiB")
 KEY_BODY = json_body(
     obj(
@@ -261,6 +262,13 @@ OPERATIONS = [
     ("get", "/v1/lake", "scientist", "getLake", "Layer 1 status: log, lake, consumers", [], None, ok("The status"), ""),
     ("post", "/v1/lake/compact", "admin", "compactLake", "Compact the log into the lake now", [], None,
      ok("The compaction", obj({"segments": INT, "files": arr(OBJ), "compacted_through": INT})), ""),
+    ("post", "/v1/lake/forget", "admin", "forgetUser",
+     "Forget a user: their events leave the lake's current files (and every later snapshot), the catalog, the online features "
+     "and the cached recommendations; immutable snapshots and model versions that still hold them are listed. Audited by user hash.",
+     [], FORGET_BODY,
+     ok("What was removed and what still holds the user's events", obj({
+         "user_sha256": STR, "through_offset": INT, "removed_events": INT, "rewritten_files": arr(OBJ),
+         "affected_snapshots": arr(STR), "affected_model_versions": arr(STR)})), "400 413"),
     ("get", "/v1/lake/snapshots", "scientist", "listSnapshots", "List the lake's snapshots", [], None,
      ok("The snapshots", obj({"snapshots": arr(OBJ)})), ""),
     ("post", "/v1/lake/snapshots", "scientist", "createSnapshot", "Snapshot the lake now", [], None,

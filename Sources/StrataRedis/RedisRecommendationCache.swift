@@ -92,6 +92,17 @@ public final class RedisRecommendationCache: RecommendationCacheStore {
     /// Nothing to do: keys expire, and another replica may still serve a model this one dropped.
     public func retain(models: Set<String>) async {}
 
+    /// Deletes the user's list in the current and previous generation of each model.
+    public func forget(user: String, models: Set<String>) async throws {
+        var keys: [RESPArgument] = []
+        for model in models.sorted() {
+            guard let meta = try await meta(model, fresh: true) else { continue }
+            keys.append(.text(listKey(model, meta.generation, user)))
+            if let previous = meta.previous { keys.append(.text(listKey(model, previous, user))) }
+        }
+        if !keys.isEmpty { try await client.command([.text("DEL")] + keys) }
+    }
+
     func deleteGeneration(_ model: String, _ generation: String) async throws {
         var cursor = "0"
         repeat {

@@ -108,6 +108,8 @@ public struct StrataHTTPServer: Sendable {
             routes.registerRetraining(on: router, retrainer: Retrainer(lake: lake, governance: governance, logger: logger))
         }
         if let serving { ServingRoutes(controller: serving, keys: authenticates ? governance?.keys : nil).register(on: router) }
+        ForgetRoute(lake: lake, features: features, serving: serving, governance: governance, keys: authenticates ? governance?.keys : nil).register(
+            on: router)
         if let drift {
             router.get("/v1/monitoring/drift") { _, _ -> Response in
                 JSONResponse.make(["deployments": .array(await drift.refresh().map(\.json))])

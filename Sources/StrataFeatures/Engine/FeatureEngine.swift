@@ -216,6 +216,12 @@ public final class FeatureEngine: Sendable {
         tables.mapValues { shards in shards.flatMap { shard in shard.table.withLock { Array($0.keys) } }.sorted() }
     }
 
+    /// Drops an entity's state (a forgotten user); true if it had any.
+    @discardableResult
+    public func remove(_ entity: FeatureDefinition.Entity, id: String) -> Bool {
+        shard(entity, id).table.withLock { $0.removeValue(forKey: id) != nil }
+    }
+
     /// Entities with state, per kind.
     public var entityCounts: [FeatureDefinition.Entity: Int] {
         tables.mapValues { shards in shards.reduce(0) { total, shard in total + shard.table.withLock { $0.count } } }

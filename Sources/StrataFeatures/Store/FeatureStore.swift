@@ -49,6 +49,7 @@ public final class FeatureStore: Service, LogConsumer, OnlineFeatureReader, Send
         let start = MonotonicClock.nanoseconds()
         if try engine.restore(from: path) {
             snapshotOffset.withLock { $0 = engine.appliedThrough }
+            dropForgottenUsers(snapshotThrough: engine.appliedThrough)
         } else {
             try rebuildFromLake()
         }
@@ -62,6 +63,21 @@ public final class FeatureStore: Service, LogConsumer, OnlineFeatureReader, Send
                 "ms": "\((MonotonicClock.nanoseconds() - start) / 1_000_000)",
             ])
         lake.register(self)
+    }
+
+    /// A snapshot taken before a forget covered the user's events still holds their state.
+    private func dropForgottenUsers(snapshotThrough: Int64) {
+        let stale = Set(lake.forgets.all.filter { $0.throughOffset > snapshotThrough }.map(\.userHash))
+        guard !stale.isEmpty else { return }
+        for user in engine.entityKeys()[.user] ?? [] where stale.contains(ForgetRecord.hash(of: user)) { engine.remove(.user, id: user) }
+    }
+
+    /// Drops a forgotten user's values (after `Lake.forget`, whose record makes the tailer skip
+    /// their earlier events) and writes a snapshot without them.
+    public func forget(userID: String) throws {
+        applying.withLock { _ in _ = engine.remove(.user, id: userID) }
+        changed.withLock { state in if state.tracking { state.users.insert(userID) } }
+        try checkpoint()
     }
 
     /// Without a usable snapshot: every event the log no longer holds comes from the lake's
@@ -79,9 +95,12 @@ public final class FeatureStore: Service, LogConsumer, OnlineFeatureReader, Send
         let start = lake.log.startOffset
         var events = try lake.lakeEvents(before: min(start, end))
         guard start < end else { return events }
+        var forgotten = lake.forgets.makeFilter()
         try lake.log.scan(from: start) { offset, payload in
             guard offset < end else { return false }
-            events.append((offset, try EventCodec.decode(payload)))
+            let event = try EventCodec.decode(payload)
+            if forgotten.excludes(userID: event.userID, offset: offset) { return true }
+            events.append((offset, event))
             return true
         }
         return events
@@ -101,8 +120,10 @@ public final class FeatureStore: Service, LogConsumer, OnlineFeatureReader, Send
             let tracking = changed.withLock { $0.tracking }
             var users = Set<String>()
             var items = Set<String>()
+            var forgotten = lake.forgets.makeFilter()
             try lake.log.scan(from: from) { offset, payload in
                 let event = try EventCodec.decode(payload)
+                if forgotten.excludes(userID: event.userID, offset: offset) { return true }
                 engine.apply(event, offset: offset, now: now)
                 if let user = event.userID { lastUser = user }
                 if tracking {

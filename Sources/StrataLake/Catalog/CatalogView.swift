@@ -52,17 +52,34 @@ public final class CatalogView: Service, LogConsumer, Sendable {
     let log: SegmentedLog
     let path: String
     let logger: Logger
+    let forgets: ForgetList
     private let state: Mutex<State>
     /// Serialises catch-ups (the tailer's and read-your-writes callers'), so each applies a
     /// range once, in order.
     private let catchingUp = Mutex(())
 
-    public init(log: SegmentedLog, directory: DataDirectory, logger: Logger) throws {
+    public init(log: SegmentedLog, directory: DataDirectory, forgets: ForgetList, logger: Logger) throws {
         self.log = log
         self.path = "\(directory.catalog)/checkpoint.log"
         self.logger = logger
-        self.state = Mutex(try Self.loadCheckpoint(path))
+        self.forgets = forgets
+        var restored = try Self.loadCheckpoint(path)
+        // A checkpoint written before a forget completed may still hold the user.
+        restored.users = restored.users.filter { !forgets.excludes(userID: $0.key, offset: $0.value.offset) }
+        self.state = Mutex(restored)
         try catchUp()
+    }
+
+    /// Drops a forgotten user's entry and writes a checkpoint without it.
+    public func forget(userID: String) throws {
+        try catchUp()
+        let removed = state.withLock { s in
+            guard let entry = s.users[userID], forgets.excludes(userID: userID, offset: entry.offset) else { return false }
+            s.users[userID] = nil
+            s.revision += 1
+            return true
+        }
+        if removed { try checkpoint() }
     }
 
     // MARK: - Reading
@@ -131,6 +148,7 @@ public final class CatalogView: Service, LogConsumer, Sendable {
                 metadata: ["checkpoint": "\(from)", "log_start": "\(log.startOffset)"])
         }
         var changes: [(CatalogKind, CatalogEntry?, String, Int64, Int64)] = []
+        var forgotten = forgets.makeFilter()
         let end = try log.scan(from: max(from, log.startOffset)) { offset, payload in
             let envelope = try EventCodec.envelope(payload)
             let isItem = envelope.type.elementsEqual(CatalogEventType.item.utf8)
@@ -139,6 +157,7 @@ public final class CatalogView: Service, LogConsumer, Sendable {
             let event = try EventCodec.decode(payload)
             let kind: CatalogKind = isItem ? .item : .user
             guard let id = isItem ? event.itemID : event.userID else { return true }
+            if isUser, forgotten.excludes(userID: id, offset: offset) { return true }
             if event[field: "deleted"]?.boolValue == true {
                 changes.append((kind, nil, id, event.timestamp, offset))
             } else {

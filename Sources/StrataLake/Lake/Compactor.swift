@@ -24,12 +24,14 @@ public actor Compactor {
     let logConfig: LogConfig
     let clock: any WallClock
     let logger: Logger
-    public private(set) var state: LakeState
+    public internal(set) var state: LakeState
     let snapshots: SnapshotStore
+    let forgets: ForgetList
 
-    public init(directory: DataDirectory, log: SegmentedLog, contract: Contract, config: LakeConfig, logConfig: LogConfig, clock: any WallClock, logger: Logger)
-        throws
-    {
+    public init(
+        directory: DataDirectory, log: SegmentedLog, contract: Contract, config: LakeConfig, logConfig: LogConfig, forgets: ForgetList, clock: any WallClock,
+        logger: Logger
+    ) throws {
         self.directory = directory
         self.log = log
         self.contract = contract
@@ -38,12 +40,13 @@ public actor Compactor {
         self.clock = clock
         self.logger = logger
         self.snapshots = SnapshotStore(directory: directory)
+        self.forgets = forgets
         let state = try LakeState.load(path: "\(directory.lakeState)/state.json")
         self.state = state
-        Self.removeUncommittedFiles(directory: directory, committed: state, logger: logger)
+        Self.removeUncommittedFiles(directory: directory, committed: state, snapshots: snapshots, logger: logger)
     }
 
-    private var statePath: String { "\(directory.lakeState)/state.json" }
+    var statePath: String { "\(directory.lakeState)/state.json" }
 
     /// Compacts every closed segment not yet in the lake. With `force`, first closes the active
     /// segment so that everything acknowledged so far is included; otherwise closes it only
@@ -70,6 +73,8 @@ public actor Compactor {
                     "from_offset": "\(start)", "to_offset": "\(segment.endOffset)", "files": "\(files.count)", "rows": "\(files.reduce(0) { $0 + $1.rows })",
                 ])
         }
+        // A forget a crash interrupted is finished before anything reads the files again.
+        if !forgets.pending.isEmpty { _ = try purgeForgotten() }
         return report
     }
 
@@ -101,8 +106,10 @@ public actor Compactor {
             var day: Int64
         }
         var groups: [GroupKey: [(offset: Int64, event: Event)]] = [:]
+        var forgotten = forgets.makeFilter()
         try log.scan(from: range.lowerBound, to: range.upperBound) { offset, payload in
             let event = try EventCodec.decode(payload)
+            if forgotten.excludes(userID: event.userID, offset: offset) { return true }
             groups[GroupKey(type: event.type, day: event.timestamp.floorDivided(by: 86_400_000).quotient), default: []].append((offset, event))
             return true
         }
@@ -115,7 +122,7 @@ public actor Compactor {
         return files
     }
 
-    private func write(_ events: [(offset: Int64, event: Event)], schema: EventTypeSchema, date: String) throws -> LakeFile {
+    func write(_ events: [(offset: Int64, event: Event)], schema: EventTypeSchema, date: String) throws -> LakeFile {
         let columns = LakeSchema(type: schema).columns(for: events)
         let first = events.first!.offset
         let last = events.last!.offset
@@ -142,9 +149,14 @@ public actor Compactor {
     }
 
     /// Deletes Parquet files a crash left behind before their compaction was committed, and
-    /// temporary files, so that readers globbing the lake see committed files only.
-    static func removeUncommittedFiles(directory: DataDirectory, committed: LakeState, logger: Logger) {
-        let known = Set(committed.files.map(\.path))
+    /// temporary files, so that readers globbing the lake see committed files only. Files that
+    /// a forget replaced stay while a snapshot still names them (snapshots are immutable).
+    static func removeUncommittedFiles(directory: DataDirectory, committed: LakeState, snapshots: SnapshotStore, logger: Logger) {
+        guard let referenced = try? snapshots.referencedFiles() else {
+            logger.warning("a snapshot manifest is unreadable; uncommitted lake files are left in place")
+            return
+        }
+        let known = Set(committed.files.map(\.path)).union(referenced.keys)
         guard let walker = FileManager.default.enumerator(atPath: directory.lakeEvents) else { return }
         while let relative = walker.nextObject() as? String {
             let name = (relative as NSString).lastPathComponent

@@ -108,6 +108,15 @@ public struct SnapshotStore: Sendable {
         return manifest
     }
 
+    /// Every lake file some snapshot names, with the versions that name it.
+    public func referencedFiles() throws(StrataError) -> [String: [String]] {
+        var referenced: [String: [String]] = [:]
+        for summary in try list() {
+            for file in try manifest(summary.version).files { referenced[file.path, default: []].append(summary.version) }
+        }
+        return referenced
+    }
+
     func resolve(_ versionOrPrefix: String) throws(StrataError) -> String {
         let candidates = try list().map(\.version).filter { $0.hasPrefix(versionOrPrefix) }
         if versionOrPrefix == "latest", let latest = try list().last { return latest.version }

@@ -16,6 +16,8 @@ public final class Lake: Sendable {
     public let catalog: CatalogView
     public let compactor: Compactor
     public let snapshots: SnapshotStore
+    /// Users whose events were forgotten (`strata lake forget`).
+    public let forgets: ForgetList
     public let clock: any WallClock
     let logger: Logger
     private let lock: DirectoryLock
@@ -36,9 +38,11 @@ public final class Lake: Sendable {
         self.ingestor = try EventIngestor(
             contract: CompiledContract(config.contract), config: config.ingest, log: log, deadLetters: deadLetters, clock: clock,
             logger: logger.with("component", "ingest"))
-        self.catalog = try CatalogView(log: log, directory: directory, logger: logger.with("component", "catalog"))
+        let forgets = try ForgetList(directory: directory)
+        self.forgets = forgets
+        self.catalog = try CatalogView(log: log, directory: directory, forgets: forgets, logger: logger.with("component", "catalog"))
         self.compactor = try Compactor(
-            directory: directory, log: log, contract: config.contract, config: config.lake, logConfig: config.log, clock: clock,
+            directory: directory, log: log, contract: config.contract, config: config.lake, logConfig: config.log, forgets: forgets, clock: clock,
             logger: logger.with("component", "compactor"))
         self.snapshots = SnapshotStore(directory: directory)
         try ContractHistory(directory: directory).record(config.contract)
@@ -93,13 +97,23 @@ public final class Lake: Sendable {
     /// rebuilds what came before the log's start.
     public func lakeEvents(before end: Int64) throws -> [(offset: Int64, event: Event)] {
         var events: [(offset: Int64, event: Event)] = []
+        var forgotten = forgets.makeFilter()
         for file in try committedLakeFiles() where file.firstOffset < end {
             for (offset, event) in try LakeFileReader.readWithOffsets(path: "\(directory.lake)/\(file.path)", type: file.type) where offset < end {
+                if forgotten.excludes(userID: event.userID, offset: offset) { continue }
                 events.append((offset, event))
             }
         }
         events.sort { $0.offset < $1.offset }
         return events
+    }
+
+    /// Forgets a user (see `Compactor.forget`): their events leave the lake's current files and
+    /// every reader of the log skips them; the catalog drops their entry.
+    public func forget(userID: String, requestedBy: String) async throws -> ForgetOutcome {
+        let outcome = try await compactor.forget(userID: userID, requestedBy: requestedBy)
+        try catalog.forget(userID: userID)
+        return outcome
     }
 
     /// A summary of layer 1 for status pages and `strata lake status`.

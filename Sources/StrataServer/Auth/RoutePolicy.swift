@@ -40,7 +40,7 @@ enum RoutePolicy {
         rule(.get, "/v1/lake", .scientist, "lake.status", exact: true, auditsAccess: false),
         rule(.get, "/v1/lake/snapshots", .scientist, "lake.snapshots", exact: true, auditsAccess: false), rule(.get, "/v1/lake", .scientist, "lake.read"),
         rule(.post, "/v1/lake/snapshots", .scientist, "lake.snapshot"),
-        rule(.post, "/v1/lake/compact", .admin, "lake.compact"),
+        rule(.post, "/v1/lake/compact", .admin, "lake.compact"), rule(.post, "/v1/lake/forget", .admin, "lake.forget"),
         rule(.get, "/v1/contract", .scientist, "contract.read"), rule(.get, "/v1/evaluation", .scientist, "evaluation.read", auditsAccess: false),
         rule(.post, "/v1/training/runs", .scientist, "training.start"), rule(.post, "/v1/training/retrain", .scientist, "training.retrain"),
         rule(.get, "/v1/training/runs", .scientist, "runs.read", auditsAccess: false),

@@ -2396,6 +2396,104 @@ public enum OpenAPIDocument {
                 "x-strata-role": "scientist"
               }
             },
+            "/v1/lake/forget": {
+              "post": {
+                "operationId": "forgetUser",
+                "parameters": [],
+                "requestBody": {
+                  "content": {
+                    "application/json": {
+                      "schema": {
+                        "properties": {
+                          "user_id": {
+                            "maxLength": 256,
+                            "minLength": 1,
+                            "type": "string"
+                          }
+                        },
+                        "required": [
+                          "user_id"
+                        ],
+                        "type": "object"
+                      }
+                    }
+                  },
+                  "description": "At most 4 KiB",
+                  "required": true
+                },
+                "responses": {
+                  "200": {
+                    "content": {
+                      "application/json": {
+                        "schema": {
+                          "properties": {
+                            "affected_model_versions": {
+                              "items": {
+                                "type": "string"
+                              },
+                              "type": "array"
+                            },
+                            "affected_snapshots": {
+                              "items": {
+                                "type": "string"
+                              },
+                              "type": "array"
+                            },
+                            "removed_events": {
+                              "format": "int64",
+                              "type": "integer"
+                            },
+                            "rewritten_files": {
+                              "items": {
+                                "type": "object"
+                              },
+                              "type": "array"
+                            },
+                            "through_offset": {
+                              "format": "int64",
+                              "type": "integer"
+                            },
+                            "user_sha256": {
+                              "type": "string"
+                            }
+                          },
+                          "type": "object"
+                        }
+                      }
+                    },
+                    "description": "What was removed and what still holds the user's events"
+                  },
+                  "400": {
+                    "$ref": "#/components/responses/Error"
+                  },
+                  "401": {
+                    "$ref": "#/components/responses/Error"
+                  },
+                  "403": {
+                    "$ref": "#/components/responses/Error"
+                  },
+                  "413": {
+                    "$ref": "#/components/responses/Error"
+                  },
+                  "429": {
+                    "$ref": "#/components/responses/Error"
+                  },
+                  "503": {
+                    "$ref": "#/components/responses/Error"
+                  }
+                },
+                "security": [
+                  {
+                    "bearerAuth": []
+                  }
+                ],
+                "summary": "Forget a user: their events leave the lake's current files (and every later snapshot), the catalog, the online features and the cached recommendations; immutable snapshots and model versions that still hold them are listed. Audited by user hash.",
+                "tags": [
+                  "lake"
+                ],
+                "x-strata-role": "admin"
+              }
+            },
             "/v1/lake/snapshots": {
               "get": {
                 "operationId": "listSnapshots",

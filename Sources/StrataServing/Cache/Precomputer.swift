@@ -50,7 +50,12 @@ public struct Precomputer: Sendable {
             }
             lists.withLock { $0.merge(local) { a, _ in a } }
         }
-        return (lists.withLock { $0 }, computedAt)
+        var table = lists.withLock { $0 }
+        // Users forgotten after this model was trained get no list from their trained vector.
+        if !lake.forgets.isEmpty {
+            for user in table.keys where lake.forgets.forgot(userID: user, after: model.version.createdAt) { table[user] = nil }
+        }
+        return (table, computedAt)
     }
 
     /// Runs `body` over chunks of `0..<count` on `threads` threads of its own (the calling one

@@ -27,6 +27,8 @@ public protocol RecommendationCacheStore: Sendable {
     func tableInfo(model: String) async -> (computedAt: Int64, users: Int)?
     /// Drops tables of model versions no longer served.
     func retain(models: Set<String>) async
+    /// Drops a user's lists from every table of the given models (a forgotten user).
+    func forget(user: String, models: Set<String>) async throws
 }
 
 /// The embedded recommendation cache: immutable tables swapped under a lock.
@@ -58,5 +60,15 @@ public final class MemoryRecommendationCache: RecommendationCacheStore {
 
     public func retain(models: Set<String>) {
         tables.withLock { $0 = $0.filter { models.contains($0.key) } }
+    }
+
+    public func forget(user: String, models: Set<String>) {
+        tables.withLock { tables in
+            for (model, table) in tables where table.lists[user] != nil {
+                var lists = table.lists
+                lists[user] = nil
+                tables[model] = Table(lists: lists, computedAt: table.computedAt)
+            }
+        }
     }
 }

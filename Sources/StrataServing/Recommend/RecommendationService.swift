@@ -70,6 +70,14 @@ public final class RecommendationService: Sendable {
 
     public func state(_ deployment: String) -> ServingState? { states.withLock { $0[deployment] } }
 
+    /// Drops a forgotten user's precomputed lists for every model served now.
+    public func forget(user: String) async throws {
+        let models = states.withLock { states in
+            Set(states.values.flatMap { state in (state.variants + (state.shadow.map { [$0] } ?? [])).compactMap { $0.model?.key } })
+        }
+        try await cache.forget(user: user, models: models)
+    }
+
     /// The learning-to-rank stage applied to live answers (nil: none).
     public var reranker: LoadedReranker? { rerankerState.withLock { $0 } }
     public func install(reranker: LoadedReranker?) { rerankerState.withLock { $0 = reranker } }
@@ -189,7 +197,8 @@ public final class RecommendationService: Sendable {
                 if rank == range.upperBound { return (items, .cache, nil) }
             }
         }
-        let userIndex = recommender.users.index(of: user)
+        // A user forgotten after this model was trained is a new user to it.
+        let userIndex = lake.forgets.forgot(userID: user, after: model.version.createdAt) ? nil : recommender.users.index(of: user)
         guard !recentIndices.isEmpty || userIndex != nil else { return ([], .trending, nil) }
         // Live: the most recent items folded into a user vector (so a click changes the next
         // answer); a trained user without recent items keeps their trained vector.

@@ -7,7 +7,7 @@ import StrataLake
 struct LakeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "lake", abstract: "Inspect and maintain the lake.",
-        subcommands: [Status.self, Compact.self, Snapshot.self, List.self, Show.self, DeadLetters.self])
+        subcommands: [Status.self, Compact.self, Snapshot.self, List.self, Show.self, DeadLetters.self, Forget.self])
 
     struct Status: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Log, lake, snapshot and catalog figures.")
@@ -38,6 +38,22 @@ struct LakeCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await withLake(data) { lake in output(try await lake.compactor.snapshot().json.prettySerialized) }
+        }
+    }
+
+    struct Forget: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract:
+                "Forget a user: their events leave the lake's current files (and so every later snapshot), the catalog, the online features and the cached recommendations. Prints the immutable snapshots and model versions that still hold them.",
+            discussion: "Runs on the server (admin key in STRATA_API_KEY), which audits it; the audit entry names the user by hash only.")
+        @OptionGroup var server: ServerOptions
+        @Argument(help: "The user id.") var user: String
+
+        func run() async throws {
+            try await runReportingErrors {
+                let outcome = try await server.call("POST", "/v1/lake/forget", body: ["user_id": .string(user)])
+                output(outcome.prettySerialized)
+            }
         }
     }
 
