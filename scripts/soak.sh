@@ -3,30 +3,32 @@
 # driven for --seconds by three separate processes at once — recommendations and feature reads
 # at fixed rates (`strata bench http`, open loop) and event batches posted in a loop — then
 # reports requests, failures, p50/p99 per route, and the server's resident memory at start and
-# end. Usage: scripts/soak.sh [--seconds 600] [--rate 1000] [--users 20000]
+# end; fails if any request failed or the server logged an error. scripts/test.sh runs a short one
+# on the debug build. Usage: scripts/soak.sh [--seconds 600] [--rate 1000] [--users 20000] [--build release|debug]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-seconds=600 rate=1000 users=20000 port=18491
+seconds=600 rate=1000 users=20000 port=18491 build=release
 while [ $# -gt 0 ]; do
   case "$1" in
     --seconds) seconds=$2; shift 2 ;;
     --rate) rate=$2; shift 2 ;;
     --users) users=$2; shift 2 ;;
     --port) port=$2; shift 2 ;;
+    --build) build=$2; shift 2 ;;
     *) echo "unknown option $1" >&2; exit 2 ;;
   esac
 done
 
 scripts/install-deps.sh >&2
-swift build -c release --product strata >&2
-strata=.build/release/strata
+swift build -c "$build" --product strata >&2
+strata=.build/$build/strata
 work=$(mktemp -d)
 trap 'kill "$server" "${pids[@]}" 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$work"' EXIT
 pids=()
 
 sed -e 's/allow_self_approval: false/allow_self_approval: true /' -e 's/rate_limit: { per_key: 1000, burst: 2000 }/rate_limit: off/' examples/strata.yaml >"$work/strata.yaml"
-"$strata" generate --config "$work/strata.yaml" --users "$users" --items 20000 --days 14 --out "$work/events.ndjson" 2>/dev/null
+"$strata" generate --config "$work/strata.yaml" --users "$users" --items "$users" --days 14 --out "$work/events.ndjson" 2>/dev/null
 "$strata" import --config "$work/strata.yaml" --data-dir "$work/data" --log-format json "$work/events.ndjson" >/dev/null 2>&1
 "$strata" lake snapshot --config "$work/strata.yaml" --data-dir "$work/data" >/dev/null 2>&1 || true
 "$strata" serve --config "$work/strata.yaml" --data-dir "$work/data" --port "$port" --no-auth --log-format json >"$work/server.log" 2>&1 &
@@ -71,7 +73,15 @@ mid=$(( seconds / 2 ))
 sleep "$mid"; echo "server RSS at $mid s: $(rss)"
 wait "${pids[@]}"
 echo "server RSS at end: $(rss)"
-echo; echo "recommendations:"; tail -n 3 "$work/recs.txt"
-echo; echo "feature reads:"; tail -n 3 "$work/features.txt"
+echo; echo "recommendations:"; tail -n 4 "$work/recs.txt"
+echo; echo "feature reads:"; tail -n 4 "$work/features.txt"
 echo; cat "$work/ingest.txt"
-grep -c '"level":"error"' "$work/server.log" | sed 's/^/server errors logged: /'
+errors=$(grep -c '"level":"error"' "$work/server.log" || true)
+echo "server errors logged: $errors"
+# Zero failures anywhere, or the soak fails.
+failed=$(awk '$1 ~ /^([0-9]+|warm-up)$/ && NF == 8 { sum += $3 } END { print sum + 0 }' "$work/recs.txt" "$work/features.txt")
+ingest_failed=$(sed -n 's/.*, \([0-9]*\) failures,.*/\1/p' "$work/ingest.txt")
+if [ "$failed" != 0 ] || [ "${ingest_failed:-1}" != 0 ] || [ "$errors" != 0 ]; then
+  echo "soak FAILED: $failed failed reads, ${ingest_failed:-unknown} failed event batches, $errors server errors" >&2
+  exit 1
+fi
