@@ -38,6 +38,18 @@ base="http://127.0.0.1:$port"
 reference=$(curl -fs -X POST -H 'Content-Type: application/json' -d '{"model": "als-main"}' "$base/v1/training/runs" | python3 -c 'import json,sys; print(json.load(sys.stdin)["version"]["reference"])')
 curl -fs -X POST -H 'Content-Type: application/json' -d '{"reason": "soak"}' "$base/v1/models/$reference/approve" >/dev/null
 curl -fs -X POST "$base/v1/models/$reference/promote" >/dev/null
+# The promotion starts the batch job that precomputes every user's list: the soak measures the
+# steady state after it, so wait until the served model's cache table is there (at most 10 min).
+python3 - "$base" <<'PY'
+import json, sys, time, urllib.request
+base = sys.argv[1]
+get = lambda path: json.load(urllib.request.urlopen(base + path, timeout=30))
+for _ in range(600):
+    names = [d.get("name") for d in get("/v1/deployments")["deployments"]]
+    if names and all(any(v.get("cache") for v in get(f"/v1/deployments/{n}").get("variants", [])) for n in names):
+        break
+    time.sleep(1)
+PY
 sleep 3
 rss() { awk '/VmRSS/ {print $2 " kB"}' "/proc/$server/status"; }
 echo "soak: $seconds s, recommendations and features at $rate requests/s each, event batches in a loop; $(wc -l <"$work/events.ndjson") events of history, $reference in production"

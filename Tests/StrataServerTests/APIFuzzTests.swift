@@ -17,31 +17,16 @@ import Testing
             print("SKIPPED (schemathesis): pip install schemathesis (scripts/install-deps.sh --with-test-peers) to fuzz the API")
             return
         }
-        let directory = TemporaryDirectory()
-        defer { directory.remove() }
-        let configPath = directory.file("strata.yaml")
-        try ExampleConfig.yaml.replacingOccurrences(of: "rate_limit: { per_key: 1000, burst: 2000 }", with: "rate_limit: off").write(
-            toFile: configPath, atomically: true, encoding: .utf8)
-        let data = directory.file("data")
-        func key(_ name: String, _ roles: String) throws -> String {
-            let created = try runProcess(
-                ServerProcess.binary, ["keys", "create", "--name", name, "--roles", roles, "--data-dir", data, "--config", configPath])
-            return created.output.trimmingCharacters(in: .whitespacesAndNewlines)
-        }
-        let admin = try key("fuzzer", "admin")
-        let approver = try key("approver", "approver")
-        let server = try ServerProcess(dataDirectory: data, arguments: ["--config", configPath], authenticate: true)
+        let project = try KeyedProject()
+        defer { project.remove() }
+        let configPath = project.configPath
+        let admin = try project.key("fuzzer", roles: "admin")
+        let approver = try project.key("approver", roles: "approver")
+        let server = try project.startServer()
         defer { server.stop(signal: SIGTERM) }
         let base = "http://127.0.0.1:\(server.port)"
         func call(_ method: String, _ path: String, key: String, body: String, type: String = "application/json") async throws -> JSONValue {
-            var request = URLRequest(url: URL(string: base + path)!)
-            request.httpMethod = method
-            request.setValue("Bearer \(key)", forHTTPHeaderField: "Authorization")
-            request.setValue(type, forHTTPHeaderField: "Content-Type")
-            request.httpBody = Data(body.utf8)
-            request.timeoutInterval = 120
-            let (answer, _) = try await URLSession.shared.data(for: request)
-            return try JSONValue.parse(String(decoding: answer, as: UTF8.self))
+            try await KeyedClient(port: server.port, key: key).call(method, path, body: body, type: type).json
         }
         // History, a trained model in production: the fuzzer reaches the serving paths.
         let events = try runProcess(ServerProcess.binary, ["generate", "--events", "3000", "--config", configPath]).output

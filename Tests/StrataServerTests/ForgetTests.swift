@@ -4,10 +4,6 @@ import StrataLake
 import StrataTesting
 import Testing
 
-#if canImport(FoundationNetworking)
-    import FoundationNetworking
-#endif
-
 /// `strata lake forget USER` against a real server with keys, data, a snapshot and a model in
 /// production: the user's events leave the lake's current files (the next snapshot has none),
 /// the catalog, the online features and the cached recommendations; the older snapshot and the
@@ -15,33 +11,17 @@ import Testing
 /// it holds after a SIGKILL and restart, while events the user sends afterwards are kept.
 @Suite(.serialized) struct ForgetTests {
     @Test func forgettingAUserRemovesTheirEventsEverywhereButImmutableHistory() async throws {
-        let directory = TemporaryDirectory()
-        defer { directory.remove() }
-        let configPath = directory.file("strata.yaml")
-        try ExampleConfig.yaml.replacingOccurrences(of: "rate_limit: { per_key: 1000, burst: 2000 }", with: "rate_limit: off").write(
-            toFile: configPath, atomically: true, encoding: .utf8)
-        let data = directory.file("data")
-        func key(_ name: String, _ roles: String) throws -> String {
-            try runProcess(ServerProcess.binary, ["keys", "create", "--name", name, "--roles", roles, "--data-dir", data, "--config", configPath]).output
-                .trimmingCharacters(in: .whitespacesAndNewlines)
-        }
-        let admin = try key("privacy-officer", "admin")
-        let approver = try key("approver", "approver")
-        var server = try ServerProcess(dataDirectory: data, arguments: ["--config", configPath], authenticate: true)
+        let project = try KeyedProject()
+        defer { project.remove() }
+        let (configPath, data) = (project.configPath, project.data)
+        let admin = try project.key("privacy-officer", roles: "admin")
+        let approver = try project.key("approver", roles: "approver")
+        var server = try project.startServer()
         defer { server.stop(signal: SIGKILL) }
-        func call(_ method: String, _ path: String, key: String = admin, body: String? = nil, type: String = "application/json") async throws -> (
+        func call(_ method: String, _ path: String, key: String? = nil, body: String? = nil, type: String = "application/json") async throws -> (
             status: Int, json: JSONValue
         ) {
-            var request = URLRequest(url: URL(string: "http://127.0.0.1:\(server.port)\(path)")!)
-            request.httpMethod = method
-            request.setValue("Bearer \(key)", forHTTPHeaderField: "Authorization")
-            if let body {
-                request.setValue(type, forHTTPHeaderField: "Content-Type")
-                request.httpBody = Data(body.utf8)
-            }
-            request.timeoutInterval = 120
-            let (answer, response) = try await URLSession.shared.data(for: request)
-            return ((response as? HTTPURLResponse)?.statusCode ?? 0, (try? JSONValue.parse(String(decoding: answer, as: UTF8.self))) ?? .null)
+            try await KeyedClient(port: server.port, key: admin).call(method, path, key: key, body: body, type: type)
         }
 
         // History, a catalog entry for the user, a snapshot and a model in production.
@@ -105,7 +85,7 @@ import Testing
 
         // SIGKILL and restart: nothing comes back from the log, the feature snapshot or the catalog checkpoint.
         server.stop(signal: SIGKILL)
-        server = try ServerProcess(dataDirectory: data, arguments: ["--config", configPath], authenticate: true)
+        server = try project.startServer()
         try await checkForgotten("after a restart")
 
         // What the user sends afterwards is new data, and kept.

@@ -4,10 +4,6 @@ import StrataLake
 import StrataTesting
 import Testing
 
-#if canImport(FoundationNetworking)
-    import FoundationNetworking
-#endif
-
 /// SIGKILL at a seeded random moment while compaction, snapshots, training, approval, promotion
 /// and rollback run at once with ingestion, four times per seed; after each restart the data
 /// folder and the metadata must be consistent: every visible lake file whole and named by its
@@ -17,18 +13,11 @@ import Testing
 @Suite(.serialized) struct LifecycleCrashTests {
     @Test(arguments: [UInt64(11), 12, 13])
     func sigkillDuringLakeAndRegistryOperationsLeavesEverythingConsistent(seed: UInt64) async throws {
-        let directory = TemporaryDirectory()
-        defer { directory.remove() }
-        let configPath = directory.file("strata.yaml")
-        try ExampleConfig.yaml.replacingOccurrences(of: "rate_limit: { per_key: 1000, burst: 2000 }", with: "rate_limit: off").write(
-            toFile: configPath, atomically: true, encoding: .utf8)
-        let data = directory.file("data")
-        func key(_ name: String, _ roles: String) throws -> String {
-            try runProcess(ServerProcess.binary, ["keys", "create", "--name", name, "--roles", roles, "--data-dir", data, "--config", configPath]).output
-                .trimmingCharacters(in: .whitespacesAndNewlines)
-        }
-        let admin = try key("operator", "admin")
-        let approver = try key("approver", "approver")
+        let project = try KeyedProject()
+        defer { project.remove() }
+        let data = project.data
+        let admin = try project.key("operator", roles: "admin")
+        let approver = try project.key("approver", roles: "approver")
         let events = Fixtures.events(9_000, seed: seed)
         let batches = stride(from: 0, to: events.count, by: 250).map { Array(events[$0..<min($0 + 250, events.count)]) }
         var acknowledged = Set<Int>()
@@ -36,16 +25,16 @@ import Testing
         // A production version to roll back to and from, trained on a first snapshot.
         var sent = 4
         do {
-            let server = try ServerProcess(dataDirectory: data, arguments: ["--config", configPath], authenticate: true)
-            let client = Client(port: server.port, admin: admin, approver: approver)
+            let server = try project.startServer()
+            let client = Client(api: KeyedClient(port: server.port, key: admin), approver: approver)
             for batch in 0..<sent { if try await client.ingest(batches[batch]) { acknowledged.insert(batch) } }
             #expect(try await client.call("POST", "/v1/lake/snapshots").status == 201)
             try await client.trainApproveAndPromote()
             #expect(server.stop(signal: SIGTERM) == 0)
         }
         for round in 0..<5 {
-            let server = try ServerProcess(dataDirectory: data, arguments: ["--config", configPath], authenticate: true)
-            let client = Client(port: server.port, admin: admin, approver: approver)
+            let server = try project.startServer()
+            let client = Client(api: KeyedClient(port: server.port, key: admin), approver: approver)
             try await checkConsistent(client, data: data, round: round, seed: seed)
             guard round < 4 else {
                 // The last round: whatever was not acknowledged is sent again, then a clean stop.
@@ -134,24 +123,15 @@ import Testing
         )
     }
 
+    /// The operations the test runs, over an admin key and an approver key.
     struct Client: Sendable {
-        let port: Int
-        let admin: String
+        let api: KeyedClient
         let approver: String
 
         func call(_ method: String, _ path: String, key: String? = nil, body: String = "{}", type: String = "application/json") async throws -> (
             status: Int, json: JSONValue
         ) {
-            var request = URLRequest(url: URL(string: "http://127.0.0.1:\(port)\(path)")!)
-            request.httpMethod = method
-            request.setValue("Bearer \(key ?? admin)", forHTTPHeaderField: "Authorization")
-            if method != "GET" {
-                request.setValue(type, forHTTPHeaderField: "Content-Type")
-                request.httpBody = Data(body.utf8)
-            }
-            request.timeoutInterval = 60
-            let (answer, response) = try await URLSession.shared.data(for: request)
-            return ((response as? HTTPURLResponse)?.statusCode ?? 0, (try? JSONValue.parse(String(decoding: answer, as: UTF8.self))) ?? .null)
+            try await api.call(method, path, key: key, body: method == "GET" ? nil : body, type: type)
         }
 
         func ingest(_ batch: [IncomingEvent]) async throws -> Bool {
