@@ -39,7 +39,7 @@ extension Trainer {
             let parameters = RankerParameters(reranker.spec)
             let names = rows.features.map(\.name)
             let training = slates.matrix(slates.train)
-            let ranker = try await Self.onOwnThread {
+            let ranker = try await OwnThread.run {
                 try GradientBoostedRanker.fit(rows: training.rows, features: names, labels: training.labels, groups: training.groups, parameters: parameters)
             }
             var metrics = try slates.evaluate(ranker)

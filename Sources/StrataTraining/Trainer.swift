@@ -153,7 +153,7 @@ public final class Trainer: Sendable {
             let runID = run.id
             let clock = self.clock
             // The fit is long, synchronous work: a thread of its own keeps the async pool free.
-            let (model, iterationMetrics) = try await Self.onOwnThread { () throws -> (any Recommender, [IterationMetric]) in
+            let (model, iterationMetrics) = try await OwnThread.run { () throws -> (any Recommender, [IterationMetric]) in
                 var metrics = resumeFrom?.1 ?? []
                 let model = try ModelTrainer.fit(
                     spec, data: split.train, threads: threads,
@@ -241,21 +241,6 @@ public final class Trainer: Sendable {
         var generator = SystemRandomNumberGenerator()
         return String(format: "r%011llx%06x", now, UInt32(truncatingIfNeeded: generator.next()) & 0xFFFFFF)
     }
-
-    /// Runs blocking work (a fit, a batch job) on a thread of its own, off the cooperative pool.
-    public static func onOwnThread<T>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
-        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<UncheckedBox<T>, any Error>) in
-            let thread = Thread {
-                do {
-                    continuation.resume(returning: UncheckedBox(value: try work()))
-                } catch {
-                    continuation.resume(throwing: error)
-                }
-            }
-            thread.stackSize = 8 << 20
-            thread.start()
-        }.value
-    }
 }
 
 extension Trainer {
@@ -273,11 +258,6 @@ extension Trainer {
         done.wait()
         return try result.withLock { $0! }.get()
     }
-}
-
-/// Moves a non-Sendable result from the training thread back to the caller (who alone uses it).
-struct UncheckedBox<T>: @unchecked Sendable {
-    let value: T
 }
 
 struct IterationMetric: Sendable {

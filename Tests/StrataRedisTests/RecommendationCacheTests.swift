@@ -49,8 +49,23 @@ import Testing
         #expect(await store.tableInfo(model: "m@1")?.users == 200)
     }
 
+    /// A forgotten user's list is gone from every named model; the others' stay.
+    static func forgets(_ store: any RecommendationCacheStore) async throws {
+        let first = table(users: 20, computedAt: 5000, seed: 3)
+        let second = table(users: 20, computedAt: 5000, seed: 4)
+        try await store.publish(model: "f@1", table: first, computedAt: 5000)
+        try await store.publish(model: "f@2", table: second, computedAt: 5000)
+        try await store.forget(user: "u3", models: ["f@1", "f@2"])
+        #expect(await store.get(model: "f@1", user: "u3") == nil)
+        #expect(await store.get(model: "f@2", user: "u3") == nil)
+        #expect(await store.get(model: "f@1", user: "u4") == first["u4"])
+        #expect(await store.get(model: "f@2", user: "u4") == second["u4"])
+    }
+
     @Test func theEmbeddedStoreConforms() async throws {
-        try await Self.conforms(MemoryRecommendationCache())
+        let store = MemoryRecommendationCache()
+        try await Self.conforms(store)
+        try await Self.forgets(store)
     }
 
     @Test func theRedisStoreConformsAndIsShared() async throws {
@@ -77,6 +92,7 @@ import Testing
         // Another namespace does not see this project's tables.
         let other = RedisRecommendationCache(client: client, namespace: "blog", expireMillis: 3_600_000)
         #expect(await other.get(model: "m@1", user: "u3") == nil)
+        try await Self.forgets(store)
         // Redis gone: reads are misses (the serving path answers live), writes fail clearly.
         server.kill()
         let downClient = RedisClient(endpoint: try RedisEndpoint(url: server.url), connections: 1, timeout: .milliseconds(200), connectAttempts: 1)

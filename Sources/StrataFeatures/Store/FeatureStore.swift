@@ -196,7 +196,8 @@ public final class FeatureStore: Service, LogConsumer, OnlineFeatureReader, Send
             do {
                 try catchUp()
                 if ContinuousClock.now - lastSnapshot >= snapshotInterval {
-                    _ = try checkpoint()
+                    // Encoding every state and an fsync: off the cooperative pool requests run on.
+                    _ = try await OwnThread.run { try self.checkpoint() }
                     lastSnapshot = ContinuousClock.now
                 }
             } catch {

@@ -60,7 +60,9 @@ public actor Compactor {
         var report = CompactionReport(compactedThrough: state.compactedThrough)
         for segment in log.segments where segment.isClosed && segment.endOffset > state.compactedThrough {
             let start = max(segment.baseOffset, state.compactedThrough)
-            let files = try compactRange(start..<segment.endOffset)
+            // Seconds of decoding and encoding for a large segment: off the cooperative pool,
+            // where it would hold up every request.
+            let files = try await OwnThread.run { try self.compactRange(start..<segment.endOffset) }
             state.files += files
             state.compactedThrough = segment.endOffset
             try state.save(path: statePath)
@@ -100,7 +102,7 @@ public actor Compactor {
 
     // MARK: - Writing files
 
-    private func compactRange(_ range: Range<Int64>) throws -> [LakeFile] {
+    nonisolated private func compactRange(_ range: Range<Int64>) throws -> [LakeFile] {
         struct GroupKey: Hashable {
             var type: String
             var day: Int64
@@ -122,7 +124,7 @@ public actor Compactor {
         return files
     }
 
-    func write(_ events: [(offset: Int64, event: Event)], schema: EventTypeSchema, date: String) throws -> LakeFile {
+    nonisolated func write(_ events: [(offset: Int64, event: Event)], schema: EventTypeSchema, date: String) throws -> LakeFile {
         let columns = LakeSchema(type: schema).columns(for: events)
         let first = events.first!.offset
         let last = events.last!.offset

@@ -7,13 +7,16 @@ enum DeltaDecoding {
         let miniblocks = Int(clamping: try reader.readVarint())
         let total = Int(clamping: try reader.readVarint())
         var current = try reader.readZigzagVarint()
-        guard blockSize > 0, blockSize % 128 == 0, miniblocks > 0, blockSize % miniblocks == 0, (blockSize / miniblocks) % 32 == 0 else {
+        // Writers use blocks of 128 or 1,024 values; the bound keeps a hostile header from sizing
+        // buffers or byte counts beyond memory (found by fuzzing).
+        guard blockSize > 0, blockSize <= 1 << 20, blockSize % 128 == 0, miniblocks > 0, blockSize % miniblocks == 0, (blockSize / miniblocks) % 32 == 0
+        else {
             throw .corrupt("invalid DELTA_BINARY_PACKED header (block \(blockSize), miniblocks \(miniblocks))")
         }
         guard total <= maxCount else { throw .corrupt("DELTA_BINARY_PACKED holds \(total) values where the page has \(maxCount)") }
         let perMiniblock = blockSize / miniblocks
         var values: [Int64] = []
-        values.reserveCapacity(total)
+        values.reserveCapacity(min(total, 1 << 16))
         if total > 0 { values.append(current) }
         var deltas: [UInt64] = []
         while values.count < total {
@@ -24,7 +27,8 @@ enum DeltaDecoding {
                 guard width <= 64 else { throw .corrupt("delta bit width \(width)") }
                 let packed = try reader.read(perMiniblock * width / 8)
                 deltas.removeAll(keepingCapacity: true)
-                BitPacking.unpack64(packed, bitWidth: width, count: perMiniblock, into: &deltas)
+                // Only the values still wanted: the last miniblock is padding past `total`.
+                BitPacking.unpack64(packed, bitWidth: width, count: min(perMiniblock, total - values.count), into: &deltas)
                 for delta in deltas where values.count < total {
                     current = current &+ minDelta &+ Int64(bitPattern: delta)
                     values.append(current)

@@ -1,5 +1,9 @@
 /// Reads the pages of one column chunk into definition levels, repetition levels and values.
 struct ColumnChunkReader {
+    /// Values one page may declare. Writers cut pages at about 1 MB (a million values at most,
+    /// 8 million booleans); a larger count is a hostile header that would size buffers by it.
+    static let maxPageValues: Int32 = 1 << 24
+
     let file: [UInt8]
     let column: ResolvedColumn
     let chunk: ColumnMetaData
@@ -30,7 +34,7 @@ struct ColumnChunkReader {
                     let raw = try PageCompression.decompress(body, codec: chunk.codec, uncompressedSize: Int(header.uncompressedPageSize))
                     dictionary = try raw.withBytes { (raw) throws(ParquetError) -> PrimitiveValues in
                         var reader = ByteReader(raw)
-                        guard page.numValues >= 0 else { throw .corrupt("negative dictionary size") }
+                        guard page.numValues >= 0, page.numValues <= Self.maxPageValues else { throw .corrupt("dictionary size \(page.numValues)") }
                         return try PlainDecoding.decode(&reader, type: column.physicalType, count: Int(page.numValues), typeLength: column.typeLength)
                     }
                 case .dataPage:
@@ -39,7 +43,7 @@ struct ColumnChunkReader {
                     try raw.withBytes { (raw) throws(ParquetError) in
                         var reader = ByteReader(raw)
                         let count = Int(page.numValues)
-                        guard count >= 0 else { throw .corrupt("negative value count") }
+                        guard count >= 0, count <= Self.maxPageValues else { throw .corrupt("page value count \(count)") }
                         let rep = try readLevelsV1(&reader, max: column.maxRepetition, count: count, encoding: page.repetitionLevelEncoding)
                         let def = try readLevelsV1(&reader, max: column.maxDefinition, count: count, encoding: page.definitionLevelEncoding)
                         let present = column.maxDefinition == 0 ? count : def.lazy.filter { $0 == UInt32(column.maxDefinition) }.count
@@ -51,8 +55,10 @@ struct ColumnChunkReader {
                     guard let page = header.dataPageV2 else { throw .corrupt("V2 data page without its header") }
                     let repLength = Int(page.repetitionLevelsByteLength)
                     let defLength = Int(page.definitionLevelsByteLength)
-                    guard repLength >= 0, defLength >= 0, repLength + defLength <= body.count, page.numValues >= 0 else {
-                        throw .corrupt("V2 page level lengths exceed the page")
+                    guard repLength >= 0, defLength >= 0, repLength + defLength <= body.count, page.numValues >= 0,
+                        page.numValues <= Self.maxPageValues
+                    else {
+                        throw .corrupt("V2 page level lengths exceed the page, or its value count \(page.numValues) is out of range")
                     }
                     let count = Int(page.numValues)
                     var repReader = ByteReader(UnsafeRawBufferPointer(rebasing: body[0..<repLength]))

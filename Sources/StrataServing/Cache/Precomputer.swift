@@ -23,10 +23,10 @@ public struct Precomputer: Sendable {
     }
 
     /// Computes the table of `model` (on threads of its own; call it from one, see
-    /// `Trainer.onOwnThread`) and publishes it; returns the users written.
+    /// `OwnThread.run`) and publishes it; returns the users written.
     @discardableResult
     public func run(_ model: ServedModel) async throws -> Int {
-        let (table, computedAt) = try await Trainer.onOwnThread { try compute(model) }
+        let (table, computedAt) = try await OwnThread.run { try compute(model) }
         try await cache.publish(model: model.key, table: table, computedAt: computedAt)
         return table.count
     }
