@@ -2,7 +2,10 @@
 # Coverage-guided fuzzing (libFuzzer) of the parsers that take outside input: event bodies
 # (JSON, NDJSON, Protobuf), strata.yaml (contract, features, settings) and Parquet files.
 #
-#   scripts/fuzz.sh [--seconds N] [TARGET...]      default: 60 s for each of events contract parquet
+#   scripts/fuzz.sh [--seconds N] [--seed S] [TARGET...]   default: 60 s for each of events contract parquet
+#
+# --seed fixes libFuzzer's random seed (scripts/test.sh passes one: every CI run makes the same choices,
+# as far as its time lets it get); without it each run explores differently.
 #
 # Builds `strata-fuzz` with -sanitize=fuzzer into .build-fuzz (a debug build: Swift's bounds and
 # overflow checks stay on), then runs each target for N seconds from a copy of its seed corpus
@@ -13,11 +16,13 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds=60
+seed=0
 targets=()
 while [ $# -gt 0 ]; do
   case "$1" in
     --seconds) seconds="$2"; shift 2 ;;
-    -h|--help) sed -n '2,13p' "$0"; exit 0 ;;
+    --seed) seed="$2"; shift 2 ;;
+    -h|--help) sed -n '2,16p' "$0"; exit 0 ;;
     *) targets+=("$1"); shift ;;
   esac
 done
@@ -39,7 +44,7 @@ for target in "${targets[@]}"; do
   [ -d "Fuzz/regressions/$target" ] && corpora+=("Fuzz/regressions/$target")
   echo "fuzz.sh: $target for ${seconds}s ($(ls "$work/$target" | wc -l) seeds)"
   # Swift's own crash backtracer would take the trap before libFuzzer could save the input.
-  if SWIFT_BACKTRACE=enable=no "$binary" "$target" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
+  if SWIFT_BACKTRACE=enable=no "$binary" "$target" -max_total_time="$seconds" -seed="$seed" -timeout=10 -rss_limit_mb=2048 \
       -print_final_stats=1 -artifact_prefix=".build-fuzz/findings/$target-" "${corpora[@]}" >"$work/$target.log" 2>&1; then
     grep -E "^#[0-9]+ +DONE|stat::number_of_executed_units" "$work/$target.log" | tail -2 | sed "s/^/  /"
   else

@@ -35,7 +35,7 @@ else
   swift test --skip-build --filter "$timed"
   # Coverage-guided fuzzing of the event parser, the strata.yaml loader and the Parquet reader,
   # a bounded time each (scripts/fuzz.sh runs longer ones by hand).
-  scripts/fuzz.sh --seconds "${STRATA_FUZZ_SECONDS:-45}"
+  scripts/fuzz.sh --seconds "${STRATA_FUZZ_SECONDS:-45}" --seed "${STRATA_FUZZ_SEED:-1}"
   # A short soak on the debug build: recommendations, feature reads and event batches from three
   # processes at once for 60 s; any failed request or logged server error fails it
   # (scripts/soak.sh --seconds 600 on the release build gives the figures in the README).
