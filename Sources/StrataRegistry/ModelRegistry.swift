@@ -229,21 +229,21 @@ public final class ModelRegistry: Sendable {
 
     /// `NAME@VERSION`, `NAME@production`, `NAME@previous` (or `NAME`: the newest version).
     public func resolve(_ reference: String) async throws -> ModelVersion {
-        let parts = reference.split(separator: "@", maxSplits: 1, omittingEmptySubsequences: false).map(String.init)
-        guard let model = parts.first, !model.isEmpty, parts.count == 1 || !parts[1].isEmpty else {
+        guard let parsed = ModelReference(reference) else {
             throw StrataError.invalid("invalid_reference", "'\(reference)' is not a model reference: NAME, NAME@VERSION or NAME@ALIAS (production, previous)")
         }
+        let model = parsed.model
         let rows = try await store.read { db -> [any SQLRow] in
-            if parts.count == 1 {
+            guard let qualifier = parsed.qualifier else {
                 return try await db.raw("SELECT * FROM model_versions WHERE model = \(bind: model) ORDER BY version DESC LIMIT 1").all()
             }
-            if let number = Int64(parts[1]) {
+            if let number = parsed.version {
                 return try await db.raw("SELECT * FROM model_versions WHERE model = \(bind: model) AND version = \(bind: number)").all()
             }
             return try await db.raw(
                 """
                 SELECT v.* FROM model_versions v JOIN aliases a ON a.model = v.model AND a.version = v.version
-                WHERE a.model = \(bind: model) AND a.alias = \(bind: parts[1])
+                WHERE a.model = \(bind: model) AND a.alias = \(bind: qualifier)
                 """
             ).all()
         }

@@ -65,7 +65,8 @@ public final class CatalogView: Service, LogConsumer, Sendable {
         self.forgets = forgets
         var restored = try Self.loadCheckpoint(path)
         // A checkpoint written before a forget completed may still hold the user.
-        restored.users = restored.users.filter { !forgets.excludes(userID: $0.key, offset: $0.value.offset) }
+        var forgotten = forgets.makeFilter()
+        restored.users = restored.users.filter { !forgotten.excludes(userID: $0.key, offset: $0.value.offset) }
         self.state = Mutex(restored)
         try catchUp()
     }
@@ -73,8 +74,9 @@ public final class CatalogView: Service, LogConsumer, Sendable {
     /// Drops a forgotten user's entry and writes a checkpoint without it.
     public func forget(userID: String) throws {
         try catchUp()
+        var forgotten = forgets.makeFilter()
         let removed = state.withLock { s in
-            guard let entry = s.users[userID], forgets.excludes(userID: userID, offset: entry.offset) else { return false }
+            guard let entry = s.users[userID], forgotten.excludes(userID: userID, offset: entry.offset) else { return false }
             s.users[userID] = nil
             s.revision += 1
             return true

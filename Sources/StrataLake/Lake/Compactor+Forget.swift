@@ -33,20 +33,22 @@ extension Compactor {
             completed: false)
         try forgets.record(record)
         let purge = try purgeForgotten()
-        let affected = Set(purge.replaced.flatMap { purge.referenced[$0.old.path] ?? [] })
-        let ordered = try snapshots.list().map(\.version).filter { affected.contains($0) }
+        let replacedPaths = Set(purge.replaced.map(\.old.path))
+        let affected = purge.manifests.filter { $0.manifest.files.contains { replacedPaths.contains($0.path) } }.map(\.version)
         logger.info(
-            "forgot a user's events", metadata: ["user_sha256": "\(record.userHash)", "removed": "\(purge.removed)", "affected_snapshots": "\(ordered.count)"])
+            "forgot a user's events", metadata: ["user_sha256": "\(record.userHash)", "removed": "\(purge.removed)", "affected_snapshots": "\(affected.count)"])
         var completed = record
         completed.completed = true
-        return ForgetOutcome(record: completed, replaced: purge.replaced, removedEvents: purge.removed, affectedSnapshots: ordered)
+        return ForgetOutcome(record: completed, replaced: purge.replaced, removedEvents: purge.removed, affectedSnapshots: affected)
     }
 
     /// Rewrites each current file that holds forgotten events without them, commits the new
     /// file list, then deletes the replaced files no snapshot names. A crash before the commit
     /// leaves the old list (the record stays pending and this runs again); after it, the
     /// replaced files are uncommitted and removed at the next start unless a snapshot names them.
-    func purgeForgotten() throws -> (replaced: [(old: LakeFile, new: LakeFile?)], removed: Int, referenced: [String: [String]]) {
+    func purgeForgotten() throws -> (
+        replaced: [(old: LakeFile, new: LakeFile?)], removed: Int, manifests: [(version: String, manifest: SnapshotManifest)]
+    ) {
         let pending = forgets.pending
         var filter = forgets.makeFilter()
         var replaced: [(old: LakeFile, new: LakeFile?)] = []
@@ -69,11 +71,10 @@ extension Compactor {
             state.files = files
             try state.save(path: statePath)
         }
-        let referenced = try snapshots.referencedFiles()
-        for (old, _) in replaced where referenced[old.path] == nil && !files.contains(where: { $0.path == old.path }) {
-            unlink("\(directory.lake)/\(old.path)")
-        }
+        let manifests = try snapshots.allManifests()
+        let named = Set(manifests.flatMap { $0.manifest.files.map(\.path) })
+        for (old, _) in replaced where !named.contains(old.path) { unlink("\(directory.lake)/\(old.path)") }
         try forgets.markCompleted(hashes: Set(pending.map(\.userHash)))
-        return (replaced, removed, referenced)
+        return (replaced, removed, manifests)
     }
 }

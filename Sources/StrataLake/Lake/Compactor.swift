@@ -154,16 +154,26 @@ public actor Compactor {
     /// temporary files, so that readers globbing the lake see committed files only. Files that
     /// a forget replaced stay while a snapshot still names them (snapshots are immutable).
     static func removeUncommittedFiles(directory: DataDirectory, committed: LakeState, snapshots: SnapshotStore, logger: Logger) {
-        guard let referenced = try? snapshots.referencedFiles() else {
-            logger.warning("a snapshot manifest is unreadable; uncommitted lake files are left in place")
-            return
-        }
-        let known = Set(committed.files.map(\.path)).union(referenced.keys)
+        let known = Set(committed.files.map(\.path))
+        var uncommitted: [String] = []
         guard let walker = FileManager.default.enumerator(atPath: directory.lakeEvents) else { return }
         while let relative = walker.nextObject() as? String {
             let name = (relative as NSString).lastPathComponent
-            let isTemporary = name.hasPrefix(".tmp-")
-            guard isTemporary || (name.hasSuffix(".parquet") && !known.contains("events/\(relative)")) else { continue }
+            if name.hasPrefix(".tmp-") {
+                unlink("\(directory.lakeEvents)/\(relative)")
+            } else if name.hasSuffix(".parquet"), !known.contains("events/\(relative)") {
+                uncommitted.append(relative)
+            }
+        }
+        // Only then the manifests, and only when there is something to decide: a normal start
+        // reads none.
+        guard !uncommitted.isEmpty else { return }
+        guard let manifests = try? snapshots.allManifests() else {
+            logger.warning("a snapshot manifest is unreadable; uncommitted lake files are left in place")
+            return
+        }
+        let named = Set(manifests.flatMap { $0.manifest.files.map(\.path) })
+        for relative in uncommitted where !named.contains("events/\(relative)") {
             unlink("\(directory.lakeEvents)/\(relative)")
             logger.info("removed an uncommitted lake file", metadata: ["file": "\(relative)"])
         }

@@ -63,13 +63,6 @@ public final class ForgetList: Sendable {
     public var all: [ForgetRecord] { records.withLock { Array($0.values) }.sorted { $0.requestedAt < $1.requestedAt } }
     public var pending: [ForgetRecord] { all.filter { !$0.completed } }
 
-    /// Whether the event of `userID` at `offset` is forgotten.
-    public func excludes(userID: String?, offset: Int64) -> Bool {
-        guard let userID, !isEmpty else { return false }
-        let hash = ForgetRecord.hash(of: userID)
-        return records.withLock { $0[hash].map { offset < $0.throughOffset } ?? false }
-    }
-
     /// Whether `userID` was forgotten after `time` (a model trained before still knows them).
     public func forgot(userID: String, after time: Int64) -> Bool {
         guard !isEmpty else { return false }
@@ -77,7 +70,7 @@ public final class ForgetList: Sendable {
         return records.withLock { $0[hash].map { $0.requestedAt > time } ?? false }
     }
 
-    /// A filter for one pass over many events: hashes each distinct user once.
+    /// Whether an event is forgotten, for one pass over many events (hashes each user once).
     public func makeFilter() -> ForgetFilter { ForgetFilter(records: records.withLock { $0 }) }
 
     /// Durably records a forget (replacing an earlier one of the same user: the newer offset wins).
@@ -104,14 +97,12 @@ public final class ForgetList: Sendable {
     }
 }
 
-/// `ForgetList.excludes` for a scan over many events, remembering each user's hash lookup.
+/// Whether events are forgotten, for one scan over many: each user is hashed and looked up once.
 public struct ForgetFilter {
     let records: [String: ForgetRecord]
     private var throughByUser: [String: Int64] = [:]
 
     init(records: [String: ForgetRecord]) { self.records = records }
-
-    public var isEmpty: Bool { records.isEmpty }
 
     public mutating func excludes(userID: String?, offset: Int64) -> Bool {
         guard let userID, !records.isEmpty else { return false }

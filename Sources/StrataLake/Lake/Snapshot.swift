@@ -95,7 +95,18 @@ public struct SnapshotStore: Sendable {
     /// A snapshot by full version or unique prefix (at least 6 characters), verified against
     /// its hash.
     public func manifest(_ versionOrPrefix: String) throws(StrataError) -> SnapshotManifest {
-        let version = try resolve(versionOrPrefix)
+        try load(try resolve(versionOrPrefix))
+    }
+
+    /// Every snapshot's manifest, oldest first (one read of the index).
+    public func allManifests() throws(StrataError) -> [(version: String, manifest: SnapshotManifest)] {
+        var manifests: [(version: String, manifest: SnapshotManifest)] = []
+        for summary in try list() { manifests.append((summary.version, try load(summary.version))) }
+        return manifests
+    }
+
+    /// The manifest of a full version, verified against its hash.
+    private func load(_ version: String) throws(StrataError) -> SnapshotManifest {
         guard let bytes = AtomicFile.read(path(of: version)) else {
             throw StrataError.notFound("snapshot_not_found", "snapshot \(version) has no manifest file")
         }
@@ -108,18 +119,10 @@ public struct SnapshotStore: Sendable {
         return manifest
     }
 
-    /// Every lake file some snapshot names, with the versions that name it.
-    public func referencedFiles() throws(StrataError) -> [String: [String]] {
-        var referenced: [String: [String]] = [:]
-        for summary in try list() {
-            for file in try manifest(summary.version).files { referenced[file.path, default: []].append(summary.version) }
-        }
-        return referenced
-    }
-
     func resolve(_ versionOrPrefix: String) throws(StrataError) -> String {
-        let candidates = try list().map(\.version).filter { $0.hasPrefix(versionOrPrefix) }
-        if versionOrPrefix == "latest", let latest = try list().last { return latest.version }
+        let snapshots = try list()
+        let candidates = snapshots.map(\.version).filter { $0.hasPrefix(versionOrPrefix) }
+        if versionOrPrefix == "latest", let latest = snapshots.last { return latest.version }
         guard versionOrPrefix.count >= 6 || versionOrPrefix.count == 64 else {
             throw StrataError.invalid("ambiguous_version", "give at least 6 characters of the snapshot version")
         }

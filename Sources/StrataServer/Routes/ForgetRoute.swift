@@ -26,7 +26,7 @@ struct ForgetRoute {
             let principal = request.principal(keys)
             let outcome = try await lake.forget(userID: user, requestedBy: principal.label)
             try features?.forget(userID: user)
-            try await serving?.service.forget(user: user)
+            try await serving?.forget(user: user)
             var answer = outcome.json.objectValue ?? [:]
             answer["affected_model_versions"] = .array(try await affectedModels(outcome.affectedSnapshots).map(JSONValue.string))
             if let audit = governance?.audit {

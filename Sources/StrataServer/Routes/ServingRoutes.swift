@@ -122,17 +122,10 @@ struct ServingRoutes {
         guard let name = json["name"]?.stringValue ?? defaultName, let reference = json["model"]?.stringValue else {
             throw StrataError.invalid("invalid_deployment", "each variant needs a name and a model (NAME@VERSION or NAME@production)", field: "variants")
         }
-        let parts = reference.split(separator: "@", maxSplits: 1).map(String.init)
-        guard let model = parts.first, !model.isEmpty, !reference.hasPrefix("@") else {
+        guard let parsed = ModelReference(reference), parsed.qualifier == nil || parsed.qualifier == "production" || parsed.version != nil else {
             throw StrataError.invalid("invalid_deployment", "variant \(name): '\(reference)' is not NAME@VERSION or NAME@production", field: "variants")
         }
-        var version: Int64?
-        if parts.count == 2, parts[1] != "production" {
-            guard let number = Int64(parts[1]) else {
-                throw StrataError.invalid("invalid_deployment", "variant \(name): \(reference) is not NAME@VERSION or NAME@production", field: "variants")
-            }
-            version = number
-        }
-        return VariantSpec(name: name, model: model, version: version, weight: json["weight"]?.doubleValue ?? (defaultName == nil ? 100 : 0))
+        return VariantSpec(
+            name: name, model: parsed.model, version: parsed.version, weight: json["weight"]?.doubleValue ?? (defaultName == nil ? 100 : 0))
     }
 }

@@ -64,7 +64,8 @@ public final class MemoryRecommendationCache: RecommendationCacheStore {
 
     public func forget(user: String, models: Set<String>) {
         tables.withLock { tables in
-            for (model, table) in tables where table.lists[user] != nil {
+            for model in models {
+                guard let table = tables[model], table.lists[user] != nil else { continue }
                 var lists = table.lists
                 lists[user] = nil
                 tables[model] = Table(lists: lists, computedAt: table.computedAt)

@@ -305,12 +305,19 @@ public final class DeploymentController: Service, Sendable {
         return try await task.value
     }
 
+    /// The models whose cache tables are kept: those served, and the versions still in memory
+    /// (a rollback to one answers from its cache).
+    private var cachedModels: Set<String> { Set(service.allStates.flatMap(\.models).map(\.key)).union(loader.models.map(\.key)) }
+
+    /// Drops a forgotten user's precomputed lists from every table kept.
+    public func forget(user: String) async throws {
+        try await service.cache.forget(user: user, models: cachedModels)
+    }
+
     /// Starts the batch job for served models that have no cache table yet.
     private func precomputeMissing(_ models: [ServedModel]) async {
         guard runsBatchJobs else { return }
-        // Tables of versions still in memory stay too: a rollback to one answers from its cache.
-        let keys = Set(service.allStates.flatMap(\.models).map(\.key)).union(loader.models.map(\.key))
-        await service.cache.retain(models: keys)
+        await service.cache.retain(models: cachedModels)
         for model in models where await service.cache.tableInfo(model: model.key) == nil {
             Task.detached(priority: .utility) {
                 do {

@@ -70,14 +70,6 @@ public final class RecommendationService: Sendable {
 
     public func state(_ deployment: String) -> ServingState? { states.withLock { $0[deployment] } }
 
-    /// Drops a forgotten user's precomputed lists for every model served now.
-    public func forget(user: String) async throws {
-        let models = states.withLock { states in
-            Set(states.values.flatMap { state in (state.variants + (state.shadow.map { [$0] } ?? [])).compactMap { $0.model?.key } })
-        }
-        try await cache.forget(user: user, models: models)
-    }
-
     /// The learning-to-rank stage applied to live answers (nil: none).
     public var reranker: LoadedReranker? { rerankerState.withLock { $0 } }
     public func install(reranker: LoadedReranker?) { rerankerState.withLock { $0 = reranker } }
