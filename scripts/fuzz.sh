@@ -44,7 +44,8 @@ for target in "${targets[@]}"; do
   [ -d "Fuzz/regressions/$target" ] && corpora+=("Fuzz/regressions/$target")
   echo "fuzz.sh: $target for ${seconds}s ($(ls "$work/$target" | wc -l) seeds)"
   # Swift's own crash backtracer would take the trap before libFuzzer could save the input.
-  if SWIFT_BACKTRACE=enable=no "$binary" "$target" -max_total_time="$seconds" -seed="$seed" -timeout=10 -rss_limit_mb=2048 \
+  # -timeout: an input running this long is a hang; generous, as a busy machine runs slowly.
+  if SWIFT_BACKTRACE=enable=no "$binary" "$target" -max_total_time="$seconds" -seed="$seed" -timeout=60 -rss_limit_mb=2048 \
       -print_final_stats=1 -artifact_prefix=".build-fuzz/findings/$target-" "${corpora[@]}" >"$work/$target.log" 2>&1; then
     grep -E "^#[0-9]+ +DONE|stat::number_of_executed_units" "$work/$target.log" | tail -2 | sed "s/^/  /"
   else

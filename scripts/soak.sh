@@ -33,7 +33,18 @@ sed -e 's/allow_self_approval: false/allow_self_approval: true /' -e 's/rate_lim
 "$strata" lake snapshot --config "$work/strata.yaml" --data-dir "$work/data" >/dev/null 2>&1 || true
 "$strata" serve --config "$work/strata.yaml" --data-dir "$work/data" --port "$port" --no-auth --log-format json >"$work/server.log" 2>&1 &
 server=$!
-for _ in $(seq 1 300); do curl -fs "http://127.0.0.1:$port/readyz" >/dev/null 2>&1 && break; sleep 0.2; done
+# Ready once /readyz answers; a busy machine may take minutes to open the lake, so wait up to
+# 10 min, and fail saying why rather than soak a server that is not there.
+ready_by=$(( $(date +%s) + 600 ))
+until curl -fs --max-time 120 "http://127.0.0.1:$port/readyz" >/dev/null 2>&1; do
+  if ! kill -0 "$server" 2>/dev/null; then
+    echo "soak FAILED: strata serve exited before it was ready; its log ends:" >&2; tail -n 20 "$work/server.log" >&2; exit 1
+  fi
+  if [ "$(date +%s)" -ge "$ready_by" ]; then
+    echo "soak FAILED: strata serve was not ready after 600 s; its log ends:" >&2; tail -n 20 "$work/server.log" >&2; exit 1
+  fi
+  sleep 0.2
+done
 base="http://127.0.0.1:$port"
 reference=$(curl -fs -X POST -H 'Content-Type: application/json' -d '{"model": "als-main"}' "$base/v1/training/runs" | python3 -c 'import json,sys; print(json.load(sys.stdin)["version"]["reference"])')
 curl -fs -X POST -H 'Content-Type: application/json' -d '{"reason": "soak"}' "$base/v1/models/$reference/approve" >/dev/null
@@ -43,7 +54,7 @@ curl -fs -X POST "$base/v1/models/$reference/promote" >/dev/null
 python3 - "$base" <<'PY'
 import json, sys, time, urllib.request
 base = sys.argv[1]
-get = lambda path: json.load(urllib.request.urlopen(base + path, timeout=30))
+get = lambda path: json.load(urllib.request.urlopen(base + path, timeout=120))  # slow is not failed: the limit bounds a hang
 for _ in range(600):
     names = [d.get("name") for d in get("/v1/deployments")["deployments"]]
     if names and all(any(v.get("cache") for v in get(f"/v1/deployments/{n}").get("variants", [])) for n in names):
@@ -68,8 +79,9 @@ while time.time() < end:
     body = "\n".join(json.dumps({"type": "view", "event_id": f"soak-{n}-{i}", "user_id": f"u{(n * 37 + i) % 20000}", "item_id": f"i{(n + i) % 20000}", "timestamp": now}) for i in range(200))
     n += 1
     start = time.time()
+    # A failure is an error or a refusal; a slow answer on a busy machine is not (the timeout bounds a hang).
     try:
-        with urllib.request.urlopen(urllib.request.Request(base + "/v1/events", data=body.encode(), headers={"Content-Type": "application/x-ndjson"}), timeout=30) as r:
+        with urllib.request.urlopen(urllib.request.Request(base + "/v1/events", data=body.encode(), headers={"Content-Type": "application/x-ndjson"}), timeout=120) as r:
             ok = r.status == 200 and json.load(r)["accepted"] == 200
     except Exception:
         ok = False

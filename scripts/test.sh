@@ -1,43 +1,88 @@
 #!/usr/bin/env bash
 # The README's test command: installs what the tests need (Debian libraries, the Python peers
 # pyarrow and DuckDB that read the lake, a PostgreSQL server for the metadata suite), then
-# builds and runs every test suite.
-set -euo pipefail
+# builds and runs every test suite, the fuzzers and a short soak.
+#
+# Every stage runs even when an earlier one failed (a stage that needs the build is skipped
+# only when the build failed), then a summary lists each stage with its outcome and time, and
+# the script exits non-zero if any failed: one failure never hides the others' results.
+#   scripts/test.sh                  everything
+#   scripts/test.sh --filter SUITE   the build, then only `swift test --skip-build --filter SUITE`
+set -uo pipefail
 cd "$(dirname "$0")/.."
-scripts/install-deps.sh --with-test-peers
+
+stages=()
+failures=0
+# stage NAME COMMAND...: runs the command, records "NAME  ok|FAILED (rc)  seconds".
+stage() {
+  local name=$1; shift
+  local start=$SECONDS
+  echo "==> test.sh: $name" >&2
+  if "$@"; then
+    stages+=("$(printf '%-34s %-12s %5d s' "$name" ok $((SECONDS - start)))")
+    return 0
+  else
+    local rc=$?
+    stages+=("$(printf '%-34s %-12s %5d s' "$name" "FAILED ($rc)" $((SECONDS - start)))")
+    failures=$((failures + 1))
+    return "$rc"
+  fi
+}
+skip() { stages+=("$(printf '%-34s %-12s' "$1" "skipped: $2")"); }
+summary() {
+  echo
+  echo "test.sh summary ($((SECONDS / 60)) min $((SECONDS % 60)) s):"
+  printf '  %s\n' "${stages[@]}"
+  if [ "$failures" -gt 0 ]; then echo "test.sh: $failures stage(s) FAILED"; else echo "test.sh: all stages passed"; fi
+}
+trap summary EXIT
+
+stage "install test dependencies" scripts/install-deps.sh --with-test-peers
 # The registry suite runs on SQLite and on a real PostgreSQL (skipped with a message without one).
 if [ -z "${STRATA_TEST_POSTGRES_URL:-}" ] && [ "${STRATA_SKIP_POSTGRES:-0}" != "1" ]; then
-  STRATA_TEST_POSTGRES_URL=$(scripts/start-postgres.sh) || { echo "test.sh: PostgreSQL did not start; its tests will be skipped" >&2; STRATA_TEST_POSTGRES_URL=""; }
+  start_postgres() { STRATA_TEST_POSTGRES_URL=$(scripts/start-postgres.sh); }
+  stage "start PostgreSQL" start_postgres || { echo "test.sh: PostgreSQL did not start; its tests will be skipped" >&2; STRATA_TEST_POSTGRES_URL=""; }
   export STRATA_TEST_POSTGRES_URL
 fi
 # The Prometheus rules shipped in deploy/ parse and pass their unit tests (promtool comes with
 # Debian's prometheus package, which install-deps.sh --with-test-peers installs).
-if command -v promtool >/dev/null; then
-  (cd deploy/prometheus && promtool check rules strata-rules.yml && promtool test rules strata-rules.test.yml)
-else
-  echo "test.sh: SKIPPED (promtool): the Prometheus rules were not checked" >&2
-fi
+check_rules() { (cd deploy/prometheus && promtool check rules strata-rules.yml && promtool test rules strata-rules.test.yml); }
+if command -v promtool >/dev/null; then stage "Prometheus rules (promtool)" check_rules; else skip "Prometheus rules (promtool)" "promtool missing"; fi
 # Style is checked, never argued about (.swift-format; `swift format format -i -r Sources Tests` fixes it).
-swift format lint --strict -r Sources Tests
-swift build --build-tests
-scripts/stamp-build.sh .build/debug
+stage "format (swift format lint)" swift format lint --strict -r Sources Tests
+build() { swift build --build-tests && scripts/stamp-build.sh .build/debug; }
+if stage "build (debug, with tests)" build; then built=1; else built=0; fi
 # The fuzzers' seed corpora and past findings replay through the normal build's parsers.
-for target in events contract parquet; do
-  .build/debug/strata-fuzz "$target" "Fuzz/corpus/$target" $( [ -d "Fuzz/regressions/$target" ] && echo "Fuzz/regressions/$target" )
-done
+replay() {
+  for target in events contract parquet; do
+    .build/debug/strata-fuzz "$target" "Fuzz/corpus/$target" $([ -d "Fuzz/regressions/$target" ] && echo "Fuzz/regressions/$target") || return 1
+  done
+}
+if [ "$built" = 1 ]; then stage "fuzz corpora replay" replay; else skip "fuzz corpora replay" "build failed"; fi
 if [ $# -gt 0 ]; then
-  swift test --skip-build "$@"
+  if [ "$built" = 1 ]; then stage "swift test $*" swift test --skip-build "$@"; else skip "swift test $*" "build failed"; fi
 else
-  # The swap tests time how fast a promotion or rollback reaches every replica (under a second):
-  # they run alone, after the other suites, so that their load on the 2 cores is not in the figures.
-  timed="MultiReplicaTests|SwapUnderLoadTests"
-  swift test --skip-build --skip "$timed"
-  swift test --skip-build --filter "$timed"
+  # The swap tests print how fast a promotion or rollback reaches every replica (their assertions
+  # are causal, not timed): they run alone and one at a time, after the other suites, so that
+  # the rest of the suite's load is not in the figures they print.
+  swaps="MultiReplicaTests|SwapUnderLoadTests"
+  if [ "$built" = 1 ]; then
+    stage "swift test (all suites but the swaps)" swift test --skip-build --skip "$swaps"
+    stage "swift test (swap figures, alone)" swift test --skip-build --no-parallel --filter "$swaps"
+  else
+    skip "swift test (all suites but the swaps)" "build failed"
+    skip "swift test (swap figures, alone)" "build failed"
+  fi
   # Coverage-guided fuzzing of the event parser, the strata.yaml loader and the Parquet reader,
-  # a bounded time each (scripts/fuzz.sh runs longer ones by hand).
-  scripts/fuzz.sh --seconds "${STRATA_FUZZ_SECONDS:-45}" --seed "${STRATA_FUZZ_SEED:-1}"
+  # a bounded time each (scripts/fuzz.sh runs longer ones by hand). It builds its own binary.
+  stage "fuzzing (libFuzzer)" scripts/fuzz.sh --seconds "${STRATA_FUZZ_SECONDS:-45}" --seed "${STRATA_FUZZ_SEED:-1}"
   # A short soak on the debug build: recommendations, feature reads and event batches from three
   # processes at once for 60 s; any failed request or logged server error fails it
   # (scripts/soak.sh --seconds 600 on the release build gives the figures in the README).
-  scripts/soak.sh --seconds "${STRATA_SOAK_SECONDS:-60}" --rate 200 --users 2000 --build debug
+  if [ "$built" = 1 ]; then
+    stage "soak (debug)" scripts/soak.sh --seconds "${STRATA_SOAK_SECONDS:-60}" --rate 200 --users 2000 --build debug
+  else
+    skip "soak (debug)" "build failed"
+  fi
 fi
+[ "$failures" -eq 0 ]

@@ -84,14 +84,14 @@ public struct StrataHTTPServer: Sendable {
         router.add(middleware: JSONErrorMiddleware())
         router.add(middleware: RequestLogMiddleware())
         if role == .api, let locateWorker {
-            router.add(middleware: WorkerForwarding(maxBodyBytes: lake.config.ingest.maxBodyBytes, locate: locateWorker))
+            router.add(
+                middleware: WorkerForwarding(
+                    maxBodyBytes: lake.config.ingest.maxBodyBytes, patience: .milliseconds(lake.config.server.failoverWaitMillis), locate: locateWorker))
         }
         if authenticates, let governance {
             let server = lake.config.server
-            router.add(
-                middleware: AuthMiddleware(
-                    keys: governance.keys, audit: governance.audit,
-                    limiter: server.rateLimitPerSecond > 0 ? RateLimiter(rate: server.rateLimitPerSecond, burst: server.rateLimitBurst) : nil))
+            let limiter = server.rateLimitPerSecond > 0 ? RateLimiter(rate: server.rateLimitPerSecond, burst: server.rateLimitBurst, clock: lake.clock) : nil
+            router.add(middleware: AuthMiddleware(keys: governance.keys, audit: governance.audit, limiter: limiter))
         }
         HealthRoutes(readiness: readiness).register(on: router)
         MetricsRoutes(exporter: metrics).register(on: router)

@@ -9,6 +9,22 @@ public enum LocalPorts {
         return true
     }
 
+    /// Waits until something accepts connections on the loopback port; throws, naming `peer`, when
+    /// `process` exits first or `timeout` passes. The limit only bounds a hang: a machine busy
+    /// with other work may take many times longer than usual to start a server.
+    public static func waitUntilAccepting(port: Int, peer: String, process: Process? = nil, timeout: Duration = .seconds(120)) throws {
+        let deadline = ContinuousClock.now + timeout
+        while !accepts(port: port) {
+            if let process, !process.isRunning {
+                throw WaitFailed("\(peer) exited (status \(process.terminationStatus)) before accepting connections on 127.0.0.1:\(port)")
+            }
+            guard ContinuousClock.now < deadline else {
+                throw WaitFailed("\(peer) did not accept connections on 127.0.0.1:\(port) within \(timeout)")
+            }
+            usleep(50_000)
+        }
+    }
+
     /// A connected TCP socket to the loopback port (the caller closes it).
     public static func connect(port: Int) throws -> Int32 {
         let socket = Foundation.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)

@@ -20,7 +20,9 @@ public final class MotoServer: @unchecked Sendable {
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
         try process.run()
-        for _ in 0..<200 where !LocalPorts.accepts(port: port) { usleep(50_000) }
+        // Python starts slowly on a busy machine; a server that never listens fails the test here
+        // (deinit stops the process) rather than as a confusing S3 error later.
+        try LocalPorts.waitUntilAccepting(port: port, peer: "moto_server", process: process, timeout: .seconds(300))
     }
 
     deinit {

@@ -43,7 +43,7 @@ public final class NginxServer: @unchecked Sendable {
                   proxy_http_version 1.1;
                   proxy_set_header Connection "";
                   proxy_connect_timeout 1s;
-                  proxy_read_timeout 30s;
+                  proxy_read_timeout 300s;  # an API replica may hold a request through a worker fail-over
                   proxy_next_upstream error timeout http_502 non_idempotent;
                   proxy_next_upstream_tries 3;
                 }
@@ -58,7 +58,8 @@ public final class NginxServer: @unchecked Sendable {
         process.standardError = FileHandle.nullDevice
         try process.run()
         self.process = process
-        for _ in 0..<100 where !LocalPorts.accepts(port: port) { usleep(50_000) }
+        // Failing here (deinit stops nginx) says what went wrong; carrying on would not.
+        try LocalPorts.waitUntilAccepting(port: port, peer: "nginx", process: process)
     }
 
     /// What nginx logged (upstream failures show there).

@@ -34,11 +34,7 @@ public final class RedisServer: @unchecked Sendable {
         try process.run()
         self.process = process
         // Ready once it accepts connections.
-        for _ in 0..<100 {
-            if LocalPorts.accepts(port: port) { return }
-            usleep(50_000)
-        }
-        throw NSError(domain: "redis-server did not start on port \(port)", code: 1)
+        try LocalPorts.waitUntilAccepting(port: port, peer: "redis-server", process: process)
     }
 
     /// SIGKILL: the server vanishes mid-conversation.

@@ -34,6 +34,32 @@ public final class ManualClock: WallClock {
     public func advance(_ millis: Int64) { now.withLock { $0 += millis } }
 }
 
+/// A wait in a test that failed: what was awaited, and why (its time ran out, or what would have
+/// ended it is gone). Such time limits only bound a hang (minutes), so that a machine busy with
+/// other work is never mistaken for a failure.
+public struct WaitFailed: Error, CustomStringConvertible {
+    public let description: String
+
+    public init(_ description: String) {
+        self.description = description
+    }
+}
+
+/// Waits until `condition` holds, checking every `interval`; throws `WaitFailed` naming
+/// `description` (what was awaited) once `timeout` has passed without it. Keep `timeout`
+/// generous: it is there to end a hang loudly, not to measure speed.
+public func waitUntil(
+    _ description: String, timeout: Duration = .seconds(120), interval: Duration = .milliseconds(50),
+    _ condition: @Sendable () async throws -> Bool
+) async throws {
+    let deadline = ContinuousClock.now + timeout
+    while true {
+        if try await condition() { return }
+        guard ContinuousClock.now < deadline else { throw WaitFailed("gave up after \(timeout) waiting for \(description)") }
+        try await Task.sleep(for: interval)
+    }
+}
+
 /// A logger that prints nothing.
 public let quietLogger = Logger(label: "strata-test") { _ in SwiftLogNoOpLogHandler() }
 

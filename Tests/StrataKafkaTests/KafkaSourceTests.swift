@@ -155,6 +155,13 @@ import Testing
         let source = try KafkaSource(config: kafka, lake: lake, logger: quietLogger)
         let running = Task { try await source.run() }
         #expect(try await Self.eventually { source.counts.messages == total && source.counts.committedBatches > 0 }, "consumed \(source.counts)")
+        // Messages are counted when stored, before their commit: stopping now could skip the last
+        // commit. Wait until the group's offsets cover every message before stopping the member.
+        let checker = try KafkaConsumer(properties: ["bootstrap.servers": cluster.bootstrapServers, "group.id": "strata-test"], topics: [])
+        func committedCount() async -> Int64 {
+            ((try? await checker.committed(topic: "events", partitions: 3)) ?? [:]).values.filter { $0 >= 0 }.reduce(0, +)
+        }
+        #expect(try await Self.eventually { await committedCount() == Int64(total) }, "the group's offsets never covered all \(total) messages")
         running.cancel()
         _ = try? await running.value
         #expect(lake.ingestor.counts.accepted == good)
@@ -166,11 +173,9 @@ import Testing
         #expect(stored.contains { $0.eventID == "a3" && $0.userID == "u3" && $0.timestamp == now - 3000 && $0.itemID == "i3" })
         #expect(stored.contains { $0.eventID == "g5" && $0.type == "view" })
         // Everything was committed: the group's offsets reach each partition's end.
-        let checker = try KafkaConsumer(properties: ["bootstrap.servers": cluster.bootstrapServers, "group.id": "strata-test"], topics: [])
         let committed = try await checker.committed(topic: "events", partitions: 3)
         // (A partition that received nothing has no committed offset: -1001.)
         #expect(committed.values.filter { $0 >= 0 }.reduce(0, +) == Int64(total), "\(committed)")
-        await checker.close()
 
         // A member that stored a batch but died before committing: the next member gets the
         // batch again, and event ids keep it from being stored twice.
@@ -192,12 +197,16 @@ import Testing
         let again = Task { try await restarted.run() }
         #expect(try await Self.eventually { restarted.counts.messages == 10 && restarted.counts.committedBatches > 0 }, "\(restarted.counts)")
         // Nothing older is re-read (it was committed), and the re-delivered ten are duplicates.
-        try await Task.sleep(for: .milliseconds(500))
+        // Once the group's offsets reach every partition's end, the member has stored all it
+        // read: whatever it re-read is counted by then (a causal wait, not a pause).
+        #expect(
+            try await Self.eventually { await committedCount() == Int64(total + 10) }, "the group's offsets never covered all \(total + 10) messages")
         #expect(restarted.counts.messages == 10)
         #expect(lake.ingestor.counts.duplicates == 10)
         #expect(lake.log.endOffset == Int64(good + 10))
         again.cancel()
         _ = try? await again.value
+        await checker.close()
         await lake.close()
     }
 }

@@ -60,37 +60,46 @@ import Testing
 
     @Test func aSlowReplyTimesOutAndTheNextCommandReconnects() async throws {
         guard let server = try server() else { return }
-        let client = RedisClient(endpoint: try RedisEndpoint(url: server.url), connections: 1, timeout: .milliseconds(150))
+        // The server sleeps three times the timeout: the timeout fires however slow this machine is.
+        let client = RedisClient(endpoint: try RedisEndpoint(url: server.url), connections: 1, timeout: .seconds(1))
         defer { client.close() }
-        await #expect(throws: RedisError.timeout) { try await client.command(["DEBUG", "SLEEP", "0.6"]) }
-        try await Task.sleep(for: .milliseconds(600))
-        #expect(try await client.command(["PING"]) == .simpleString("PONG"))
+        await #expect(throws: RedisError.timeout) { try await client.command(["DEBUG", "SLEEP", "3"]) }
+        // The same client answers again once the server wakes (each try within its own timeout;
+        // the deadline only bounds a hang).
+        try await waitUntil("the client to answer PING after the timeout", timeout: .seconds(60)) {
+            (try? await client.command(["PING"])) == .simpleString("PONG")
+        }
     }
 
     @Test func theClientReconnectsAfterTheServerDies() async throws {
         guard let server = try server() else { return }
-        let client = try RedisClient(url: server.url, connections: 2)
-        defer { client.close() }
+        // Failing fast is checked on a client that keeps failing fast for far longer than the
+        // checks take, however slow the machine; reconnecting on one that retries soon.
+        let failing = RedisClient(endpoint: try RedisEndpoint(url: server.url), connections: 2, retryAfter: .seconds(600))
+        let client = RedisClient(endpoint: try RedisEndpoint(url: server.url), connections: 2, retryAfter: .milliseconds(100))
+        defer {
+            failing.close()
+            client.close()
+        }
+        try await failing.set("before", [1])
         try await client.set("before", [1])
         server.kill()
         // While it is down, commands fail with a clear error (not a hang, not a crash); once
         // connecting failed, the next commands fail at once instead of trying again each time.
-        await #expect(throws: RedisError.self) { try await client.get("before") }
-        await #expect(throws: RedisError.self) { try await client.get("before") }
+        await #expect(throws: RedisError.self) { try await failing.get("before") }
+        await #expect(throws: RedisError.self) { try await failing.get("before") }
         do {
-            _ = try await client.get("before")
+            _ = try await failing.get("before")
             Issue.record("expected an error")
         } catch RedisError.unreachable(let detail) {
             #expect(detail.contains("failed moments ago"))
         }
+        await #expect(throws: RedisError.self) { try await client.get("before") }
         try server.start()
         // The data is gone (persistence is off), but the same client works again.
-        var answered = false
-        for _ in 0..<20 where !answered {
-            answered = (try? await client.command(["PING"])) == .simpleString("PONG")
-            if !answered { try await Task.sleep(for: .milliseconds(100)) }
+        try await waitUntil("the client to reconnect to the restarted server", timeout: .seconds(60)) {
+            (try? await client.command(["PING"])) == .simpleString("PONG")
         }
-        #expect(answered)
         try await client.set("after", [2])
         #expect(try await client.get("after") == [2])
     }
@@ -106,12 +115,12 @@ import Testing
         server.kill()
         try server.start()
         #expect(await events.next() == .subscribed)
-        var delivered = 0
-        for _ in 0..<20 where delivered == 0 {
-            delivered = (try? await client.publish("deployments", Array("rev 2".utf8))) ?? 0
-            if delivered == 0 { try await Task.sleep(for: .milliseconds(100)) }
+        // Until the publishing side has reconnected too: then exactly the one subscriber hears it.
+        try await waitUntil("a publish to reach the resubscribed client", timeout: .seconds(60)) {
+            let delivered = (try? await client.publish("deployments", Array("rev 2".utf8))) ?? 0
+            #expect(delivered <= 1)
+            return delivered == 1
         }
-        #expect(delivered == 1)
         #expect(await events.next() == .message(channel: "deployments", payload: Array("rev 2".utf8)))
     }
 

@@ -42,7 +42,7 @@ import Testing
             schemathesis,
             [
                 "run", OpenAPITests.root.appendingPathComponent("docs/openapi.json").path, "--url", base, "-H", "Authorization: Bearer \(admin)",
-                "--checks", "not_a_server_error,status_code_conformance", "--max-examples", "12", "--seed", "7", "--request-timeout", "30",
+                "--checks", "not_a_server_error,status_code_conformance", "--max-examples", "12", "--seed", "7", "--request-timeout", "120",
                 "--phases", "examples,coverage,fuzzing",
             ])
         let summary = result.output.split(separator: "\n").suffix(25).joined(separator: "\n")

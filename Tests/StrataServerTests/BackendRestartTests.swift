@@ -48,22 +48,29 @@ import Testing
             dataDirectory: data, arguments: ["--config", configPath], environment: ["STRATA_METADATA_URL": metadataURL, "STRATA_ONLINE_URL": redis.url])
         defer { server.stop(signal: SIGTERM) }
         let base = "http://127.0.0.1:\(server.port)"
-        let session = URLSession(configuration: .ephemeral)
+        let configuration = URLSessionConfiguration.ephemeral
+        configuration.timeoutIntervalForRequest = 120  // a slow answer on a busy machine is not a failed one
+        let session = URLSession(configuration: configuration)
         let get: @Sendable (String) async -> (Int, JSONValue?) = { path in
             guard let (body, response) = try? await session.data(from: URL(string: base + path)!) else { return (0, nil) }
             return ((response as? HTTPURLResponse)?.statusCode ?? 0, try? JSONValue.parse(String(decoding: body, as: UTF8.self)))
         }
-        func eventually(_ condition: () async -> Bool) async -> Bool {
-            for _ in 0..<150 {
-                if await condition() { return true }
-                try? await Task.sleep(for: .milliseconds(100))
-            }
-            return false
+        // Each wait below only bounds a hang: a machine busy with other work may take minutes.
+        try await waitUntil("the batch job to fill the cache in Redis", timeout: .seconds(300)) {
+            await get("/v1/recommendations/\(users[0])?n=5").1?["source"] == "cache"
         }
-        #expect(await eventually { await get("/v1/recommendations/\(users[0])?n=5").1?["source"] == "cache" }, "the batch job filled the cache in Redis")
 
         // Steady load: recommendations for random users.
         let tally = MultiReplicaTests.Load()
+        // However the test ends, the load stops (it would spin on against a stopped server).
+        defer { tally.state.withLock { $0.running = false } }
+        let served = { @Sendable in tally.state.withLock { $0.recommendations } }
+        // Waits until the load has had `count` more recommendations answered, so that each phase
+        // is proven under load (by counting, not by pausing for a while).
+        func moreServed(_ count: Int, _ phase: String) async throws {
+            let start = served()
+            try await waitUntil("\(count) recommendations \(phase)", timeout: .seconds(300)) { served() >= start + count }
+        }
         let load = Task {
             await withTaskGroup(of: Void.self) { group in
                 for client in 0..<3 {
@@ -80,29 +87,30 @@ import Testing
                 }
             }
         }
-        try await Task.sleep(for: .seconds(1))
+        try await moreServed(10, "before anything is killed")
 
         // Redis dies: answers come live; it comes back empty: the batch job refills it.
         redis.kill()
-        try await Task.sleep(for: .seconds(2))
-        #expect(await get("/v1/recommendations/\(users[1])?n=5").1?["source"] == "live")
+        try await waitUntil("an answer computed live while Redis is down", timeout: .seconds(300)) {
+            await get("/v1/recommendations/\(users[1])?n=5").1?["source"] == "live"
+        }
+        try await moreServed(10, "while Redis is down")
         try redis.start()
         // The batch job writes the table again once the client has reconnected (the first try
         // may still fall in its half second of failing fast).
-        #expect(
-            await eventually {
-                _ = try? await ServerProcessRequests.post(base + "/v1/deployments/default/precompute", session: session)
-                return await get("/v1/recommendations/\(users[2])?n=5").1?["source"] == "cache"
-            }, "reconnected to Redis")
+        try await waitUntil("the server to reconnect to Redis and refill the cache", timeout: .seconds(300)) {
+            _ = try? await ServerProcessRequests.post(base + "/v1/deployments/default/precompute", session: session)
+            return await get("/v1/recommendations/\(users[2])?n=5").1?["source"] == "cache"
+        }
 
         // PostgreSQL dies: metadata answers a clear 503, serving goes on; it comes back: reconnected.
         #expect(try shell("stop-postgres.sh") == 0)
         let (status, answer) = await get("/v1/models")
         #expect(status == 503, "metadata while PostgreSQL is down: \(status)")
         #expect(answer?["error"]?["code"] == "metadata_unavailable", "\(answer?.serialized ?? "")")
-        try await Task.sleep(for: .seconds(1))
+        try await moreServed(10, "while PostgreSQL is down")
         #expect(try shell("start-postgres.sh") == 0)
-        #expect(await eventually { await get("/v1/models").0 == 200 }, "reconnected to PostgreSQL")
+        try await waitUntil("the server to reconnect to PostgreSQL", timeout: .seconds(300)) { await get("/v1/models").0 == 200 }
         tally.state.withLock { $0.running = false }
         await load.value
         let (count, failed) = tally.state.withLock { ($0.recommendations, $0.failures) }

@@ -34,16 +34,19 @@ import Testing
                             let batch = pending[index]
                             let body = batches[batch].map(\.json.serialized).joined(separator: "\n")
                             guard let status = await server.post(ndjson: body) else { return }
-                            if status == 200 { acks.insert(batch) }
+                            // The writer that records the kill-th acknowledgement kills the server
+                            // itself: the other writers' batches are in flight, whatever the timing.
+                            if status == 200, acks.insert(batch) == killAfter {
+                                server.stop(signal: SIGKILL)
+                                return
+                            }
                         }
                     }
                 }
-                if killAfter != .max {
-                    group.addTask {
-                        while acks.count < killAfter { try? await Task.sleep(for: .milliseconds(2)) }
-                        server.stop(signal: SIGKILL)
-                    }
-                }
+            }
+            if killAfter != .max, server.process.isRunning {
+                Issue.record("the writers stopped after \(acks.count) acknowledgements, before the kill after \(killAfter)")
+                server.stop(signal: SIGKILL)
             }
             acknowledged.formUnion(acks.all)
             if round < 2 { #expect(acknowledged.count < batches.count, "the kill happened mid-stream") }
@@ -77,7 +80,14 @@ import Testing
 /// Batches the server answered 200 for, shared by the writers.
 final class AcknowledgedBatches: Sendable {
     private let batches = Mutex(Set<Int>())
-    func insert(_ batch: Int) { batches.withLock { _ = $0.insert(batch) } }
+    /// Records an acknowledgement; answers how many there are now.
+    @discardableResult
+    func insert(_ batch: Int) -> Int {
+        batches.withLock {
+            $0.insert(batch)
+            return $0.count
+        }
+    }
     var count: Int { batches.withLock { $0.count } }
     var all: Set<Int> { batches.withLock { $0 } }
 }

@@ -40,29 +40,24 @@ import Testing
             prometheus.terminate()
             prometheus.waitUntilExit()
         }
-        func answer(_ promql: String) async -> JSONValue? {
+        @Sendable func answer(_ promql: String) async -> JSONValue? {
             var components = URLComponents(string: "http://127.0.0.1:\(port)/api/v1/query")!
             components.queryItems = [URLQueryItem(name: "query", value: promql)]
             guard let (data, _) = try? await URLSession.shared.data(from: components.url!) else { return nil }
             return try? JSONValue.parse(String(decoding: data, as: UTF8.self))
         }
-        func query(_ promql: String) async -> [JSONValue] { await answer(promql)?["data"]?["result"]?.arrayValue ?? [] }
-        var up: [JSONValue] = []
-        for _ in 0..<60 {
-            up = await query(#"up{job="strata"} == 1"#)
-            if !up.isEmpty { break }
-            try await Task.sleep(for: .milliseconds(500))
+        @Sendable func query(_ promql: String) async -> [JSONValue] { await answer(promql)?["data"]?["result"]?.arrayValue ?? [] }
+        // The limits only bound a hang: Prometheus may take minutes to start on a busy machine.
+        try await waitUntil("Prometheus to scrape the server", timeout: .seconds(120), interval: .milliseconds(500)) {
+            guard prometheus.isRunning else { throw StrataError.internal("Prometheus exited (status \(prometheus.terminationStatus))") }
+            return !(await query(#"up{job="strata"} == 1"#)).isEmpty
         }
-        #expect(up.count == 1, "Prometheus did not scrape the server")
+        #expect(await query(#"up{job="strata"} == 1"#).count == 1, "Prometheus did not scrape the server")
         #expect(!(await query("strata_process_resident_memory_bytes")).isEmpty)
         // Each scrape's own latency shows in the next one.
-        var scrapes: [JSONValue] = []
-        for _ in 0..<20 {
-            scrapes = await query(#"strata_http_request_duration_seconds_count{route="/metrics"}"#)
-            if !scrapes.isEmpty { break }
-            try await Task.sleep(for: .milliseconds(500))
+        try await waitUntil("a scrape's latency to show in the next", timeout: .seconds(120), interval: .milliseconds(500)) {
+            !(await query(#"strata_http_request_duration_seconds_count{route="/metrics"}"#)).isEmpty
         }
-        #expect(!scrapes.isEmpty)
         #expect(!(await query("strata_consumer_lag_events")).isEmpty)
         // Every query of the Grafana dashboard is valid PromQL for this Prometheus.
         let dashboard = try JSONValue.parse(String(contentsOfFile: "deploy/grafana/strata-dashboard.json", encoding: .utf8))

@@ -14,7 +14,10 @@ import Testing
 
 /// A real `strata serve` under steady keep-alive load from this (separate) process: a
 /// promotion and a rollback complete with no failed request and no response mixing versions,
-/// and the rollback serves the previous version within a second.
+/// and every request sent after the rollback returned is answered by the previous version.
+/// How long the swap took is printed as a figure, never asserted: a busy machine may stretch
+/// it, and no scheduling delay may flip the outcome (each phase waits for enough answers of
+/// its own instead of sleeping a fixed time).
 @Suite(.serialized) struct SwapUnderLoadTests {
     struct Sample: Sendable {
         var user: String
@@ -76,6 +79,19 @@ import Testing
         var samples: [Sample] { state.withLock { $0.samples } }
         func add(_ sample: Sample) { state.withLock { $0.samples.append(sample) } }
         func stop() { state.withLock { $0.running = false } }
+        /// Waits until `count` samples satisfy `condition` (the deadline only bounds a hang).
+        func waitFor(_ count: Int, _ what: String, where condition: (Sample) -> Bool) async throws {
+            let deadline = ContinuousClock.now + .seconds(300)
+            while state.withLock({ $0.samples.reduce(0) { $0 + (condition($1) ? 1 : 0) } }) < count {
+                guard ContinuousClock.now < deadline else { throw TimeoutError(what: what) }
+                try await Task.sleep(for: .milliseconds(20))
+            }
+        }
+    }
+
+    struct TimeoutError: Error, CustomStringConvertible {
+        var what: String
+        var description: String { "no \(what) within 5 minutes" }
     }
 
     @Test func promotionAndRollbackUnderLoad() async throws {
@@ -119,18 +135,18 @@ import Testing
                 }
             }
         }
-        try await Task.sleep(for: .seconds(2))
+        try await recorder.waitFor(50, "answers before the promotion") { $0.status == 200 }
         _ = try await server.postJSON("/v1/models/als-main@2/promote", [:])
-        try await Task.sleep(for: .seconds(2))
+        let promoted = seconds()
+        try await recorder.waitFor(50, "version 2 answers after the promotion") { $0.sent > promoted && $0.version == 2 }
         let rollbackSent = seconds()
         let outcome = try await server.postJSON("/v1/deployments/default/rollback", [:])
         let rollbackReturned = seconds()
-        try await Task.sleep(for: .seconds(2))
+        try await recorder.waitFor(50, "answers to requests sent after the rollback") { $0.sent > rollbackReturned }
         recorder.stop()
         await load.value
 
         let all = recorder.samples
-        #expect(all.count > 200, "only \(all.count) requests")
         #expect(all.allSatisfy { $0.status == 200 }, "non-2xx: \(all.filter { $0.status != 200 }.prefix(3).map { "\($0.status)" })")
         #expect(Set(all.compactMap(\.version)) == [1, 2], "both versions served")
         // No mixing: one user, one version, one source → one list.
@@ -139,12 +155,11 @@ import Testing
             let key = "\(sample.user)|\(sample.version ?? 0)|\(sample.source)"
             if let existing = lists[key] { #expect(existing == sample.items, "\(key) answered two different lists") } else { lists[key] = sample.items }
         }
-        // After the rollback returned, only version 1; it took effect in well under a second.
+        // After the rollback returned, only version 1 (the swap is complete when it answers).
         let afterReturn = all.filter { $0.sent > rollbackReturned }
         #expect(!afterReturn.isEmpty && afterReturn.allSatisfy { $0.version == 1 })
         let lastV2 = all.filter { $0.version == 2 }.map(\.received).max() ?? 0
         let effect = max(0, lastV2 - rollbackSent)
-        #expect(effect < 1.0, "version 2 was still served \(effect) s after the rollback was sent")
         print(
             "swap under load: \(all.count) requests, all 200; rollback answered in \(outcome["ms"]?.doubleValue ?? -1) ms; last v2 response \(String(format: "%.3f", effect)) s after it was sent"
         )

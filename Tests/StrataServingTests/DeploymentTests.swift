@@ -162,8 +162,11 @@ import Testing
             let answer = try await fixture.service.recommend(RecommendationRequest(user: user))
             #expect(answer.lineage?.version == fixture.versions[0].version, "the shadow is never shown")
         }
+        // Shadow scoring runs at background priority, after the answers: wait for all 40 (the
+        // deadline only bounds a hang; a loaded machine may take a while to get to them).
         var stats = fixture.service.metrics.shadow(deployment: "default")
-        for _ in 0..<100 where (stats?.requests ?? 0) < 40 {
+        let deadline = ContinuousClock.now + .seconds(120)
+        while (stats?.requests ?? 0) < 40, ContinuousClock.now < deadline {
             try await Task.sleep(for: .milliseconds(20))
             stats = fixture.service.metrics.shadow(deployment: "default")
         }
@@ -176,11 +179,12 @@ import Testing
 }
 
 /// Replicas connected by a change bus swap as soon as one of them changes a deployment, long
-/// before their next poll (here a minute away).
+/// before their next poll (here a day away, so only the bus can explain the swap).
 @Suite(.serialized) struct ChangeBusTests {
     /// An in-process bus: what `RedisDeploymentBus` does across processes.
     final class LocalBus: DeploymentChangeBus {
         private let listeners = Mutex<[AsyncStream<Void>.Continuation]>([])
+        var listenerCount: Int { listeners.withLock { $0.count } }
         func announce() async { for listener in listeners.withLock({ $0 }) { listener.yield() } }
         func changes() -> AsyncStream<Void> {
             let (stream, continuation) = AsyncStream.makeStream(of: Void.self)
@@ -190,7 +194,7 @@ import Testing
     }
 
     @Test func anAnnouncedChangeIsServedBeforeTheNextPoll() async throws {
-        let fixture = try await ServingFixture { $0.serving.watchIntervalMillis = 60_000 }
+        let fixture = try await ServingFixture { $0.serving.watchIntervalMillis = 86_400_000 }
         defer { Task { await fixture.close() } }
         let bus = LocalBus()
         let here = fixture.makeController(bus: bus)
@@ -199,14 +203,18 @@ import Testing
         try await there.start()
         let running = Task { try await there.run() }
         defer { running.cancel() }
-        try await Task.sleep(for: .milliseconds(200))
+        // The running replica listens before anything is announced (however late its task starts).
+        let listening = ContinuousClock.now + .seconds(120)
+        while bus.listenerCount == 0, ContinuousClock.now < listening { try await Task.sleep(for: .milliseconds(10)) }
+        #expect(bus.listenerCount == 1)
         #expect(there.service.state("default")?.variants.count == 1)
         _ = try await here.update(
             "default",
             variants: [
                 VariantSpec(name: "A", model: "recs", weight: 50), VariantSpec(name: "B", model: "recs", version: fixture.versions[1].version, weight: 50),
             ], shadow: nil, salt: "bus", principal: ServingFixture.approver)
-        for _ in 0..<100 where there.service.state("default")?.variants.count != 2 { try await Task.sleep(for: .milliseconds(50)) }
+        let swapped = ContinuousClock.now + .seconds(120)
+        while there.service.state("default")?.variants.count != 2, ContinuousClock.now < swapped { try await Task.sleep(for: .milliseconds(20)) }
         #expect(there.service.state("default")?.variants.count == 2)
     }
 }

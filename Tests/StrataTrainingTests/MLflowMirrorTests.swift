@@ -33,15 +33,12 @@ import Testing
         try server.run()
         defer { Self.stop(server) }
         let base = "http://127.0.0.1:\(port)"
-        var ready = false
-        for _ in 0..<240 where !ready {
-            if let (_, response) = try? await URLSession.shared.data(from: URL(string: "\(base)/health")!), (response as? HTTPURLResponse)?.statusCode == 200 {
-                ready = true
-            } else {
-                try await Task.sleep(for: .milliseconds(250))
-            }
+        // The limit only bounds a hang: MLflow's Python start takes minutes on a busy machine.
+        try await waitUntil("mlflow server to answer /health", timeout: .seconds(300), interval: .milliseconds(250)) {
+            guard server.isRunning else { throw StrataError.internal("mlflow server exited (status \(server.terminationStatus))") }
+            guard let (_, response) = try? await URLSession.shared.data(from: URL(string: "\(base)/health")!) else { return false }
+            return (response as? HTTPURLResponse)?.statusCode == 200
         }
-        try #require(ready, "mlflow server did not start")
 
         let (plain, _, store) = try await ReproducibilityTests.setUp(directory)
         let trainer = Trainer(

@@ -23,7 +23,9 @@ SECTIONS = ["ingestion", "lake", "feature-store", "training", "registry-section"
             "serving", "quality-section", "drift-section", "alerts-section", "audit-section"]
 
 
-def wait(driver, what, condition, timeout=45):
+def wait(driver, what, condition, timeout=180):
+    # The limit only bounds a hang: on a machine busy with other work the page's refreshes may
+    # take many times longer than usual. Past it, the failure says what was awaited and why.
     deadline = time.time() + timeout
     while time.time() < deadline:
         value = condition()

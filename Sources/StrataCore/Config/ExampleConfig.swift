@@ -136,6 +136,7 @@ public enum ExampleConfig {
           idle_timeout: 30s          # a connection that sends nothing this long is closed (slow or half-sent requests)
           max_connections: 4096      # connections served at once; more wait in the backlog
           rate_limit: { per_key: 1000, burst: 2000 }   # requests/s per API key (429 + Retry-After past it); or: off
+          failover_wait: 15s         # API replicas: how long a request waits for a worker while none answers (then 503)
 
         ingest:
           max_body_size: 16MB        # larger requests get 413 body_too_large

@@ -86,7 +86,9 @@ public struct StrataConfig: Sendable {
         config.training = try TrainingConfig(root: root, contract: config.contract)
         if let node = root["retraining"] { config.retraining = try RetrainingConfig(node: node, models: config.training.models.map(\.name)) }
         if let node = root["serving"] {
-            config.serving = try ServingConfig(node: node, models: config.training.models.map(\.name), features: config.contract.features)
+            config.serving = try ServingConfig(
+                node: node, models: config.training.models.map(\.name), features: config.contract.features,
+                interactionTypes: Set(config.training.interactions.weights.keys))
         }
         if let node = root["alerts"] { config.alerts = try AlertRule.parse(node) }
         if let node = root["monitoring"] { config.monitoring = try MonitoringConfig(node: node, contract: config.contract) }
@@ -161,11 +163,14 @@ public struct ServerConfig: Sendable {
     /// above it (429 with Retry-After past them).
     public var rateLimitPerSecond: Double = 1000
     public var rateLimitBurst: Double = 2000
+    /// How long an API replica holds a request for the elected worker while none answers (a
+    /// fail-over), before refusing it with 503 `worker_unavailable`.
+    public var failoverWaitMillis: Int64 = 15_000
 
     public init() {}
 
     init(node: ConfigNode) throws(StrataError) {
-        try node.checkKeys(["host", "port", "shutdown_grace", "idle_timeout", "max_connections", "rate_limit"])
+        try node.checkKeys(["host", "port", "shutdown_grace", "idle_timeout", "max_connections", "rate_limit", "failover_wait"])
         if let v = node["idle_timeout"] {
             idleTimeoutMillis = try v.durationMillis()
             guard idleTimeoutMillis >= 1000 else { throw v.error("idle_timeout is at least 1s") }
@@ -189,6 +194,7 @@ public struct ServerConfig: Sendable {
             guard (0...65535).contains(port) else { throw v.error("port must be between 0 and 65535") }
         }
         if let v = node["shutdown_grace"] { shutdownGraceSeconds = Int(try v.durationMillis() / 1000) }
+        if let v = node["failover_wait"] { failoverWaitMillis = try v.durationMillis() }
     }
 }
 

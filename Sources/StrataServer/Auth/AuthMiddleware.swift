@@ -13,7 +13,14 @@ struct AuthMiddleware<Context: RequestContext>: RouterMiddleware {
     /// Requests per key (nil: unlimited).
     var limiter: RateLimiter?
     /// When each key's throttling was last audited (one entry per key per 10 s, not per request).
-    let throttled = ThrottleLog()
+    let throttled: ThrottleLog
+
+    init(keys: APIKeys, audit: AuditLog, limiter: RateLimiter?) {
+        self.keys = keys
+        self.audit = audit
+        self.limiter = limiter
+        self.throttled = ThrottleLog(clock: limiter?.clock ?? SystemClock())
+    }
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let path = request.uri.path
@@ -56,19 +63,6 @@ struct AuthMiddleware<Context: RequestContext>: RouterMiddleware {
     static func presentedKey(_ request: Request) -> String? {
         if let header = request.headers[.authorization], header.hasPrefix("Bearer ") { return String(header.dropFirst(7)) }
         return request.headers.first { $0.name.canonicalName == "x-api-key" }?.value
-    }
-}
-
-/// Remembers when a key's refusals were last written to the audit log.
-final class ThrottleLog: Sendable {
-    private let last = Mutex<[String: UInt64]>([:])
-
-    func shouldRecord(_ key: String, now: UInt64 = MonotonicClock.nanoseconds()) -> Bool {
-        last.withLock { last in
-            if let previous = last[key], now - previous < 10_000_000_000 { return false }
-            last[key] = now
-            return true
-        }
     }
 }
 
