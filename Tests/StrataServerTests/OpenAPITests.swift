@@ -59,7 +59,8 @@ import Testing
         let controller = DeploymentController(
             store: DeploymentStore(store: store),
             service: RecommendationService(lake: lake, features: features, activity: activity, cache: cache, metrics: ServingMetrics()), registry: registry,
-            loader: ModelLoader(registry: registry, runs: runs, blobs: blobs), precomputer: Precomputer(lake: lake, cache: cache, topN: 50, threads: 1),
+            loader: ModelLoader(registry: registry, runs: runs, blobs: blobs),
+            precomputer: Precomputer(lake: lake, activity: activity, cache: cache, topN: 50, threads: 1),
             audit: audit, lake: lake, logger: quietLogger)
         let server = StrataHTTPServer(
             lake: lake, features: features,

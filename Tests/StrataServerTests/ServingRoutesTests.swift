@@ -64,7 +64,8 @@ import Testing
         let controller = DeploymentController(
             store: DeploymentStore(store: store),
             service: RecommendationService(lake: lake, features: features, activity: activity, cache: cache, metrics: ServingMetrics()), registry: registry,
-            loader: ModelLoader(registry: registry, runs: runs, blobs: blobs), precomputer: Precomputer(lake: lake, cache: cache, topN: 50, threads: 2),
+            loader: ModelLoader(registry: registry, runs: runs, blobs: blobs),
+            precomputer: Precomputer(lake: lake, activity: activity, cache: cache, topN: 50, threads: 2),
             audit: audit, lake: lake, logger: quietLogger)
         try await controller.start()
         let server = StrataHTTPServer(

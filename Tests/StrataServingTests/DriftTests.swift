@@ -22,8 +22,9 @@ import Testing
     }
 
     @Test func aPlantedShiftShowsInTheFeatureItMoves() async throws {
-        // History up to now, so that the features as of training and now describe the same moment.
-        let fixture = try await ServingFixture(historyLimit: nil)
+        // History up to now, so that the features as of training and now describe the same moment;
+        // a clock that stands still keeps that true however long the setup takes.
+        let fixture = try await ServingFixture(historyLimit: nil, clock: ManualClock(SystemClock().nowMillis()))
         defer { Task { await fixture.close() } }
         let monitor = DriftMonitor(
             controller: fixture.controller, baselines: fixture.runs.baselines, features: fixture.features, config: fixture.config.monitoring,
@@ -56,7 +57,9 @@ import Testing
 /// Prediction quality per variant: the window against the variant's own history.
 @Suite(.serialized) struct QualityTests {
     @Test func aCTRDropInTheWindowIsDegraded() async throws {
-        let fixture = try await ServingFixture { $0.monitoring.minImpressions = 200 }
+        // The clock stands still, so that the hour-long windows below hold the same events however
+        // long ingesting them takes.
+        let fixture = try await ServingFixture(clock: ManualClock(SystemClock().nowMillis())) { $0.monitoring.minImpressions = 200 }
         defer { Task { await fixture.close() } }
         let now = fixture.lake.clock.nowMillis()
         var rng = SplitMix64(seed: 3)

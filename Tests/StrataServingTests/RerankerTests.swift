@@ -84,7 +84,7 @@ import Testing
         let service = RecommendationService(lake: lake, features: features, activity: activity, cache: cache, metrics: ServingMetrics())
         let controller = DeploymentController(
             store: DeploymentStore(store: store), service: service, registry: registry, loader: ModelLoader(registry: registry, runs: runs, blobs: blobs),
-            precomputer: Precomputer(lake: lake, cache: cache, topN: 50, threads: 2), audit: audit, lake: lake, logger: quietLogger)
+            precomputer: Precomputer(lake: lake, activity: activity, cache: cache, topN: 50, threads: 2), audit: audit, lake: lake, logger: quietLogger)
         try await controller.start()
         #expect(service.reranker?.reference == version.reference)
         _ = try await lake.ingestor.ingest(events: [event("view", "newcomer", "i50", now), event("view", "newcomer", "i61", now)], source: "test")

@@ -24,8 +24,10 @@ final class ServingFixture: @unchecked Sendable {
     var versions: [ModelVersion] = []
     static let approver = Principal(id: "apr", name: "ann", roles: [.approver])
 
-    /// `historyLimit`: the oldest events only (nil: the whole history, ending now).
-    init(historyLimit: Int? = 6000, configure: (inout StrataConfig) -> Void = { _ in }) async throws {
+    /// `historyLimit`: the oldest events only (nil: the whole history, ending now). `clock`: the
+    /// lake's (and so serving's and monitoring's) clock; a `ManualClock` keeps time-window checks
+    /// independent of how long the setup takes on a busy machine.
+    init(historyLimit: Int? = 6000, clock: any WallClock = SystemClock(), configure: (inout StrataConfig) -> Void = { _ in }) async throws {
         directory = TemporaryDirectory("strata-serving")
         var config = Fixtures.config
         config.serving.model = "recs"
@@ -33,8 +35,8 @@ final class ServingFixture: @unchecked Sendable {
         config.registry.gateMargin = -1
         configure(&config)
         self.config = config
-        lake = try Fixtures.lake(directory, config: config)
-        var generatorConfig = GeneratorConfig(endMillis: SystemClock().nowMillis())
+        lake = try Fixtures.lake(directory, config: config, clock: clock)
+        var generatorConfig = GeneratorConfig(endMillis: clock.nowMillis())
         generatorConfig.seed = 21
         generatorConfig.days = 3
         generatorConfig.users = 300
@@ -72,7 +74,8 @@ final class ServingFixture: @unchecked Sendable {
         let service = RecommendationService(lake: lake, features: features, activity: activity, cache: cache, metrics: ServingMetrics())
         return DeploymentController(
             store: DeploymentStore(store: store), service: service, registry: registry, loader: ModelLoader(registry: registry, runs: runs, blobs: blobs),
-            precomputer: Precomputer(lake: lake, cache: cache, topN: 50, threads: 2), audit: audit, lake: lake, logger: quietLogger, bus: bus)
+            precomputer: Precomputer(lake: lake, activity: activity, cache: cache, topN: 50, threads: 2), audit: audit, lake: lake, logger: quietLogger,
+            bus: bus)
     }
 
     var service: RecommendationService { controller.service }

@@ -16,6 +16,8 @@ public struct ServingConfig: Sendable {
     public var impressedExclusionMillis: Int64 = 0
     /// Trending items: interactions of this many recent milliseconds, decayed by the half-life.
     public var trendingHalfLifeMillis: Int64 = 86_400_000
+    /// Which of a user's past interactions are never recommended back, by every path.
+    public var excludeSeen = SeenExclusion.all
     /// The largest `n` a request may ask for.
     public var maxN = 100
     /// How often replicas look for deployment changes made elsewhere.
@@ -27,10 +29,10 @@ public struct ServingConfig: Sendable {
 
     public init() {}
 
-    init(node: ConfigNode, models: [String], features: [FeatureDefinition]) throws(StrataError) {
+    init(node: ConfigNode, models: [String], features: [FeatureDefinition], interactionTypes: Set<String>) throws(StrataError) {
         try node.checkKeys([
             "model", "deployment", "cache_top_n", "cache_ttl", "precompute_interval", "recent_items_feature", "exclude_impressed", "trending_half_life",
-            "max_n", "watch_interval", "shadow_fraction", "canary", "experiments",
+            "exclude_seen", "max_n", "watch_interval", "shadow_fraction", "canary", "experiments",
         ])
         if let v = node["model"] {
             let name = try v.string()
@@ -53,6 +55,7 @@ public struct ServingConfig: Sendable {
         }
         if let v = node["exclude_impressed"] { impressedExclusionMillis = try v.string() == "off" ? 0 : try v.durationMillis() }
         if let v = node["trending_half_life"] { trendingHalfLifeMillis = max(1, try v.durationMillis()) }
+        if let v = node["exclude_seen"] { excludeSeen = try SeenExclusion(node: v, interactionTypes: interactionTypes) }
         if let v = node["max_n"] {
             maxN = try v.int()
             guard (1...1000).contains(maxN) else { throw v.error("max_n must be between 1 and 1000") }
@@ -64,6 +67,46 @@ public struct ServingConfig: Sendable {
         }
         if let v = node["canary"] { canary = try CanaryGuardrails(node: v) }
         if let v = node["experiments"] { experiments = try ExperimentSettings(node: v) }
+    }
+}
+
+/// Which of a user's past interactions keep an item out of their recommendations
+/// (`serving.exclude_seen`): every interaction type of `interactions.weights` (the default),
+/// none (shops where buying again is welcome), or the listed types only (say, purchased and
+/// rated items, while viewed ones may come back). Items the user hid are excluded whatever
+/// this says.
+public enum SeenExclusion: Sendable, Equatable {
+    case all
+    case none
+    case types(Set<String>)
+
+    /// The event types whose items are excluded, among `interactionTypes`.
+    public func excludedTypes(of interactionTypes: some Sequence<String>) -> Set<String> {
+        switch self {
+        case .all: Set(interactionTypes)
+        case .none: []
+        case .types(let types): Set(interactionTypes).intersection(types)
+        }
+    }
+
+    init(node: ConfigNode, interactionTypes: Set<String>) throws(StrataError) {
+        if let list = try? node.items() {
+            var types: Set<String> = []
+            for item in list {
+                let type = try item.string()
+                guard interactionTypes.contains(type) else {
+                    throw item.error("'\(type)' is not an interaction type (interactions.weights: \(interactionTypes.sorted().joined(separator: ", ")))")
+                }
+                types.insert(type)
+            }
+            self = .types(types)
+            return
+        }
+        switch try node.string() {
+        case "all": self = .all
+        case "none": self = .none
+        default: throw node.error("exclude_seen is all, none, or a list of interaction types (e.g. [purchase, rate])")
+        }
     }
 }
 

@@ -38,9 +38,18 @@ public enum CatalogKind: String, Sendable {
 /// only the log's tail.
 public final class CatalogView: Service, LogConsumer, Sendable {
     public let consumerName = "catalog"
+    struct Stamp: Sendable {
+        var updatedAt: Int64
+        var offset: Int64
+    }
+
     struct State {
         var items: [String: CatalogEntry] = [:]
         var users: [String: CatalogEntry] = [:]
+        /// Deleted entries by "kind:id", with the (event time, offset) of the deletion: a late
+        /// upsert older than the deletion does not bring the entry back, and a deleted item is
+        /// never recommended (an item the catalog never heard of may be).
+        var deleted: [String: Stamp] = [:]
         var appliedThrough: Int64 = 0
         /// Bumped whenever an entry changes (readers that mirror the catalog rebuild on it).
         var revision: Int64 = 0
@@ -67,6 +76,9 @@ public final class CatalogView: Service, LogConsumer, Sendable {
         // A checkpoint written before a forget completed may still hold the user.
         var forgotten = forgets.makeFilter()
         restored.users = restored.users.filter { !forgotten.excludes(userID: $0.key, offset: $0.value.offset) }
+        restored.deleted = restored.deleted.filter { key, stamp in
+            !key.hasPrefix("user:") || !forgotten.excludes(userID: String(key.dropFirst(5)), offset: stamp.offset)
+        }
         self.state = Mutex(restored)
         try catchUp()
     }
@@ -76,6 +88,10 @@ public final class CatalogView: Service, LogConsumer, Sendable {
         try catchUp()
         var forgotten = forgets.makeFilter()
         let removed = state.withLock { s in
+            if let deletion = s.deleted["user:" + userID], forgotten.excludes(userID: userID, offset: deletion.offset) {
+                s.deleted["user:" + userID] = nil
+                return true
+            }
             guard let entry = s.users[userID], forgotten.excludes(userID: userID, offset: entry.offset) else { return false }
             s.users[userID] = nil
             s.revision += 1
@@ -90,6 +106,19 @@ public final class CatalogView: Service, LogConsumer, Sendable {
     public func user(_ id: String) -> CatalogEntry? { state.withLock { $0.users[id] } }
     public func entry(_ kind: CatalogKind, id: String) -> CatalogEntry? { kind == .item ? item(id) : user(id) }
     public var itemCount: Int { state.withLock { $0.items.count } }
+
+    /// What serving needs to know of each of `ids`: its entry; a hidden entry without properties
+    /// for a deleted item (never recommended); nil for an item the catalog never heard of
+    /// (recommendable, but it passes no business filter). One lock for the whole list.
+    public func itemsForServing(_ ids: [String]) -> [CatalogEntry?] {
+        state.withLock { s in
+            ids.map { id in
+                if let entry = s.items[id] { return entry }
+                guard let stamp = s.deleted["item:" + id] else { return nil }
+                return CatalogEntry(id: id, properties: [:], hidden: true, updatedAt: stamp.updatedAt, offset: stamp.offset)
+            }
+        }
+    }
     public var userCount: Int { state.withLock { $0.users.count } }
     public var appliedThrough: Int64 { state.withLock { $0.appliedThrough } }
     /// Changes whenever an entry changes (not merely when other events are applied).
@@ -173,12 +202,14 @@ public final class CatalogView: Service, LogConsumer, Sendable {
         }
         let ready = state.withLock { s -> [CheckedContinuation<Void, Never>] in
             for (kind, entry, id, time, changeOffset) in changes {
-                let current = kind == .item ? s.items[id] : s.users[id]
+                let key = "\(kind.rawValue):\(id)"
+                let current = (kind == .item ? s.items[id] : s.users[id]).map { Stamp(updatedAt: $0.updatedAt, offset: $0.offset) } ?? s.deleted[key]
                 // Last writer wins by (event time, offset), so late catalog events do not undo
-                // newer ones.
+                // newer ones (deletions included).
                 let offset = entry?.offset ?? changeOffset
                 if let current, (current.updatedAt, current.offset) > (time, offset) { continue }
                 if kind == .item { s.items[id] = entry } else { s.users[id] = entry }
+                s.deleted[key] = entry == nil ? Stamp(updatedAt: time, offset: offset) : nil
             }
             if !changes.isEmpty { s.revision += 1 }
             s.appliedThrough = max(s.appliedThrough, end)
@@ -201,8 +232,8 @@ public final class CatalogView: Service, LogConsumer, Sendable {
     /// keeps everything after it).
     @discardableResult
     public func checkpoint() throws -> Int64 {
-        let (entries, through) = state.withLock { s in
-            (s.items.values.map { (CatalogKind.item, $0) } + s.users.values.map { (CatalogKind.user, $0) }, s.appliedThrough)
+        let (entries, deletions, through) = state.withLock { s in
+            (s.items.values.map { (CatalogKind.item, $0) } + s.users.values.map { (CatalogKind.user, $0) }, s.deleted, s.appliedThrough)
         }
         var batch = FramedBatch()
         let header: JSONValue = ["format": 1, "applied_through": .int(through)]
@@ -213,6 +244,14 @@ public final class CatalogView: Service, LogConsumer, Sendable {
             fields.append(("hidden", .bool(entry.hidden)))
             let event = Event(
                 type: kind.eventType, userID: kind == .user ? entry.id : nil, timestamp: entry.updatedAt, ingestedAt: entry.offset, fields: fields)
+            EventCodec.append(event, to: &batch)
+        }
+        for (key, stamp) in deletions.sorted(by: { $0.key < $1.key }) {
+            guard let colon = key.firstIndex(of: ":"), let kind = CatalogKind(rawValue: String(key[..<colon])) else { continue }
+            let id = String(key[key.index(after: colon)...])
+            let event = Event(
+                type: kind.eventType, userID: kind == .user ? id : nil, timestamp: stamp.updatedAt, ingestedAt: stamp.offset,
+                fields: (kind == .item ? [("item_id", .string(id))] : []) + [("deleted", .bool(true))])
             EventCodec.append(event, to: &batch)
         }
         try AtomicFile.write(batch.bytes, to: path)
@@ -239,9 +278,15 @@ public final class CatalogView: Service, LogConsumer, Sendable {
                     return
                 }
                 let event = try EventCodec.decode(payload)
+                let isItem = event.type == CatalogEventType.item
+                if event[field: "deleted"]?.boolValue == true {
+                    let id = (isItem ? event.itemID : event.userID) ?? ""
+                    state.deleted["\(isItem ? CatalogKind.item.rawValue : CatalogKind.user.rawValue):\(id)"] = Stamp(
+                        updatedAt: event.timestamp, offset: event.ingestedAt)
+                    return
+                }
                 var properties: [String: FieldValue] = [:]
                 for (name, value) in event.fields where name != "item_id" && name != "hidden" { properties[name] = value }
-                let isItem = event.type == CatalogEventType.item
                 let entry = CatalogEntry(
                     id: (isItem ? event.itemID : event.userID) ?? "", properties: properties, hidden: event[field: "hidden"]?.boolValue ?? false,
                     updatedAt: event.timestamp, offset: event.ingestedAt)

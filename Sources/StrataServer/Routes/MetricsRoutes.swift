@@ -104,6 +104,11 @@ struct MetricsRoutes {
                             total: Double(count))
                     }
                     sink.counter("recommendation_errors", help: "Requests a variant failed (the control answered)", labels: labels, total: Double(stats.errors))
+                    for reason in CacheMissReason.allCases {
+                        sink.counter(
+                            "cache_misses", help: "Requests whose precomputed list did not answer, by why", labels: labels + [("reason", reason.rawValue)],
+                            total: Double(stats.misses[reason] ?? 0))
+                    }
                     let total = max(1, stats.cache + stats.live + stats.trending)
                     sink.gauge(
                         "cache_hit", unit: "ratio", help: "Share of a variant's answers that came from the precomputed cache", labels: labels,

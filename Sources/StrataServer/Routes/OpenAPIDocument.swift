@@ -1944,6 +1944,15 @@ public enum OpenAPIDocument {
                     }
                   },
                   {
+                    "description": "Leave out what this user interacted with (serving.exclude_seen) and hid",
+                    "in": "query",
+                    "name": "user",
+                    "required": false,
+                    "schema": {
+                      "type": "string"
+                    }
+                  },
+                  {
                     "description": "Only items in these categories (comma-separated)",
                     "in": "query",
                     "name": "category",

@@ -22,7 +22,7 @@ struct ServingRoutes {
             let parameters = request.uri.queryParameters
             let answer = try service.similar(
                 to: try context.parameters.require("id"), n: try request.queryInt("n", default: 10, range: 1...1000), filter: try Self.filter(request),
-                deployment: parameters["deployment"].map(String.init))
+                deployment: parameters["deployment"].map(String.init), user: parameters["user"].map(String.init).flatMap { $0.isEmpty ? nil : $0 })
             return JSONResponse.make(answer.json)
         }
         router.get("/v1/deployments") { _, _ -> Response in

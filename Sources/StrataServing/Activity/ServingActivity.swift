@@ -3,14 +3,17 @@ import Logging
 import ServiceLifecycle
 import StrataCore
 import StrataLake
+import StrataML
 import Synchronization
 
 /// What serving learns from the event stream, within milliseconds of ingestion: each user's
-/// hidden items (negative events exclude an item at once), recent impressions (not shown
-/// again for a while), when they last interacted (a precomputed list older than that is
-/// stale), trending items (time-decayed interactions), and every impression, click and
-/// purchase attributed to a variant through its recommendation id. A checkpoint plus a replay
-/// of the log after it survives restarts.
+/// hidden items (negative events exclude an item at once), every item they interacted with and
+/// how (`SeenItems`: never recommended back, as `serving.exclude_seen` says), recent
+/// impressions (not shown again for a while), when they last interacted (a precomputed list
+/// older than that is stale), trending items (time-decayed interactions, and plain popularity
+/// for when those carry no signal), and every impression, click and purchase attributed to a
+/// variant through its recommendation id. Built at first start from the lake and the log; a
+/// checkpoint plus a replay of the log after it survives restarts.
 public final class ServingActivity: Service, LogConsumer, Sendable {
     public let consumerName = "serving"
 
@@ -27,11 +30,51 @@ public final class ServingActivity: Service, LogConsumer, Sendable {
         /// "deployment:variant" → minute (event time) → [impressions, clicks, purchases]: what
         /// windows of quality monitoring add up (the last 30 days, pruned at checkpoints).
         var armMinutes: [String: [Int64: [Int]]] = [:]
-        /// Σ weight · 2^((t − reference)/halfLife) per item.
+        /// Σ weight · 2^((t − reference)/halfLife) per item, the reference following the newest
+        /// interaction (so an old history's sums never underflow to zero).
         var trending: [String: Double] = [:]
         var trendingReference: Int64 = 0
+        /// Σ weight per item over the whole history, undecayed.
+        var popularity: [String: Double] = [:]
+        var seen: SeenItems
         var appliedThrough: Int64 = 0
         var checkpointedThrough: Int64 = 0
+
+        init(seen: SeenItems) {
+            self.seen = seen
+        }
+    }
+
+    /// Where trending items' scores come from.
+    public enum TrendingBasis: String, Sendable {
+        /// Interactions decayed by `serving.trending_half_life`, as of now.
+        case decayed = "decayed_interactions"
+        /// Interactions over the whole history, undecayed: recent traffic is too thin to rank by
+        /// (less than `minimumTrendingWeight` of decayed interactions as of now, as after
+        /// importing a history that ended long ago).
+        case popularity = "interactions"
+    }
+
+    /// Decayed interaction weight, as of now, below which trending answers by popularity.
+    static let minimumTrendingWeight = 1.0
+
+    /// An item in the trending order: decayed weight first, then plain popularity, then id.
+    struct TrendingCandidate {
+        var id: String
+        var decayed: Double
+        var count: Double
+
+        static func ranksBefore(_ a: TrendingCandidate, _ b: TrendingCandidate) -> Bool {
+            if a.decayed != b.decayed { return a.decayed > b.decayed }
+            if a.count != b.count { return a.count > b.count }
+            return a.id < b.id
+        }
+    }
+
+    /// Trending items, best first, with what their scores mean.
+    public struct TrendingRanking: Sendable {
+        public var items: [(id: String, score: Double)]
+        public var basis: TrendingBasis
     }
 
     static let impressionsKept = 200
@@ -40,9 +83,15 @@ public final class ServingActivity: Service, LogConsumer, Sendable {
     let halfLife: Double
     let path: String
     let logger: Logger
-    private let state = Mutex(State())
+    /// Type masks of `SeenItems`: what `serving.exclude_seen` excludes (hidden items always
+    /// are), and the positive interaction types (a user's history, for models that score by it).
+    let excludedMask: UInt32
+    let historyMask: UInt32
+    /// Whether every interaction type is excluded (`exclude_seen: all`).
+    public let excludesAllSeen: Bool
+    private let state: Mutex<State>
     private let applying = Mutex(())
-    private let trendingTop = Mutex<(at: Int64, through: Int64, items: [(id: String, score: Double)])>((0, -1, []))
+    private let trendingTop = Mutex<(at: Int64, through: Int64, ranking: TrendingRanking)>((0, -1, TrendingRanking(items: [], basis: .decayed)))
 
     public init(lake: Lake, logger: Logger) throws {
         self.lake = lake
@@ -50,7 +99,15 @@ public final class ServingActivity: Service, LogConsumer, Sendable {
         self.halfLife = Double(lake.config.serving.trendingHalfLifeMillis)
         self.path = "\(lake.directory.projectRoot)/serving/activity.json"
         self.logger = logger
-        if let restored = try Self.load(path) {
+        let policy = self.policy
+        let interactionTypes = Array(policy.weights.keys)
+        let seen = SeenItems(types: interactionTypes)
+        let excluded = lake.config.serving.excludeSeen.excludedTypes(of: interactionTypes)
+        self.excludedMask = seen.mask(excluded.union(policy.negativeTypes))
+        self.historyMask = seen.mask(interactionTypes.filter { !policy.negativeTypes.contains($0) })
+        self.excludesAllSeen = lake.config.serving.excludeSeen == .all
+        self.state = Mutex(State(seen: seen))
+        if let restored = try Self.load(path, interactionTypes: interactionTypes, logger: logger) {
             state.withLock { $0 = restored }
         } else if lake.log.startOffset > 0 {
             let now = lake.clock.nowMillis()
@@ -69,13 +126,46 @@ public final class ServingActivity: Service, LogConsumer, Sendable {
     /// Items the user hid or disliked.
     public func hidden(_ user: String) -> Set<String> { state.withLock { $0.users[user]?.hidden ?? [] } }
 
-    /// What to leave out for a user: hidden items, and items impressed since `since`.
-    public func exclusions(_ user: String, impressedSince since: Int64?) -> (excluded: Set<String>, lastInteraction: Int64) {
+    /// What to leave out for a user: hidden items and items impressed since `since`, what they
+    /// interacted with (`seen`, tested through `excludes`), and when they last interacted.
+    public func exclusions(_ user: String, impressedSince since: Int64?) -> UserExclusions {
         state.withLock { s in
-            guard let user = s.users[user] else { return ([], 0) }
-            var excluded = user.hidden
-            if let since { for impression in user.impressions where impression.at >= since { excluded.insert(impression.item) } }
-            return (excluded, user.lastInteraction)
+            let seen = s.seen.view(user)
+            guard let state = s.users[user] else { return UserExclusions(ids: [], seen: seen, mask: excludedMask, lastInteraction: 0) }
+            var excluded = state.hidden
+            if let since { for impression in state.impressions where impression.at >= since { excluded.insert(impression.item) } }
+            return UserExclusions(ids: excluded, seen: seen, mask: excludedMask, lastInteraction: state.lastInteraction)
+        }
+    }
+
+    /// For each of a model's users (by its index), the model's item indices of their history
+    /// (positive interactions: what item-based models score from) and of what `exclude_seen`
+    /// leaves out (hidden items included): what the batch job ranks by and excludes.
+    public func seenIndices(users: IDMap, items: IDMap) -> (history: [[Int32]], excluded: [[Int32]]) {
+        state.withLock { s in
+            // Interned number → the model's index (-1: the model does not know the item).
+            let known = s.seen.interner.allIDs.map { items.index(of: $0) ?? -1 }
+            var history = [[Int32]](repeating: [], count: users.count)
+            var excluded = [[Int32]](repeating: [], count: users.count)
+            for (index, user) in users.ids.enumerated() {
+                guard let entries = s.seen.users[user] else { continue }
+                for entry in entries {
+                    let item = known[Int(entry >> 32)]
+                    guard item >= 0 else { continue }
+                    let mask = UInt32(truncatingIfNeeded: entry)
+                    if mask & historyMask != 0 { history[index].append(item) }
+                    if mask & excludedMask != 0 { excluded[index].append(item) }
+                }
+            }
+            return (history, excluded)
+        }
+    }
+
+    /// A forgotten user's activity: hidden, seen and impressed items.
+    public func forget(user: String) {
+        state.withLock { s in
+            s.users[user] = nil
+            s.seen.forget(user: user)
         }
     }
 
@@ -87,19 +177,32 @@ public final class ServingActivity: Service, LogConsumer, Sendable {
     /// When the user last interacted (ingestion time; 0: never).
     public func lastInteraction(_ user: String) -> Int64 { state.withLock { $0.users[user]?.lastInteraction ?? 0 } }
 
-    /// The most interacted-with items lately, best first (recomputed at most once a second).
-    public func trending(limit: Int = 500) -> [(id: String, score: Double)] {
+    /// The most interacted-with items lately, best first, and what their scores are: decayed
+    /// interactions as of now; or, when those carry no signal (less than
+    /// `minimumTrendingWeight` of them), interactions over the whole history. Ties go to the
+    /// more popular item, then the smaller id. Recomputed at most once a second.
+    public func trending(limit: Int = 500) -> TrendingRanking {
         let now = lake.clock.nowMillis()
         let through = appliedThrough
-        if let fresh = trendingTop.withLock({ top in now - top.at < 1000 && top.through == through ? top.items : nil }) {
-            return Array(fresh.prefix(limit))
+        if let fresh = trendingTop.withLock({ top in now - top.at < 1000 && top.through == through ? top.ranking : nil }) {
+            return TrendingRanking(items: Array(fresh.items.prefix(limit)), basis: fresh.basis)
         }
-        let (scores, reference) = state.withLock { ($0.trending, $0.trendingReference) }
+        let (decayed, reference, popularity) = state.withLock { ($0.trending, $0.trendingReference, $0.popularity) }
         let scale = pow(2, Double(reference - now) / halfLife)
-        let items = scores.map { (id: $0.key, score: $0.value * scale) }.sorted { $0.score > $1.score || ($0.score == $1.score && $0.id < $1.id) }
-        let kept = Array(items.prefix(500))
-        trendingTop.withLock { $0 = (now, through, kept) }
-        return Array(kept.prefix(limit))
+        let weightNow = decayed.values.reduce(0, +) * scale
+        let ranking: TrendingRanking
+        if weightNow >= Self.minimumTrendingWeight {
+            // Ordered by the stored sums (relative to the reference: exact where `scale` would
+            // underflow for old items), scored as of now.
+            let order = popularity.map { TrendingCandidate(id: $0.key, decayed: decayed[$0.key] ?? 0, count: $0.value) }.sorted(
+                by: TrendingCandidate.ranksBefore)
+            ranking = TrendingRanking(items: order.prefix(500).map { ($0.id, $0.decayed * scale) }, basis: .decayed)
+        } else {
+            let order = popularity.map { TrendingCandidate(id: $0.key, decayed: $0.value, count: $0.value) }.sorted(by: TrendingCandidate.ranksBefore)
+            ranking = TrendingRanking(items: order.prefix(500).map { ($0.id, $0.count) }, basis: .popularity)
+        }
+        trendingTop.withLock { $0 = (now, through, ranking) }
+        return TrendingRanking(items: Array(ranking.items.prefix(limit)), basis: ranking.basis)
     }
 
     /// Counts of one variant of a deployment.
@@ -210,18 +313,22 @@ public final class ServingActivity: Service, LogConsumer, Sendable {
         guard let weight = policy.weights[event.type] else { return }
         var state = s.users[user] ?? UserState()
         state.lastInteraction = max(state.lastInteraction, event.ingestedAt)
+        s.seen.record(user: user, item: item, type: event.type)
         if policy.negativeTypes.contains(event.type) {
             state.hidden.insert(item)
         } else {
-            if s.trending.isEmpty { s.trendingReference = now }
+            // Decay is measured from the newest interaction, not the wall clock: an imported
+            // history that ended long ago keeps its order. Events ahead of now count as now.
+            let time = min(event.timestamp, now)
+            if s.trending.isEmpty { s.trendingReference = time }
             // Keep the exponent bounded: rebase the decayed sums every 64 half-lives.
-            if Double(now - s.trendingReference) > 64 * halfLife {
-                let scale = pow(2, Double(s.trendingReference - now) / halfLife)
-                s.trending = s.trending.mapValues { $0 * scale }.filter { $0.value > 1e-9 }
-                s.trendingReference = now
+            if Double(time - s.trendingReference) > 64 * halfLife {
+                let scale = pow(2, Double(s.trendingReference - time) / halfLife)
+                s.trending = s.trending.mapValues { $0 * scale }.filter { $0.value > 1e-300 }
+                s.trendingReference = time
             }
-            let age = Double(min(event.timestamp, now) - s.trendingReference)
-            s.trending[item, default: 0] += abs(weight) * pow(2, age / halfLife)
+            s.trending[item, default: 0] += abs(weight) * pow(2, Double(time - s.trendingReference) / halfLife)
+            s.popularity[item, default: 0] += abs(weight)
         }
         s.users[user] = state
     }
@@ -270,8 +377,9 @@ public final class ServingActivity: Service, LogConsumer, Sendable {
                 ]
             }
             let body: JSONValue = [
-                "format": 1, "applied_through": .int(s.appliedThrough), "users": .object(users), "arms": .object(s.arms.mapValues(\.json)),
+                "format": 2, "applied_through": .int(s.appliedThrough), "users": .object(users), "arms": .object(s.arms.mapValues(\.json)),
                 "trending": .object(s.trending.mapValues(JSONValue.double)), "trending_reference": .int(s.trendingReference),
+                "popularity": .object(s.popularity.mapValues(JSONValue.double)), "seen": s.seen.json,
                 "arm_minutes": .object(
                     s.armMinutes.mapValues { minutes in
                         .object(Dictionary(uniqueKeysWithValues: minutes.map { (String($0.key), .array($0.value.map { .int(Int64($0)) })) }))
@@ -284,12 +392,19 @@ public final class ServingActivity: Service, LogConsumer, Sendable {
         return through
     }
 
-    static func load(_ path: String) throws -> State? {
+    /// The checkpoint at `path`; nil when there is none, or when it was written by an earlier
+    /// format or for other interaction types (then the state is rebuilt from the lake and log).
+    static func load(_ path: String, interactionTypes: [String], logger: Logger) throws -> State? {
         guard let bytes = AtomicFile.read(path) else { return nil }
-        guard let json = try? JSONValue.parse(bytes: bytes), json["format"]?.intValue == 1 else {
+        guard let json = try? JSONValue.parse(bytes: bytes), let format = json["format"]?.intValue else {
             throw StrataError.internal("the serving checkpoint \(path) is damaged; delete it to rebuild from the log")
         }
-        var state = State()
+        guard format == 2, let seen = json["seen"].flatMap({ SeenItems(json: $0, types: interactionTypes) }) else {
+            logger.info("serving activity is rebuilt from the lake and the log", metadata: ["checkpoint": "\(path)", "format": "\(format)"])
+            return nil
+        }
+        var state = State(seen: seen)
+        state.popularity = (json["popularity"]?.objectValue ?? [:]).compactMapValues(\.doubleValue)
         state.appliedThrough = json["applied_through"]?.intValue ?? 0
         state.checkpointedThrough = state.appliedThrough
         for (id, user) in json["users"]?.objectValue ?? [:] {

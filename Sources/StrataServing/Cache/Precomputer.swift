@@ -2,21 +2,23 @@ import Foundation
 import StrataCore
 import StrataLake
 import StrataML
-import StrataTraining
 import Synchronization
 
 /// The batch half of serving: the top-N of every user a model version was trained on,
-/// excluding what they interacted with in its training snapshot, written to the cache as one
-/// table. `strata serve` runs it after each promotion, on `serving.precompute_interval`, and on
-/// request (`strata deploy precompute`).
+/// excluding what they interacted with — the serving activity's `SeenItems`, the one
+/// definition every path uses (`serving.exclude_seen`), over their whole history up to the
+/// moment of the run — written to the cache as one table. `strata serve` runs it after each
+/// promotion, on `serving.precompute_interval`, and on request (`strata deploy precompute`).
 public struct Precomputer: Sendable {
     let lake: Lake
+    let activity: ServingActivity
     let cache: any RecommendationCacheStore
     let topN: Int
     let threads: Int
 
-    public init(lake: Lake, cache: any RecommendationCacheStore, topN: Int, threads: Int = Parallel.coreCount) {
+    public init(lake: Lake, activity: ServingActivity, cache: any RecommendationCacheStore, topN: Int, threads: Int = Parallel.coreCount) {
         self.lake = lake
+        self.activity = activity
         self.cache = cache
         self.topN = topN
         self.threads = threads
@@ -26,27 +28,34 @@ public struct Precomputer: Sendable {
     /// `OwnThread.run`) and publishes it; returns the users written.
     @discardableResult
     public func run(_ model: ServedModel) async throws -> Int {
-        let (table, computedAt) = try await OwnThread.run { try compute(model) }
+        // The lists are stamped before the activity is read and the activity has applied every
+        // event logged by then: an interaction that is not excluded from a list makes it stale.
+        let computedAt = lake.clock.nowMillis()
+        await activity.waitUntilApplied(through: lake.log.endOffset)
+        let table = try await OwnThread.run { compute(model, computedAt: computedAt) }
         try await cache.publish(model: model.key, table: table, computedAt: computedAt)
         return table.count
     }
 
-    /// The top-N of every training user of `model`, and when it was computed.
-    public func compute(_ model: ServedModel) throws -> (table: [String: CachedList], computedAt: Int64) {
-        let computedAt = lake.clock.nowMillis()
-        let seen = try seenItems(model)
+    /// The top-N of every training user of `model`, stamped `computedAt`.
+    public func compute(_ model: ServedModel, computedAt: Int64) -> [String: CachedList] {
         let recommender = model.recommender
+        let (history, excluded) = activity.seenIndices(users: recommender.users, items: recommender.items)
         let users = recommender.users.ids
         let lists = Mutex<[String: CachedList]>([:])
         let topN = self.topN
         Self.onOwnThreads(users.count, chunkSize: 256, threads: threads) { range in
             var local: [String: CachedList] = [:]
             local.reserveCapacity(range.count)
+            var scores = [Float](repeating: 0, count: recommender.items.count)
             for index in range {
-                let history = seen[index]
-                let query = UserQuery(userIndex: index, items: history, weights: [Float](repeating: 1, count: history.count))
-                let top = recommender.recommend(query, n: topN)
-                local[users[index]] = CachedList(items: top.map(\.index), scores: top.map(\.score), computedAt: computedAt)
+                let query = UserQuery(userIndex: index, items: history[index], weights: [Float](repeating: 1, count: history[index].count))
+                let top = scores.withUnsafeMutableBufferPointer { buffer in
+                    recommender.score(query, into: buffer)
+                    for item in excluded[index] { buffer[Int(item)] = -.infinity }
+                    return TopK.select(UnsafeBufferPointer(buffer), n: topN)
+                }
+                local[users[index]] = CachedList(items: top.map { Int32($0.index) }, scores: top.map(\.score), computedAt: computedAt)
             }
             lists.withLock { $0.merge(local) { a, _ in a } }
         }
@@ -55,7 +64,7 @@ public struct Precomputer: Sendable {
         if !lake.forgets.isEmpty {
             for user in table.keys where lake.forgets.forgot(userID: user, after: model.version.createdAt) { table[user] = nil }
         }
-        return (table, computedAt)
+        return table
     }
 
     /// Runs `body` over chunks of `0..<count` on `threads` threads of its own (the calling one
@@ -82,18 +91,5 @@ public struct Precomputer: Sendable {
         }
         work()
         for _ in 0..<helpers { done.wait() }
-    }
-
-    /// Per training user (by the model's index), the items of the model's snapshot they
-    /// interacted with (positively or not): never recommended back from the cache.
-    func seenItems(_ model: ServedModel) throws -> [[Int32]] {
-        let recommender = model.recommender
-        var seen = [[Int32]](repeating: [], count: recommender.users.count)
-        guard let manifest = try? lake.snapshots.manifest(model.lineage.dataVersion) else { return seen }
-        for row in try TrainingData.interactions(manifest, lakeRoot: lake.directory.lake, policy: lake.config.training.interactions) {
-            guard let user = recommender.users.index(of: row.user), let item = recommender.items.index(of: row.item) else { continue }
-            seen[Int(user)].append(item)
-        }
-        return seen
     }
 }

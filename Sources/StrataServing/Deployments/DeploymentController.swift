@@ -4,7 +4,6 @@ import ServiceLifecycle
 import StrataCore
 import StrataLake
 import StrataRegistry
-import StrataTraining
 import Synchronization
 
 /// Runs deployments inside the server: builds each deployment's serving state from the
@@ -309,8 +308,10 @@ public final class DeploymentController: Service, Sendable {
     /// (a rollback to one answers from its cache).
     private var cachedModels: Set<String> { Set(service.allStates.flatMap(\.models).map(\.key)).union(loader.models.map(\.key)) }
 
-    /// Drops a forgotten user's precomputed lists from every table kept.
+    /// Drops a forgotten user's precomputed lists from every table kept, and what serving
+    /// learnt of them (their seen, hidden and impressed items).
     public func forget(user: String) async throws {
+        service.activity.forget(user: user)
         try await service.cache.forget(user: user, models: cachedModels)
     }
 

@@ -29,7 +29,7 @@ public final class ServedModel: Sendable {
     public let version: ModelVersion
     public let recommender: any Recommender
     public let lineage: ServingLineage
-    private let catalogView = Mutex(ItemCatalog(entries: [], restricted: false, through: -1))
+    private let catalogView = Mutex(ItemCatalog(entries: [], through: -1))
 
     public init(version: ModelVersion, recommender: any Recommender, lineage: ServingLineage) {
         self.version = version
@@ -47,29 +47,24 @@ public final class ServedModel: Sendable {
     public func refreshCatalog(from catalog: CatalogView) {
         let through = catalog.revision
         guard catalogView.withLock({ $0.through }) != through else { return }
-        let restricted = catalog.itemCount > 0
-        let entries = recommender.items.ids.map { catalog.item($0) }
-        catalogView.withLock { $0 = ItemCatalog(entries: entries, restricted: restricted, through: through) }
+        let entries = catalog.itemsForServing(recommender.items.ids)
+        catalogView.withLock { $0 = ItemCatalog(entries: entries, through: through) }
     }
 }
 
-/// Catalog entries by a model's item index. When the project has a catalog, only items in it
-/// (not hidden, not deleted) are recommended; without one (imported interactions only), every
-/// item the model knows may be.
+/// Catalog entries by a model's item index. Hidden and deleted items are never recommended;
+/// an item the catalog has no entry for may be (a shop that imported its history and adds
+/// entries as it goes loses nothing), but it passes no business filter. A catalog change
+/// never makes a precomputed list stale: what it affects is skipped here, at read time.
 public struct ItemCatalog: Sendable {
     let entries: [CatalogEntry?]
-    let restricted: Bool
     let through: Int64
 
     /// Whether `index` may be recommended and passes `filter`.
     @inline(__always)
     func allows(_ index: Int, _ filter: ItemFilter) -> Bool {
         let entry = index < entries.count ? entries[index] : nil
-        if restricted {
-            guard let entry, entry.isRecommendable else { return false }
-        } else if entry?.hidden == true {
-            return false
-        }
+        if entry?.isRecommendable == false { return false }
         return filter.isEmpty || filter.matches(entry)
     }
 }

@@ -52,12 +52,19 @@ public struct Recommendation: Sendable {
     public var contractVersion: String
     /// The re-ranker version that ordered the items, if one did.
     public var reranker: String? = nil
+    /// For trending answers, what the scores are (decayed interactions as of now, or
+    /// interactions over the whole history when recent ones are too few to rank by).
+    public var scoreBasis: ServingActivity.TrendingBasis? = nil
     public var context: [String: String] = [:]
+
+    /// What the items' scores are: the model's scores, or `scoreBasis` for trending items.
+    public var scoreBasisText: String { scoreBasis?.rawValue ?? (source == .trending ? ServingActivity.TrendingBasis.decayed.rawValue : "model") }
 
     public var json: JSONValue {
         [
             "recommendation_id": .string(id.text), "deployment": .string(deployment), "variant": .string(variant),
             "model": lineage.map { .string($0.model) } ?? .null, "version": lineage.map { .int($0.version) } ?? .null, "source": .string(source.rawValue),
+            "score_basis": .string(scoreBasisText),
             "items": .array(items.map { ["id": .string($0.id), "score": .double(Double("\($0.score)") ?? 0)] }),
             "next_cursor": nextCursor.map { .string($0.token) } ?? .null,
             "lineage": [
@@ -86,6 +93,7 @@ public struct Recommendation: Sendable {
         out += ",\"version\":"
         out += lineage.map { String($0.version) } ?? "null"
         field("source", source.rawValue)
+        field("score_basis", scoreBasisText)
         out += ",\"items\":["
         for (index, item) in items.enumerated() {
             out += index == 0 ? "{\"id\":" : ",{\"id\":"

@@ -37,8 +37,9 @@ public final class ServingState: Sendable {
 
 /// The request path: assignment to a variant, then the precomputed list when it is fresh,
 /// else the live model over the user's most recent items, else trending items; exclusions
-/// (explicit, hidden, recently impressed, seen) and business filters apply before the top-n
-/// is cut.
+/// (explicit, hidden, recently impressed, and everything the user interacted with as
+/// `serving.exclude_seen` says — the same for every source) and business filters apply before
+/// the top-n is cut.
 public final class RecommendationService: Sendable {
     let lake: Lake
     let features: (any OnlineFeatureReader)?
@@ -93,17 +94,20 @@ public final class RecommendationService: Sendable {
         }
         let now = lake.clock.nowMillis()
         let impressedSince = (request.excludeImpressed ?? (config.impressedExclusionMillis > 0)) ? now - max(config.impressedExclusionMillis, 1) : nil
-        let (known, lastInteraction) = activity.exclusions(request.user, impressedSince: impressedSince)
-        let excluded = known.union(request.exclude)
+        var exclusions = activity.exclusions(request.user, impressedSince: impressedSince)
+        exclusions.ids.formUnion(request.exclude)
         let recent = await recentItems(request.user)
+        // The feature store may have applied a click a moment before the activity did.
+        if activity.excludesAllSeen { exclusions.ids.formUnion(recent) }
         let nonce = RecommendationID.nonce()
 
         guard let state, !state.variants.isEmpty else {
             // Nothing deployed yet: trending items, attributed to no variant.
-            let items = trending(excluding: excluded.union(recent), filter: request.filter, range: pageRange(request))
+            let trending = trending(excluding: exclusions, filter: request.filter, range: pageRange(request))
             return Recommendation(
                 id: RecommendationID(deployment: name, variant: "none", model: "none", nonce: nonce), deployment: name, variant: "none", lineage: nil,
-                source: .trending, items: items, nextCursor: nil, contractVersion: lake.ingestor.contract.version, context: request.context)
+                source: .trending, items: trending.items, nextCursor: nil, contractVersion: lake.ingestor.contract.version, scoreBasis: trending.basis,
+                context: request.context)
         }
         var index = state.assign(request.user)
         // A page after the first stays with the model that ranked the first.
@@ -117,14 +121,13 @@ public final class RecommendationService: Sendable {
             variant = state.variants[0]
         }
         let range = pageRange(request)
-        var answer: (items: [(id: String, score: Float)], source: RecommendationSource, reranker: String?)?
+        var answer: Ranked?
         // The user's precomputed list, read once (from Redis, one round trip).
         var cached: CachedList?
         if let model = variant.model {
             cached = await cache.get(model: model.key, user: request.user)
             answer = await rank(
-                model: model, cached: cached, user: request.user, range: range, excluded: excluded, recent: recent, filter: request.filter,
-                lastInteraction: lastInteraction, now: now)
+                model: model, cached: cached, user: request.user, range: range, exclusions: exclusions, recent: recent, filter: request.filter, now: now)
             if answer == nil, index != 0, let control = state.variants[0].model {
                 // The variant's model produced nothing usable: count it, answer with the control.
                 metrics.record(
@@ -134,21 +137,24 @@ public final class RecommendationService: Sendable {
                 variant = state.variants[0]
                 cached = await cache.get(model: control.key, user: request.user)
                 answer = await rank(
-                    model: control, cached: cached, user: request.user, range: range, excluded: excluded, recent: recent, filter: request.filter,
-                    lastInteraction: lastInteraction, now: now)
+                    model: control, cached: cached, user: request.user, range: range, exclusions: exclusions, recent: recent, filter: request.filter, now: now)
             }
         }
+        var miss = answer?.miss
+        if miss == .missing, let model = variant.model, await cache.tableInfo(model: model.key) == nil { miss = .notPrecomputed }
         // No history for this model to go on: trending items answer.
         if answer?.source == .trending { answer = nil }
-        let final = answer ?? (trending(excluding: excluded.union(recent), filter: request.filter, range: range), .trending, nil)
+        let trending = answer == nil ? trending(excluding: exclusions, filter: request.filter, range: range) : nil
+        let final = answer ?? Ranked(items: trending!.items, source: .trending)
         let servedModel = answer == nil ? nil : variant.model
         let recommendation = Recommendation(
             id: RecommendationID(deployment: name, variant: variant.spec.name, model: servedModel?.key ?? "trending", nonce: nonce), deployment: name,
             variant: variant.spec.name, lineage: servedModel?.lineage, source: final.source, items: final.items,
             nextCursor: final.items.count == range.count
                 ? PageCursor(offset: range.upperBound, model: servedModel?.key ?? "trending", variant: variant.spec.name) : nil,
-            contractVersion: lake.ingestor.contract.version, reranker: final.reranker, context: request.context)
-        metrics.record(deployment: name, variant: variant.spec.name, source: final.source, nanoseconds: MonotonicClock.nanoseconds() - start)
+            contractVersion: lake.ingestor.contract.version, reranker: final.reranker, scoreBasis: trending?.basis, context: request.context)
+        metrics.record(
+            deployment: name, variant: variant.spec.name, source: final.source, nanoseconds: MonotonicClock.nanoseconds() - start, miss: miss)
         // The baseline holds each training user's best score from the trained vectors: drift
         // compares the same number for the users served now (whether this answer came from the
         // cache or live), the top of the user's precomputed list, before this request's
@@ -160,44 +166,70 @@ public final class RecommendationService: Sendable {
             config.shadowFraction >= 1 || Double.random(in: 0..<1) < config.shadowFraction
         {
             scoreShadow(
-                shadowModel, deployment: name, user: request.user, range: range, excluded: excluded, recent: recent, filter: request.filter,
+                shadowModel, deployment: name, user: request.user, range: range, exclusions: exclusions, recent: recent, filter: request.filter,
                 shown: final.items.map(\.id))
         }
         return recommendation
     }
 
+    /// A ranked page, where it came from, and why the precomputed list did not answer.
+    struct Ranked: Sendable {
+        var items: [(id: String, score: Float)]
+        var source: RecommendationSource
+        var reranker: String? = nil
+        var miss: CacheMissReason? = nil
+    }
+
     /// Ranks `[offset, offset + n)` of the user's list (`cached`: their precomputed list for
     /// `model`, read by the caller); nil when the model produced nothing usable (no finite scores).
+    /// Every source leaves out the same things: `exclusions` (hidden, impressed, seen as
+    /// `serving.exclude_seen` says, the request's own list) and what the catalog or `filter`
+    /// rule out.
     func rank(
-        model: ServedModel, cached: CachedList?, user: String, range: Range<Int>, excluded: Set<String>, recent: [String], filter: ItemFilter,
-        lastInteraction: Int64, now: Int64
-    ) async -> (items: [(id: String, score: Float)], source: RecommendationSource, reranker: String?)? {
+        model: ServedModel, cached: CachedList?, user: String, range: Range<Int>, exclusions: UserExclusions, recent: [String], filter: ItemFilter, now: Int64
+    ) async -> Ranked? {
         let recommender = model.recommender
         let catalog = model.catalog
-        var excludedIndices = Set<Int32>()
-        for id in excluded { if let index = recommender.items.index(of: id) { excludedIndices.insert(index) } }
-        let recentIndices = recent.compactMap { recommender.items.index(of: $0) }
-        excludedIndices.formUnion(recentIndices)
-        // Cache first, when the list is newer than the user's last interaction and not expired.
-        if let list = cached, list.computedAt >= lastInteraction, now - list.computedAt <= config.cacheTTLMillis {
-            var items: [(id: String, score: Float)] = []
-            var rank = 0
-            for (index, score) in zip(list.items, list.scores) {
-                guard !excludedIndices.contains(index), catalog.allows(Int(index), filter) else { continue }
-                if rank >= range.lowerBound { items.append((recommender.items.id(at: index), score)) }
-                rank += 1
-                if rank == range.upperBound { return (items, .cache, nil) }
+        // Cache first, when the list is newer than the user's last interaction and not expired;
+        // a catalog change only skips the items it affects.
+        let miss: CacheMissReason
+        if let list = cached {
+            if list.computedAt < exclusions.lastInteraction {
+                miss = .stale
+            } else if now - list.computedAt > config.cacheTTLMillis {
+                miss = .expired
+            } else {
+                var items: [(id: String, score: Float)] = []
+                var rank = 0
+                for (index, score) in zip(list.items, list.scores) where Int(index) < recommender.items.count {
+                    guard catalog.allows(Int(index), filter) else { continue }
+                    let id = recommender.items.id(at: index)
+                    guard !exclusions.excludes(id) else { continue }
+                    if rank >= range.lowerBound { items.append((id, score)) }
+                    rank += 1
+                    if rank == range.upperBound { return Ranked(items: items, source: .cache) }
+                }
+                miss = .exhausted
             }
+        } else {
+            miss = recommender.users.index(of: user) == nil ? .untrainedUser : .missing
         }
+        var excludedIndices = Set<Int32>()
+        for id in exclusions.allIDs { if let index = recommender.items.index(of: id) { excludedIndices.insert(index) } }
+        let recentIndices = recent.compactMap { recommender.items.index(of: $0) }
         // A user forgotten after this model was trained is a new user to it.
         let userIndex = lake.forgets.forgot(userID: user, after: model.version.createdAt) ? nil : recommender.users.index(of: user)
-        guard !recentIndices.isEmpty || userIndex != nil else { return ([], .trending, nil) }
+        guard !recentIndices.isEmpty || userIndex != nil else { return Ranked(items: [], source: .trending, miss: miss) }
         // Live: the most recent items folded into a user vector (so a click changes the next
-        // answer); a trained user without recent items keeps their trained vector.
-        let query =
-            recentIndices.isEmpty
-            ? UserQuery(userIndex: Int(userIndex!), items: [], weights: [])
-            : UserQuery(items: recentIndices, weights: [Float](repeating: 1, count: recentIndices.count))
+        // answer); a trained user without recent items keeps their trained vector (and their
+        // history, for models that score from the items a user interacted with).
+        let query: UserQuery
+        if recentIndices.isEmpty {
+            let history = exclusions.seen.ids(mask: activity.historyMask).compactMap { recommender.items.index(of: $0) }
+            query = UserQuery(userIndex: Int(userIndex!), items: history, weights: [Float](repeating: 1, count: history.count))
+        } else {
+            query = UserQuery(items: recentIndices, weights: [Float](repeating: 1, count: recentIndices.count))
+        }
         var scores = [Float](repeating: 0, count: recommender.items.count)
         // With a re-ranker, the first stage hands it its best `candidates`.
         let reranker = features == nil ? nil : self.reranker
@@ -221,23 +253,29 @@ public final class RecommendationService: Sendable {
             }
         }
         let page = top.count > range.lowerBound ? Array(top[range.lowerBound..<min(top.count, range.upperBound)]) : []
-        return (page.map { (recommender.items.id(at: Int32($0.index)), $0.score) }, .live, rerankedBy)
+        return Ranked(items: page.map { (recommender.items.id(at: Int32($0.index)), $0.score) }, source: .live, reranker: rerankedBy, miss: miss)
     }
 
-    /// Trending items minus exclusions, through the filter.
-    func trending(excluding excluded: Set<String>, filter: ItemFilter, range: Range<Int>) -> [(id: String, score: Float)] {
-        let restricted = lake.catalog.itemCount > 0
+    /// Trending items minus exclusions, through the catalog and the filter, with what their
+    /// scores mean.
+    func trending(excluding exclusions: UserExclusions, filter: ItemFilter, range: Range<Int>) -> (
+        items: [(id: String, score: Float)], basis: ServingActivity.TrendingBasis
+    ) {
+        let ranking = activity.trending()
+        let consultCatalog = lake.catalog.itemCount > 0 || !filter.isEmpty
         var items: [(id: String, score: Float)] = []
         var rank = 0
-        for (id, score) in activity.trending() where !excluded.contains(id) {
-            let entry = restricted || !filter.isEmpty ? lake.catalog.item(id) : nil
-            if restricted, entry?.isRecommendable != true { continue }
-            if !filter.isEmpty, !filter.matches(entry) { continue }
+        for (id, score) in ranking.items where !exclusions.excludes(id) {
+            if consultCatalog {
+                let entry = lake.catalog.itemsForServing([id])[0]
+                if entry?.isRecommendable == false { continue }
+                if !filter.isEmpty, !filter.matches(entry) { continue }
+            }
             if rank >= range.lowerBound { items.append((id, Float(score))) }
             rank += 1
             if rank == range.upperBound { break }
         }
-        return items
+        return (items, ranking.basis)
     }
 
     func pageRange(_ request: RecommendationRequest) -> Range<Int> {
@@ -257,17 +295,15 @@ public final class RecommendationService: Sendable {
     /// Scores the same request with the shadow model, off the request's path, and records how
     /// much its list overlaps the one shown.
     func scoreShadow(
-        _ model: ServedModel, deployment: String, user: String, range: Range<Int>, excluded: Set<String>, recent: [String], filter: ItemFilter,
+        _ model: ServedModel, deployment: String, user: String, range: Range<Int>, exclusions: UserExclusions, recent: [String], filter: ItemFilter,
         shown: [String]
     ) {
-        let lastInteraction = activity.lastInteraction(user)
         let now = lake.clock.nowMillis()
         Task.detached(priority: .background) {
             let start = MonotonicClock.nanoseconds()
             let cached = await self.cache.get(model: model.key, user: user)
             let result = await self.rank(
-                model: model, cached: cached, user: user, range: range, excluded: excluded, recent: recent, filter: filter, lastInteraction: lastInteraction,
-                now: now)
+                model: model, cached: cached, user: user, range: range, exclusions: exclusions, recent: recent, filter: filter, now: now)
             let overlap = result.map { answer -> Double in
                 let a = Set(answer.items.map(\.id))
                 let b = Set(shown)
@@ -281,8 +317,11 @@ public final class RecommendationService: Sendable {
     // MARK: - Similar items
 
     /// Items most like `item` by the deployment's control model, recommendable and through
-    /// the filter.
-    public func similar(to item: String, n: Int, filter: ItemFilter = ItemFilter(), deployment: String? = nil) throws(StrataError) -> Recommendation {
+    /// the filter; with a `user`, without what they interacted with or hid (the same
+    /// exclusions as their recommendations).
+    public func similar(to item: String, n: Int, filter: ItemFilter = ItemFilter(), deployment: String? = nil, user: String? = nil) throws(StrataError)
+        -> Recommendation
+    {
         guard (1...config.maxN).contains(n) else { throw StrataError.invalid("invalid_n", "n must be between 1 and \(config.maxN)", field: "n") }
         let name = deployment ?? config.deployment
         guard let state = state(name) else {
@@ -295,8 +334,11 @@ public final class RecommendationService: Sendable {
             throw StrataError.notFound("item_not_in_model", "\(model.key) does not know item \(item)")
         }
         let catalog = model.catalog
-        let candidates = model.recommender.similarItems(to: index, n: min(model.itemCount, n * 4 + 20))
-        let items = candidates.filter { catalog.allows(Int($0.index), filter) }.prefix(n).map { (model.recommender.items.id(at: $0.index), $0.score) }
+        let exclusions = user.map { activity.exclusions($0, impressedSince: nil) }
+        let depth = n * 4 + 20 + (exclusions.map { $0.seen.count } ?? 0)
+        let candidates = model.recommender.similarItems(to: index, n: min(model.itemCount, depth))
+        let items = candidates.lazy.filter { catalog.allows(Int($0.index), filter) }.map { (id: model.recommender.items.id(at: $0.index), score: $0.score) }
+            .filter { exclusions?.excludes($0.id) != true }.prefix(n)
         return Recommendation(
             id: RecommendationID(deployment: name, variant: state.variants[0].spec.name, model: model.key, nonce: RecommendationID.nonce()),
             deployment: name, variant: state.variants[0].spec.name, lineage: model.lineage, source: .live, items: Array(items), nextCursor: nil,

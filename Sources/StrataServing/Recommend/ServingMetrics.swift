@@ -41,6 +41,22 @@ public struct LatencyHistogram: Sendable, Equatable {
     }
 }
 
+/// Why a user's precomputed list did not answer (the live model or trending did instead).
+public enum CacheMissReason: String, Sendable, CaseIterable {
+    /// The model was not trained on this user (a new user): it has no list for them.
+    case untrainedUser = "untrained_user"
+    /// The served version has no table yet (a new version or a restart, before the batch job).
+    case notPrecomputed = "not_precomputed"
+    /// The table has no list for this trained user (forgotten, or the store lost it).
+    case missing
+    /// The user interacted after the list was computed.
+    case stale
+    /// The list is older than `serving.cache_ttl`.
+    case expired
+    /// Exclusions and business filters left fewer items of the list than the page needs.
+    case exhausted
+}
+
 /// How one variant of a deployment has been serving: requests, failures (answered by the
 /// control instead), where answers came from, and latency.
 public struct VariantServingStats: Sendable, Equatable {
@@ -49,6 +65,8 @@ public struct VariantServingStats: Sendable, Equatable {
     public var cache = 0
     public var live = 0
     public var trending = 0
+    /// Requests whose precomputed list did not answer, by why.
+    public var misses: [CacheMissReason: Int] = [:]
     public var latency = LatencyHistogram()
     public var lastError: String?
 
@@ -61,6 +79,7 @@ public struct VariantServingStats: Sendable, Equatable {
         window.cache -= earlier.cache
         window.live -= earlier.live
         window.trending -= earlier.trending
+        for (reason, count) in earlier.misses { window.misses[reason, default: 0] -= count }
         window.latency = latency.since(earlier.latency)
         return window
     }
@@ -71,6 +90,7 @@ public struct VariantServingStats: Sendable, Equatable {
         [
             "requests": .int(Int64(requests)), "errors": .int(Int64(errors)), "error_rate": .double(errorRate),
             "sources": ["cache": .int(Int64(cache)), "live": .int(Int64(live)), "trending": .int(Int64(trending))],
+            "cache_misses": .object(Dictionary(uniqueKeysWithValues: misses.map { ($0.key.rawValue, JSONValue.int(Int64($0.value))) })),
             "latency_ms": ["p50": .double(latency.quantileMillis(0.5)), "p99": .double(latency.quantileMillis(0.99))],
             "last_error": lastError.map(JSONValue.string) ?? .null,
         ]
@@ -107,7 +127,9 @@ public final class ServingMetrics: Sendable {
 
     public init() {}
 
-    func record(deployment: String, variant: String, source: RecommendationSource?, nanoseconds: UInt64, error: String? = nil) {
+    func record(
+        deployment: String, variant: String, source: RecommendationSource?, nanoseconds: UInt64, error: String? = nil, miss: CacheMissReason? = nil
+    ) {
         variants.withLock { all in
             let key = "\(deployment):\(variant)"
             var stats = all[key] ?? VariantServingStats()
@@ -122,6 +144,7 @@ public final class ServingMetrics: Sendable {
             case .trending: stats.trending += 1
             case nil: break
             }
+            if let miss { stats.misses[miss, default: 0] += 1 }
             stats.latency.record(nanoseconds: nanoseconds)
             all[key] = stats
         }

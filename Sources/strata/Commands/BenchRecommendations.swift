@@ -103,7 +103,8 @@ struct BenchRecommendations: AsyncParsableCommand {
         let loader = ModelLoader(registry: registry, runs: RunStore(store: store), blobs: blobs)
         let controller = DeploymentController(
             store: DeploymentStore(store: store), service: service, registry: registry, loader: loader,
-            precomputer: Precomputer(lake: lake, cache: cache, topN: config.serving.cacheTopN, threads: threads), audit: audit, lake: lake, logger: logger)
+            precomputer: Precomputer(lake: lake, activity: activity, cache: cache, topN: config.serving.cacheTopN, threads: threads), audit: audit, lake: lake,
+            logger: logger)
         try await controller.start()
         let precomputeStart = MonotonicClock.nanoseconds()
         let written = try await controller.precompute()
