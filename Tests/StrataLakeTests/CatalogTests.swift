@@ -46,4 +46,31 @@ import Testing
         #expect(Set(report.files.map(\.type)) == [CatalogEventType.item, CatalogEventType.user])
         await lake.close()
     }
+
+    @Test func aDeletionIsRememberedSoServingSkipsTheItemAndALateUpsertCannotUndoIt() async throws {
+        let directory = TemporaryDirectory()
+        defer { directory.remove() }
+        var lake = try Fixtures.lake(directory)
+        _ = try await lake.ingestor.upsertCatalog(
+            .item, [CatalogUpsert(id: "i1", properties: ["category": "shoes", "timestamp": "2026-11-01T00:00:00Z"])], source: "test")
+        _ = try await lake.ingestor.upsertCatalog(
+            .item, [CatalogUpsert(id: "i1", properties: ["deleted": true, "timestamp": "2026-11-02T00:00:00Z"])], source: "test")
+        // An upsert older than the deletion arrives late.
+        _ = try await lake.ingestor.upsertCatalog(
+            .item, [CatalogUpsert(id: "i1", properties: ["category": "stale", "timestamp": "2026-11-01T12:00:00Z"])], source: "test")
+        try lake.catalog.catchUp()
+        #expect(lake.catalog.item("i1") == nil, "the deletion is newer than the late upsert")
+        // Serving sees a deleted item as hidden (never recommended) and an unknown one as absent.
+        #expect(lake.catalog.itemsForServing(["i1", "never-heard-of"]).map { $0?.isRecommendable } == [false, nil])
+        _ = try lake.catalog.checkpoint()
+        await lake.close()
+        lake = try Fixtures.lake(directory)
+        #expect(lake.catalog.itemsForServing(["i1"]).first??.isRecommendable == false, "the checkpoint keeps the deletion")
+        // A newer upsert brings the item back.
+        _ = try await lake.ingestor.upsertCatalog(
+            .item, [CatalogUpsert(id: "i1", properties: ["category": "boots", "timestamp": "2026-11-03T00:00:00Z"])], source: "test")
+        try lake.catalog.catchUp()
+        #expect(lake.catalog.itemsForServing(["i1"]).first??.isRecommendable == true)
+        await lake.close()
+    }
 }

@@ -93,6 +93,23 @@ import Testing
         let reranked = try await service.recommend(RecommendationRequest(user: "newcomer", n: 10))
         #expect(reranked.source == .live)
         #expect(reranked.reranker == version.reference)
+        #expect(!reranked.items.contains { $0.id == "i50" || $0.id == "i61" }, "the newcomer's views are not recommended back")
+        // Trained shoppers who just viewed something: re-ranked live answers leave out all they
+        // interacted with (the re-ranker orders the first stage's candidates, which exclude it).
+        let shoppers = (0..<20).map { "shopper-\($0)" }
+        _ = try await lake.ingestor.ingest(events: shoppers.map { event("view", $0, "i99", now) }, source: "test")
+        try features.catchUp()
+        await activity.waitUntilApplied(through: lake.log.endOffset)
+        for shopper in shoppers {
+            let history = Set(
+                events.filter { $0.userID == shopper && $0.type != "impression" }.compactMap { event -> String? in
+                    guard case .string(let item)? = event.fields.first(where: { $0.name == "item_id" })?.value else { return nil }
+                    return item
+                } + ["i99"])
+            let answer = try await service.recommend(RecommendationRequest(user: shopper, n: 20))
+            #expect(answer.reranker == version.reference)
+            #expect(history.isDisjoint(with: answer.items.map(\.id)), "\(shopper)'s re-ranked answer repeats what they interacted with")
+        }
         service.install(reranker: nil)
         let plain = try await service.recommend(RecommendationRequest(user: "newcomer", n: 10))
         #expect(plain.reranker == nil)

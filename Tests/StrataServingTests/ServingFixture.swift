@@ -22,12 +22,19 @@ final class ServingFixture: @unchecked Sendable {
     let features: FeatureStore
     var controller: DeploymentController!
     var versions: [ModelVersion] = []
+    /// The generated history the project was given.
+    private(set) var history: [IncomingEvent] = []
     static let approver = Principal(id: "apr", name: "ann", roles: [.approver])
 
     /// `historyLimit`: the oldest events only (nil: the whole history, ending now). `clock`: the
     /// lake's (and so serving's and monitoring's) clock; a `ManualClock` keeps time-window checks
     /// independent of how long the setup takes on a busy machine.
-    init(historyLimit: Int? = 6000, clock: any WallClock = SystemClock(), configure: (inout StrataConfig) -> Void = { _ in }) async throws {
+    /// `catalog`: whether the generated catalog is upserted first (false: interactions only, as
+    /// after importing a history); `generate` adjusts the generator (users, items, days, end).
+    init(
+        historyLimit: Int? = 6000, clock: any WallClock = SystemClock(), catalog: Bool = true, configure: (inout StrataConfig) -> Void = { _ in },
+        generate: (inout GeneratorConfig) -> Void = { _ in }
+    ) async throws {
         directory = TemporaryDirectory("strata-serving")
         var config = Fixtures.config
         config.serving.model = "recs"
@@ -41,9 +48,13 @@ final class ServingFixture: @unchecked Sendable {
         generatorConfig.days = 3
         generatorConfig.users = 300
         generatorConfig.items = 500
+        generate(&generatorConfig)
         var generator = SyntheticGenerator(contract: config.contract, config: generatorConfig)
-        _ = try await lake.ingestor.upsertCatalog(.item, generator.catalog().items, source: "test")
-        _ = try await lake.ingestor.ingest(events: generator.history(limit: historyLimit), source: "test", allowLate: true)
+        if catalog { _ = try await lake.ingestor.upsertCatalog(.item, generator.catalog().items, source: "test") }
+        history = generator.history(limit: historyLimit)
+        for chunk in stride(from: 0, to: history.count, by: 10_000) {
+            _ = try await lake.ingestor.ingest(events: Array(history[chunk..<min(chunk + 10_000, history.count)]), source: "test", allowLate: true)
+        }
         try lake.catalog.catchUp()
         _ = try await lake.maintain(force: true)
         _ = try await lake.compactor.snapshot()

@@ -254,7 +254,8 @@ public enum ExampleConfig {
           precompute_interval: 1h    # the batch job also runs after every promotion (off: only then)
           recent_items_feature: user_recent_items   # what the live fallback folds in
           exclude_impressed: 30m     # items shown to the user this recently are not shown again (off)
-          trending_half_life: 24h    # trending = interactions decayed by this half-life
+          trending_half_life: 24h    # trending = interactions decayed by this half-life (from the newest one; popularity when too few are recent)
+          exclude_seen: all          # never recommend back what the user interacted with: all | none | [purchase, rate] (hidden items always)
           max_n: 100
           shadow_fraction: 1         # share of requests a shadow variant also scores
           canary:                    # guardrails, judged over each step of a canary
