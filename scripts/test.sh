@@ -47,7 +47,13 @@ fi
 # The Prometheus rules shipped in deploy/ parse and pass their unit tests (promtool comes with
 # Debian's prometheus package, which install-deps.sh --with-test-peers installs).
 check_rules() { (cd deploy/prometheus && promtool check rules strata-rules.yml && promtool test rules strata-rules.test.yml); }
-if command -v promtool >/dev/null; then stage "Prometheus rules (promtool)" check_rules; else skip "Prometheus rules (promtool)" "promtool missing"; fi
+if command -v promtool >/dev/null; then
+  stage "Prometheus rules (promtool)" check_rules
+elif [ "${CI:-}" = "true" ]; then
+  stage "Prometheus rules (promtool)" sh -c 'echo "promtool is missing: in CI every peer must be present" >&2; exit 1'
+else
+  skip "Prometheus rules (promtool)" "promtool missing"
+fi
 # Style is checked, never argued about (.swift-format; `swift format format -i -r Sources Tests` fixes it).
 stage "format (swift format lint)" swift format lint --strict -r Sources Tests
 build() { swift build --build-tests && scripts/stamp-build.sh .build/debug; }

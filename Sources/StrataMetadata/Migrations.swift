@@ -66,5 +66,8 @@ enum Migrations {
         Migration(
             version: 6, name: "the elected worker of each project",
             statements: ["CREATE TABLE IF NOT EXISTS cluster_workers (project TEXT PRIMARY KEY, url TEXT NOT NULL, host TEXT NOT NULL, since BIGINT NOT NULL)"]),
+        Migration(
+            version: 7, name: "the strata.yaml settings each run's artifact depends on",
+            statements: ["ALTER TABLE runs ADD COLUMN inputs TEXT"]),
     ]
 }

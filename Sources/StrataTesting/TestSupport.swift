@@ -4,6 +4,7 @@ import Logging
 import StrataCore
 import StrataLake
 import Synchronization
+import Testing
 
 /// A folder under the system's temporary directory, removed by `remove()`.
 public struct TemporaryDirectory: Sendable {
@@ -60,6 +61,16 @@ public func waitUntil(
     }
 }
 
+/// A test's peer (a server or tool it runs against) is missing. Locally the test skips with
+/// `message`, which says how to install it; in CI (`CI=true`, as `.ci/run` sets) the test
+/// fails instead, so a run that silently tested less never passes there.
+public func peerMissing(_ message: String, sourceLocation: SourceLocation = #_sourceLocation) {
+    print(message)
+    if ProcessInfo.processInfo.environment["CI"] == "true" {
+        Issue.record("\(message) — in CI (CI=true) every peer must be present", sourceLocation: sourceLocation)
+    }
+}
+
 /// A logger that prints nothing.
 public let quietLogger = Logger(label: "strata-test") { _ in SwiftLogNoOpLogHandler() }
 
@@ -109,11 +120,11 @@ public func runPython(_ script: String, arguments: [String] = [], requiring modu
         try check.run()
         check.waitUntilExit()
     } catch {
-        print("SKIPPED: python3 is not available (scripts/install-deps.sh --with-test-peers installs the peers)")
+        peerMissing("SKIPPED: python3 is not available (scripts/install-deps.sh --with-test-peers installs the peers)")
         return nil
     }
     guard check.terminationStatus == 0 else {
-        print("SKIPPED: python3 lacks \(modules.joined(separator: ", ")) (scripts/install-deps.sh --with-test-peers installs them)")
+        peerMissing("SKIPPED: python3 lacks \(modules.joined(separator: ", ")) (scripts/install-deps.sh --with-test-peers installs them)")
         return nil
     }
     let result = try runProcess("/usr/bin/env", ["python3", "-c", script] + arguments)

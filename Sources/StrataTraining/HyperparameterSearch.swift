@@ -44,7 +44,7 @@ extension Trainer {
     /// metric) goes through the gate and is registered.
     public func search(_ search: SearchSpec, base: ModelSpec, snapshot: String = "latest", principal: Principal) async throws -> SearchOutcome {
         let manifest = try snapshots.manifest(snapshot)
-        let split = try split(of: manifest)  // read once, for every trial and the gate
+        let split = try split(of: manifest, policy: config.training.interactions)  // read once, for every trial and the gate
         let experiment = "search-\(base.name)-\(EventTime.format(millis: clock.nowMillis()))"
         let candidates = search.candidates()
         var trials = candidates.map { SearchOutcome.Trial(parameters: $0, runs: []) }

@@ -30,6 +30,8 @@ public struct RunRecord: Sendable, Equatable {
     public var error: String?
     /// The run this one re-ran (`--reproduce`).
     public var reproduces: String?
+    /// The settings of strata.yaml the artifact depends on, as they were for this run.
+    public var inputs = RunInputs()
 
     public var json: JSONValue {
         [
@@ -40,7 +42,7 @@ public struct RunRecord: Sendable, Equatable {
             "started_at": .string(EventTime.format(millis: startedAt)), "finished_at": finishedAt.map { .string(EventTime.format(millis: $0)) } ?? .null,
             "artifact": artifactHash.map(JSONValue.string) ?? .null, "checkpoint": checkpointHash.map(JSONValue.string) ?? .null,
             "checkpoint_iteration": .int(checkpointIteration), "metrics": .object(metrics.mapValues(JSONValue.double)),
-            "error": error.map(JSONValue.string) ?? .null, "reproduces": reproduces.map(JSONValue.string) ?? .null,
+            "error": error.map(JSONValue.string) ?? .null, "reproduces": reproduces.map(JSONValue.string) ?? .null, "inputs": inputs.json,
         ]
     }
 }
@@ -58,11 +60,11 @@ public struct RunStore: Sendable {
             try await db.raw(
                 """
                 INSERT INTO runs (id, experiment, model, algorithm, status, data_version, contract_version, code_version, strata_version, parameters,
-                  seed, host, principal, started_at, checkpoint_iteration, reproduces) VALUES
+                  seed, host, principal, started_at, checkpoint_iteration, reproduces, inputs) VALUES
                 (\(bind: run.id), \(bind: run.experiment), \(bind: run.model), \(bind: run.algorithm.rawValue), \(bind: run.status.rawValue),
                  \(bind: run.dataVersion), \(bind: run.contractVersion), \(bind: run.codeVersion), \(bind: run.strataVersion),
                  \(bind: Self.encode(run.parameters)), \(bind: run.seed), \(bind: run.host), \(bind: run.principal), \(bind: run.startedAt),
-                 \(bind: run.checkpointIteration), \(bind: run.reproduces))
+                 \(bind: run.checkpointIteration), \(bind: run.reproduces), \(bind: run.inputs.json.serialized))
                 """
             ).run()
         }
@@ -170,21 +172,24 @@ public struct RunStore: Sendable {
     }
 
     static func record(_ row: any SQLRow) throws -> RunRecord {
-        RunRecord(
+        let parameters: [String: Double] = decode(try row.decode(column: "parameters", as: String.self))
+        let inputs = try row.decode(column: "inputs", as: String?.self).flatMap { try? JSONValue.parse($0) }
+        return RunRecord(
             id: try row.decode(column: "id", as: String.self), experiment: try row.decode(column: "experiment", as: String.self),
             model: try row.decode(column: "model", as: String.self),
             algorithm: Algorithm(rawValue: try row.decode(column: "algorithm", as: String.self)) ?? .popularity,
             status: RunRecord.Status(rawValue: try row.decode(column: "status", as: String.self)) ?? .failed,
             dataVersion: try row.decode(column: "data_version", as: String.self), contractVersion: try row.decode(column: "contract_version", as: String.self),
             codeVersion: try row.decode(column: "code_version", as: String.self), strataVersion: try row.decode(column: "strata_version", as: String.self),
-            parameters: decode(try row.decode(column: "parameters", as: String.self)), seed: try row.decode(column: "seed", as: Int64.self),
+            parameters: parameters, seed: try row.decode(column: "seed", as: Int64.self),
             host: try row.decode(column: "host", as: String.self), principal: try row.decode(column: "principal", as: String.self),
             startedAt: try row.decode(column: "started_at", as: Int64.self), finishedAt: try row.decode(column: "finished_at", as: Int64?.self),
             artifactHash: try row.decode(column: "artifact_hash", as: String?.self),
             checkpointHash: try row.decode(column: "checkpoint_hash", as: String?.self),
             checkpointIteration: try row.decode(column: "checkpoint_iteration", as: Int64.self),
             metrics: decode(try row.decode(column: "metrics", as: String?.self)),
-            error: try row.decode(column: "error", as: String?.self), reproduces: try row.decode(column: "reproduces", as: String?.self))
+            error: try row.decode(column: "error", as: String?.self), reproduces: try row.decode(column: "reproduces", as: String?.self),
+            inputs: RunInputs(json: inputs, parameters: parameters))
     }
 }
 

@@ -20,7 +20,7 @@ extension Trainer {
             dataVersion: manifest.version, contractVersion: config.contract.version, codeVersion: codeVersion, strataVersion: StrataVersion.current,
             parameters: reranker.spec.parameters, seed: Int64(reranker.spec["seed"]), host: ProcessInfo.processInfo.hostName,
             principal: principal.label, startedAt: clock.nowMillis(), finishedAt: nil, artifactHash: nil, checkpointHash: nil, checkpointIteration: 0,
-            metrics: [:], error: nil, reproduces: original)
+            metrics: [:], error: nil, reproduces: original, inputs: RunInputs(reranker: reranker))
         try await runs.insert(run)
         try await audit.append(
             principal: principal.label, action: "training.start", target: "run:\(run.id)",

@@ -13,12 +13,16 @@ public struct TrainingRequest: Sendable {
     public var snapshot: String
     public var experiment: String?
     public var principal: Principal
+    /// What interactions are worth (nil: `interactions` of strata.yaml; a reproduction passes
+    /// the recorded policy).
+    public var interactions: InteractionPolicy?
 
-    public init(spec: ModelSpec, snapshot: String = "latest", experiment: String? = nil, principal: Principal) {
+    public init(spec: ModelSpec, snapshot: String = "latest", experiment: String? = nil, principal: Principal, interactions: InteractionPolicy? = nil) {
         self.spec = spec
         self.snapshot = snapshot
         self.experiment = experiment
         self.principal = principal
+        self.interactions = interactions
     }
 }
 
@@ -83,7 +87,7 @@ public final class Trainer: Sendable {
             codeVersion: codeVersion, strataVersion: StrataVersion.current, parameters: request.spec.parameters,
             seed: Int64(request.spec.parameters["seed"] ?? 0), host: ProcessInfo.processInfo.hostName, principal: request.principal.label,
             startedAt: clock.nowMillis(), finishedAt: nil, artifactHash: nil, checkpointHash: nil, checkpointIteration: 0, metrics: [:], error: nil,
-            reproduces: original)
+            reproduces: original, inputs: RunInputs(interactions: request.interactions ?? config.training.interactions))
         try await runs.insert(run)
         try await audit.append(
             principal: request.principal.label, action: "training.start", target: "run:\(run.id)",
@@ -118,7 +122,9 @@ public final class Trainer: Sendable {
         let original = try await runs.get(version.runID)
         let outcome: TrainingOutcome
         if original.algorithm == .gbdtRanker {
-            guard var reranker = config.reranker else {
+            // The recorded training set, not today's file (runs from before inputs were recorded
+            // fall back to it).
+            guard var reranker = original.inputs.reranker ?? config.reranker else {
                 throw StrataError.invalid("no_reranker", "\(reference) is a re-ranker; strata.yaml needs its reranker section to reproduce it")
             }
             reranker.spec = try ModelSpec(name: original.model, algorithm: .gbdtRanker, parameters: original.parameters)
@@ -136,7 +142,9 @@ public final class Trainer: Sendable {
     private func reproduceRecommender(_ original: RunRecord, principal: Principal) async throws -> TrainingOutcome {
         let spec = try ModelSpec(name: original.model, algorithm: original.algorithm, parameters: original.parameters)
         return try await train(
-            TrainingRequest(spec: spec, snapshot: original.dataVersion, experiment: original.experiment, principal: principal), reproducing: original.id)
+            TrainingRequest(
+                spec: spec, snapshot: original.dataVersion, experiment: original.experiment, principal: principal, interactions: original.inputs.interactions),
+            reproducing: original.id)
     }
 
     private func execute(
@@ -145,7 +153,7 @@ public final class Trainer: Sendable {
     ) async throws -> TrainingOutcome {
         var run = started
         do {
-            let split = try prepared ?? split(of: manifest)
+            let split = try prepared ?? split(of: manifest, policy: run.inputs.interactions ?? config.training.interactions)
             let runsRoot = self.runsRoot
             let blobs = self.blobs
             let every = config.registry.checkpointEvery
@@ -210,8 +218,8 @@ public final class Trainer: Sendable {
         }
     }
 
-    func split(of manifest: SnapshotManifest) throws -> EvaluationSplit {
-        try TrainingData.split(manifest, lakeRoot: lakeRoot, policy: config.training.interactions)
+    func split(of manifest: SnapshotManifest, policy: InteractionPolicy) throws -> EvaluationSplit {
+        try TrainingData.split(manifest, lakeRoot: lakeRoot, policy: policy)
     }
 
     /// The candidate's holdout metric (from its run's metrics) against production's, measured on

@@ -10,7 +10,7 @@ import Testing
 @Suite(.serialized) struct RedisClientTests {
     func server(_ arguments: [String] = []) throws -> RedisServer? {
         let server = try RedisServer(extraArguments: arguments)
-        if server == nil { print(RedisServer.skipMessage) }
+        if server == nil { peerMissing(RedisServer.skipMessage) }
         return server
     }
 

@@ -13,7 +13,7 @@ import Testing
 @Suite(.serialized) struct RedisFeatureStoreTests {
     @Test func publishedFeaturesReadBackAsTheStoreComputesThem() async throws {
         guard let redis = try RedisServer() else {
-            print(RedisServer.skipMessage)
+            peerMissing(RedisServer.skipMessage)
             return
         }
         let directory = TemporaryDirectory()

@@ -14,11 +14,11 @@ import Testing
         let directory = TemporaryDirectory()
         defer { directory.remove() }
         guard let store = try await MetadataBackends.open(backend, directory) else { return }
-        #expect(try await store.appliedMigrations() == [1, 2, 3, 4, 5, 6])
+        #expect(try await store.appliedMigrations() == [1, 2, 3, 4, 5, 6, 7])
         await store.close()
         if backend == "sqlite" {
             let again = try await MetadataStore.open(url: "sqlite:\(directory.file("metadata.sqlite"))", defaultSQLitePath: "", logger: quietLogger)
-            #expect(try await again.appliedMigrations() == [1, 2, 3, 4, 5, 6])
+            #expect(try await again.appliedMigrations() == [1, 2, 3, 4, 5, 6, 7])
             await again.close()
         }
     }

@@ -3,6 +3,7 @@ import SQLKit
 import StrataCore
 import StrataMetadata
 import StrataTesting
+import Testing
 
 /// The metadata backends every registry test runs on: SQLite always; PostgreSQL when
 /// `STRATA_TEST_POSTGRES_URL` names a server (`.ci/run` starts one), otherwise skipped with a
@@ -19,7 +20,8 @@ enum MetadataBackends {
             return try await MetadataStore.open(url: "sqlite:\(directory.file("metadata.sqlite"))", defaultSQLitePath: "", logger: quietLogger)
         default:
             guard let url = postgresURL else {
-                print("SKIPPED (PostgreSQL): set STRATA_TEST_POSTGRES_URL=postgres://user:password@127.0.0.1:5432/db to run the registry suite on PostgreSQL")
+                peerMissing(
+                    "SKIPPED (PostgreSQL): set STRATA_TEST_POSTGRES_URL=postgres://user:password@127.0.0.1:5432/db to run the registry suite on PostgreSQL")
                 return nil
             }
             // A clean schema: drop what earlier tests left, then migrate.

@@ -25,7 +25,7 @@ import Testing
     /// signatures must be identical.
     @Test func signsLikeBotocore() throws {
         guard (try? runProcess("/usr/bin/env", ["python3", "-c", "import botocore"]).status) == 0 else {
-            print("SKIPPED (botocore): pip install awscli (scripts/install-deps.sh --with-test-peers) to compare signatures with botocore")
+            peerMissing("SKIPPED (botocore): pip install awscli (scripts/install-deps.sh --with-test-peers) to compare signatures with botocore")
             return
         }
         let signer = SigV4Signer(accessKey: "AKIDEXAMPLE", secretKey: "secret/key+example", sessionToken: "token123", region: "eu-west-1")
@@ -66,7 +66,7 @@ import Testing
 
     @Test func objectsRoundTripThroughAnS3Server() async throws {
         guard let moto = try MotoServer() else {
-            print("SKIPPED (S3): pip install 'moto[server]' awscli (scripts/install-deps.sh --with-test-peers) to run the S3 suite")
+            peerMissing("SKIPPED (S3): pip install 'moto[server]' awscli (scripts/install-deps.sh --with-test-peers) to run the S3 suite")
             return
         }
         let endpoint = "http://127.0.0.1:\(moto.port)"
@@ -110,7 +110,7 @@ import Testing
             #expect(copy.status == 0, "\(copy.errors)")
             #expect(FileManager.default.contents(atPath: directory.file("big.bin")) == big)
         } else {
-            print("SKIPPED (AWS CLI): pip install awscli to check the objects with it")
+            peerMissing("SKIPPED (AWS CLI): pip install awscli to check the objects with it")
         }
         // A bucket that does not exist: the service's error, named.
         let nowhere = S3Client(location: try S3Location(url: "s3://no-such-bucket?endpoint=\(endpoint)", environment: Self.credentials))

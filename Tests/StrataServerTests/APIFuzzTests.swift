@@ -14,7 +14,7 @@ import Testing
 @Suite(.serialized) struct APIFuzzTests {
     @Test func schemathesisFindsNoServerError() async throws {
         guard let schemathesis = executableInPath("schemathesis") else {
-            print("SKIPPED (schemathesis): pip install schemathesis (scripts/install-deps.sh --with-test-peers) to fuzz the API")
+            peerMissing("SKIPPED (schemathesis): pip install schemathesis (scripts/install-deps.sh --with-test-peers) to fuzz the API")
             return
         }
         let project = try KeyedProject()

@@ -15,11 +15,11 @@ import Testing
 @Suite(.serialized) struct BackendRestartTests {
     @Test func servingSurvivesRedisAndPostgresRestarts() async throws {
         guard (try? runProcess("/bin/sh", ["-c", "ls /usr/lib/postgresql/*/bin/initdb"]))?.status == 0 else {
-            print("SKIPPED (PostgreSQL): install Debian's postgresql (scripts/start-postgres.sh does) to run the backend restart test")
+            peerMissing("SKIPPED (PostgreSQL): install Debian's postgresql (scripts/start-postgres.sh does) to run the backend restart test")
             return
         }
         guard let redis = try RedisServer() else {
-            print(RedisServer.skipMessage)
+            peerMissing(RedisServer.skipMessage)
             return
         }
         let directory = TemporaryDirectory()

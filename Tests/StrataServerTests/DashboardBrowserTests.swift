@@ -26,7 +26,8 @@ import Testing
 
     @Test func theDashboardRendersLiveDataAndApprovesInChromium() async throws {
         guard Self.browserAvailable else {
-            print("SKIPPED (Chromium): install chromium, chromium-driver and selenium (scripts/install-deps.sh --with-test-peers) to run the browser test")
+            peerMissing(
+                "SKIPPED (Chromium): install chromium, chromium-driver and selenium (scripts/install-deps.sh --with-test-peers) to run the browser test")
             return
         }
         let directory = TemporaryDirectory()

@@ -172,7 +172,7 @@ import Testing
 @Suite(.serialized) struct TLSTests {
     @Test func clientsReachStrataOverTLSThroughNginx() async throws {
         guard executableInPath("nginx") != nil, let curl = executableInPath("curl"), let openssl = executableInPath("openssl") else {
-            print("SKIPPED (TLS): needs nginx, curl and openssl (scripts/install-deps.sh --with-test-peers)")
+            peerMissing("SKIPPED (TLS): needs nginx, curl and openssl (scripts/install-deps.sh --with-test-peers)")
             return
         }
         let directory = TemporaryDirectory()

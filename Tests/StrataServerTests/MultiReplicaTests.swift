@@ -80,19 +80,19 @@ import Testing
 
     @Test func replicasBehindNginxSurvivePromotionRollbackAndKills() async throws {
         guard let postgres = ProcessInfo.processInfo.environment["STRATA_TEST_POSTGRES_URL"], !postgres.isEmpty else {
-            print("SKIPPED (PostgreSQL): set STRATA_TEST_POSTGRES_URL (scripts/test.sh starts a server) to run the multi-replica test")
+            peerMissing("SKIPPED (PostgreSQL): set STRATA_TEST_POSTGRES_URL (scripts/test.sh starts a server) to run the multi-replica test")
             return
         }
         guard let redis = try RedisServer() else {
-            print(RedisServer.skipMessage)
+            peerMissing(RedisServer.skipMessage)
             return
         }
         guard let moto = try MotoServer() else {
-            print(MotoServer.skipMessage)
+            peerMissing(MotoServer.skipMessage)
             return
         }
         guard executableInPath("nginx") != nil else {
-            print(NginxServer.skipMessage)
+            peerMissing(NginxServer.skipMessage)
             return
         }
         let metadataURL = try Self.freshDatabase(postgres)

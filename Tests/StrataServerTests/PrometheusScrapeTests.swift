@@ -12,7 +12,7 @@ import Testing
 @Suite(.serialized) struct PrometheusScrapeTests {
     @Test func prometheusScrapesTheServer() async throws {
         guard FileManager.default.isExecutableFile(atPath: "/usr/bin/prometheus") else {
-            print("SKIPPED (Prometheus): install Debian's prometheus package (scripts/install-deps.sh --with-test-peers) to run the scrape test")
+            peerMissing("SKIPPED (Prometheus): install Debian's prometheus package (scripts/install-deps.sh --with-test-peers) to run the scrape test")
             return
         }
         let directory = TemporaryDirectory()

@@ -14,7 +14,7 @@ import Testing
 @Suite(.serialized) struct RedisServingTests {
     @Test func theServerServesFromACacheInRedis() async throws {
         guard let redis = try RedisServer() else {
-            print(RedisServer.skipMessage)
+            peerMissing(RedisServer.skipMessage)
             return
         }
         let directory = TemporaryDirectory()

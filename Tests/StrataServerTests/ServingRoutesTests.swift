@@ -21,7 +21,7 @@ import Testing
     /// accepts the exposition; skipped with a message where promtool is missing.
     static func promtoolAccepts(_ text: String) throws {
         guard let promtool = ["/usr/bin/promtool", "/usr/local/bin/promtool"].first(where: { FileManager.default.isExecutableFile(atPath: $0) }) else {
-            print("SKIPPED (promtool): install Debian's prometheus package (scripts/install-deps.sh --with-test-peers) to check /metrics with promtool")
+            peerMissing("SKIPPED (promtool): install Debian's prometheus package (scripts/install-deps.sh --with-test-peers) to check /metrics with promtool")
             return
         }
         let directory = TemporaryDirectory()
@@ -40,6 +40,13 @@ import Testing
         config.registry.gateMargin = -1
         let lake = try Fixtures.lake(directory, config: config)
         _ = try await lake.ingestor.ingest(events: Fixtures.events(4000, seed: 8), source: "test", allowLate: true)
+        // Planted neighbours: forty shoppers view these three items together, and nothing else.
+        let now = SystemClock().nowMillis()
+        let planted = ["planted-a", "planted-b", "planted-c"]
+        let coViews = (0..<40).flatMap { shopper in
+            planted.map { IncomingEvent(type: "view", userID: "co-viewer-\(shopper)", time: .millis(now - 3_600_000), fields: [("item_id", .string($0))]) }
+        }
+        _ = try await lake.ingestor.ingest(events: coViews, source: "test", allowLate: true)
         _ = try await lake.maintain(force: true)
         _ = try await lake.compactor.snapshot()
         let store = try await MetadataStore.open(url: "sqlite:", defaultSQLitePath: directory.file("metadata.sqlite"), logger: quietLogger)
@@ -99,8 +106,21 @@ import Testing
                 #expect(response.status == .badRequest)
                 #expect(try json(response)["error"]?["code"] == "invalid_cursor")
             }
-            try await client.execute(uri: "/v1/items/i1/similar?n=3", method: .get, headers: bearer(serveKey)) { response throws in
-                #expect(response.status == .ok || response.status == .notFound)
+            // Similar items: the planted item's neighbours are the items viewed with it.
+            try await client.execute(uri: "/v1/items/planted-a/similar?n=2", method: .get, headers: bearer(serveKey)) { response throws in
+                #expect(response.status == .ok)
+                #expect(Set(try json(response)["items"]?.arrayValue?.compactMap { $0["id"]?.stringValue } ?? []) == ["planted-b", "planted-c"])
+            }
+            // With a user, what they viewed is left out.
+            try await client.execute(uri: "/v1/items/planted-a/similar?n=2&user=co-viewer-0", method: .get, headers: bearer(serveKey)) {
+                response throws in
+                #expect(response.status == .ok)
+                let ids = try json(response)["items"]?.arrayValue?.compactMap { $0["id"]?.stringValue } ?? []
+                #expect(ids.count == 2 && !ids.contains("planted-b") && !ids.contains("planted-c"), "\(ids)")
+            }
+            try await client.execute(uri: "/v1/items/no-such-item/similar?n=2", method: .get, headers: bearer(serveKey)) { response throws in
+                #expect(response.status == .notFound)
+                #expect(try json(response)["error"]?["code"] == "item_not_in_model")
             }
             // A promotion through the registry's route is served by the next request.
             try await client.execute(uri: "/v1/models/recs@2/promote", method: .post, headers: bearer(approverKey)) { #expect($0.status == .ok) }

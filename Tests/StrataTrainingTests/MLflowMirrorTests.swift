@@ -16,7 +16,7 @@ import Testing
 @Suite(.serialized) struct MLflowMirrorTests {
     @Test func finishedRunsAppearInMLflowWithTheirLineageParamsAndMetrics() async throws {
         guard (try? runProcess("/usr/bin/env", ["python3", "-c", "import mlflow"]))?.status == 0 else {
-            print("SKIPPED (MLflow): pip install mlflow (scripts/install-deps.sh --with-test-peers does) to test the MLflow mirror")
+            peerMissing("SKIPPED (MLflow): pip install mlflow (scripts/install-deps.sh --with-test-peers does) to test the MLflow mirror")
             return
         }
         let directory = TemporaryDirectory()

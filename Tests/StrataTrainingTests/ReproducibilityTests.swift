@@ -52,6 +52,50 @@ import Testing
         await store.close()
     }
 
+    /// Reproduction uses what the run recorded, not strata.yaml as it is now: after the
+    /// interaction weights and the re-ranker's label window are edited, `--reproduce` gives the
+    /// identical artifacts, while a fresh run records (and learns from) the new settings.
+    @Test func reproduceUsesTheRecordedInputsNotTheEditedFile() async throws {
+        let directory = TemporaryDirectory()
+        defer { directory.remove() }
+        var original = Fixtures.config
+        original.reranker = try RerankerConfig(features: ["user_views_1h", "item_views_24h"], parameters: ["rounds": 10, "max_depth": 3])
+        let (trainer, _, store) = try await Self.setUp(directory, config: original)
+        let principal = Principal(id: "sci", name: "sam", roles: [.scientist])
+        let spec = try ModelSpec(name: "als", algorithm: .als, parameters: ["factors": 8, "iterations": 3])
+        let als = try #require(try await trainer.train(TrainingRequest(spec: spec, principal: principal)).version)
+        let ranker = try #require(try await trainer.trainReranker(original.reranker!, principal: principal).version)
+
+        // strata.yaml edited after training: other weights, no negative type, a decay; a
+        // shorter label window and another candidate depth for the re-ranker.
+        var edited = original
+        edited.training.interactions = InteractionPolicy(weights: ["view": 5, "click": 1, "purchase": 1], negativeTypes: [], halfLifeMillis: 86_400_000)
+        edited.reranker!.labelWindowMillis = 60_000
+        edited.reranker!.candidates = 7
+        let later = Trainer(
+            runs: RunStore(store: store), blobs: FileBlobStore(root: directory.file("blobs")), registry: trainer.registry, audit: trainer.audit,
+            directory: DataDirectory(root: directory.path, project: edited.project), config: edited, codeVersion: "git:test", threads: 2)
+        for version in [als, ranker] {
+            let (again, run, identical) = try await later.reproduce(version.reference, principal: principal)
+            #expect(identical, "\(version.reference): \(again.run.artifactHash ?? "") vs \(run.artifactHash ?? "")")
+            #expect(again.run.inputs == run.inputs, "the reproduction records the inputs it used: the original's")
+        }
+        let alsRun = try await trainer.runs.get(als.runID)
+        #expect(alsRun.inputs.interactions == original.training.interactions)
+        #expect(alsRun.inputs.lines.first?.contains("purchase=8.0") == true, "lineage shows the policy: \(alsRun.inputs.lines)")
+        let rankerRun = try await trainer.runs.get(ranker.runID)
+        #expect(rankerRun.inputs.reranker == original.reranker)
+        #expect(rankerRun.inputs.lines.first?.contains("label click within 30m") == true, "lineage shows the training set: \(rankerRun.inputs.lines)")
+
+        // A fresh run learns from the edited file and says so.
+        let fresh = try await later.train(TrainingRequest(spec: spec, principal: principal))
+        #expect(fresh.run.inputs.interactions == edited.training.interactions)
+        #expect(fresh.run.artifactHash != alsRun.artifactHash)
+        let freshRanker = try await later.trainReranker(edited.reranker!, principal: principal)
+        #expect(freshRanker.run.inputs.reranker?.labelWindowMillis == 60_000)
+        await store.close()
+    }
+
     @Test func theGateRejectsACandidateWorseThanProduction() async throws {
         let directory = TemporaryDirectory()
         defer { directory.remove() }

@@ -142,23 +142,25 @@ public final class ServingActivity: Service, LogConsumer, Sendable {
     /// (positive interactions: what item-based models score from) and of what `exclude_seen`
     /// leaves out (hidden items included): what the batch job ranks by and excludes.
     public func seenIndices(users: IDMap, items: IDMap) -> (history: [[Int32]], excluded: [[Int32]]) {
-        state.withLock { s in
-            // Interned number → the model's index (-1: the model does not know the item).
-            let known = s.seen.interner.allIDs.map { items.index(of: $0) ?? -1 }
-            var history = [[Int32]](repeating: [], count: users.count)
-            var excluded = [[Int32]](repeating: [], count: users.count)
-            for (index, user) in users.ids.enumerated() {
-                guard let entries = s.seen.users[user] else { continue }
-                for entry in entries {
-                    let item = known[Int(entry >> 32)]
-                    guard item >= 0 else { continue }
-                    let mask = UInt32(truncatingIfNeeded: entry)
-                    if mask & historyMask != 0 { history[index].append(item) }
-                    if mask & excludedMask != 0 { excluded[index].append(item) }
-                }
+        // A copy of the lists (copy-on-write: the next event pays for it once), so that requests
+        // do not wait while the batch job walks every user's history.
+        let (lists, interner) = state.withLock { ($0.seen.users, $0.seen.interner) }
+        // Interned number → the model's index (-1: the model does not know the item).
+        let known = interner.allIDs.map { items.index(of: $0) ?? -1 }
+        var history = [[Int32]](repeating: [], count: users.count)
+        var excluded = [[Int32]](repeating: [], count: users.count)
+        for (index, user) in users.ids.enumerated() {
+            guard let entries = lists[user] else { continue }
+            for entry in entries {
+                let number = Int(entry >> 32)
+                let item = number < known.count ? known[number] : -1
+                guard item >= 0 else { continue }
+                let mask = UInt32(truncatingIfNeeded: entry)
+                if mask & historyMask != 0 { history[index].append(item) }
+                if mask & excludedMask != 0 { excluded[index].append(item) }
             }
-            return (history, excluded)
         }
+        return (history, excluded)
     }
 
     /// A forgotten user's activity: hidden, seen and impressed items.

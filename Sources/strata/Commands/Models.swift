@@ -62,6 +62,7 @@ struct ModelsCommand: AsyncParsableCommand {
                 print(
                     "  parameters        \(run.algorithm.rawValue) "
                         + run.parameters.keys.sorted().map { "\($0)=\(run.parameters[$0]!)" }.joined(separator: " "))
+                for line in run.inputs.lines { print("  " + line) }
                 print("  metrics           " + run.metrics.keys.sorted().map { "\($0)=\(String(format: "%.4f", run.metrics[$0]!))" }.joined(separator: " "))
                 print("  artifact          sha256:\(version.artifactHash)")
                 print("  gate              \(version.gate?.message ?? "–")")
