@@ -10,6 +10,15 @@ import Synchronization
 public protocol OnlineFeatureReader: Sendable {
     /// Features of many entities of one kind as of now; unknown entities get defaults.
     func read(_ entity: FeatureDefinition.Entity, ids: [String], features: [String]?) async throws -> [[FeatureReading]]
+    /// Applies every event of the local log below `offset` before answering (read-your-writes
+    /// after an acknowledged event); false when that failed.
+    func applyThrough(_ offset: Int64) async -> Bool
+}
+
+extension OnlineFeatureReader {
+    /// A store another process feeds (Redis, read by API replicas) has no local log to apply:
+    /// read-your-writes across processes is not provided by it.
+    public func applyThrough(_ offset: Int64) async -> Bool { true }
 }
 
 /// The embedded online store: the engine in memory, fed by tailing the event log within
@@ -109,6 +118,12 @@ public final class FeatureStore: Service, LogConsumer, OnlineFeatureReader, Send
     /// Runs `body` while no event is applied.
     func withApplyingPaused<T>(_ body: () throws(StrataError) -> T) throws(StrataError) -> T {
         try applying.withLock { _ throws(StrataError) in try body() }
+    }
+
+    /// Applies the log below `offset` now, on the caller's task, if the tail has not yet.
+    public func applyThrough(_ offset: Int64) async -> Bool {
+        if engine.appliedThrough < offset { try? catchUp() }
+        return engine.appliedThrough >= offset
     }
 
     /// Applies every durable log record not applied yet.

@@ -267,6 +267,13 @@ public final class ServingActivity: Service, LogConsumer, Sendable {
         }
     }
 
+    /// Applies the log below `offset` now, on the caller's task, if the tail has not yet
+    /// (read-your-writes); false when the log could not be read.
+    public func applyThrough(_ offset: Int64) -> Bool {
+        if appliedThrough < offset { try? catchUp() }
+        return appliedThrough >= offset
+    }
+
     /// Returns once every record below `offset` is applied (tests, read-your-writes).
     public func waitUntilApplied(through offset: Int64) async {
         while appliedThrough < offset {

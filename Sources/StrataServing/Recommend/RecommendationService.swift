@@ -92,6 +92,14 @@ public final class RecommendationService: Sendable {
         if request.deployment != nil, state == nil {
             throw StrataError.notFound("deployment_not_found", "no deployment \(name) (GET /v1/deployments lists them)")
         }
+        // Read-your-writes: every event acknowledged before this request (durable in the log)
+        // is applied to what serving knows of the user before it is read, on this task if the
+        // log's followers have not got there yet. Where that cannot be done (the log could not
+        // be read, or the features come from another process) the precomputed list is not
+        // trusted and the live model answers from what is known.
+        let acknowledged = lake.log.endOffset
+        var caughtUp = activity.applyThrough(acknowledged)
+        if let features, !(await features.applyThrough(acknowledged)) { caughtUp = false }
         let now = lake.clock.nowMillis()
         let impressedSince = (request.excludeImpressed ?? (config.impressedExclusionMillis > 0)) ? now - max(config.impressedExclusionMillis, 1) : nil
         var exclusions = activity.exclusions(request.user, impressedSince: impressedSince)
@@ -125,7 +133,7 @@ public final class RecommendationService: Sendable {
         // The user's precomputed list, read once (from Redis, one round trip).
         var cached: CachedList?
         if let model = variant.model {
-            cached = await cache.get(model: model.key, user: request.user)
+            cached = caughtUp ? await cache.get(model: model.key, user: request.user) : nil
             answer = await rank(
                 model: model, cached: cached, user: request.user, range: range, exclusions: exclusions, recent: recent, filter: request.filter, now: now)
             if answer == nil, index != 0, let control = state.variants[0].model {
@@ -135,12 +143,13 @@ public final class RecommendationService: Sendable {
                     error: "the model returned no finite scores")
                 index = 0
                 variant = state.variants[0]
-                cached = await cache.get(model: control.key, user: request.user)
+                cached = caughtUp ? await cache.get(model: control.key, user: request.user) : nil
                 answer = await rank(
                     model: control, cached: cached, user: request.user, range: range, exclusions: exclusions, recent: recent, filter: request.filter, now: now)
             }
         }
         var miss = answer?.miss
+        if !caughtUp, miss != nil { miss = .behindLog }
         if miss == .missing, let model = variant.model, await cache.tableInfo(model: model.key) == nil { miss = .notPrecomputed }
         // No history for this model to go on: trending items answer.
         if answer?.source == .trending { answer = nil }

@@ -55,6 +55,9 @@ public enum CacheMissReason: String, Sendable, CaseIterable {
     case expired
     /// Exclusions and business filters left fewer items of the list than the page needs.
     case exhausted
+    /// Serving could not apply every acknowledged event before answering (the log could not be
+    /// read): the list might predate one of the user's events, so it was not trusted.
+    case behindLog = "behind_log"
 }
 
 /// How one variant of a deployment has been serving: requests, failures (answered by the
