@@ -34,17 +34,23 @@ public struct AuditEntry: Sendable, Equatable {
 }
 
 /// The audit log: append-only and hash-chained (each entry's hash covers the previous hash), so
-/// an edited, removed or reordered entry breaks the chain where it happened. Appends from hot
-/// paths (ingest, feature reads) are queued and written in batches; `flush()` waits for them.
+/// an edited, removed or reordered entry breaks the chain where it happened; the chain's head
+/// is also recorded outside the database (`AuditAnchor`), so removing the newest entries shows.
+/// Changes are written with `append`, which returns once the entry is durable (callers
+/// acknowledge a change only after it); accesses from hot paths (ingest, feature reads) and
+/// refusals are queued with `record` and written in batches; `flush()` writes them, and the
+/// server flushes once more at shutdown, after its last request.
 public final class AuditLog: Sendable {
     static let genesis = String(repeating: "0", count: 64)
     let store: MetadataStore
     let clock: any WallClock
+    let anchor: AuditAnchor?
     private let pending = Mutex<[(principal: String, action: String, target: String, outcome: String, detail: String, at: Int64)]>([])
 
-    public init(store: MetadataStore, clock: any WallClock = SystemClock()) {
+    public init(store: MetadataStore, clock: any WallClock = SystemClock(), anchor: AuditAnchor? = nil) {
         self.store = store
         self.clock = clock
+        self.anchor = anchor
     }
 
     /// Queues an entry (written by the next `flush()`).
@@ -66,8 +72,9 @@ public final class AuditLog: Sendable {
             return queue
         }
         guard !batch.isEmpty else { return }
+        let head: (seq: Int64, hash: String)
         do {
-            try await store.transaction { db in
+            head = try await store.transaction { db -> (seq: Int64, hash: String) in
                 let last = try await db.raw("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1").first()
                 var seq = try last?.decode(column: "seq", as: Int64.self) ?? 0
                 var previous = try last?.decode(column: "hash", as: String.self) ?? Self.genesis
@@ -86,12 +93,15 @@ public final class AuditLog: Sendable {
                     ).run()
                     previous = entry.hash
                 }
+                return (seq, previous)
             }
         } catch {
             // Keep the entries for the next attempt rather than lose them.
             pending.withLock { $0.insert(contentsOf: batch, at: 0) }
             throw error
         }
+        // The entries are durable; the head outside the database follows them.
+        try anchor?.record(seq: head.seq, hash: head.hash)
     }
 
     /// Entries matching the filters, oldest first.
@@ -131,7 +141,9 @@ public final class AuditLog: Sendable {
     }
 
     /// Walks the whole chain: each entry's hash must be the hash of its content, link to the
-    /// previous entry's hash, and follow it in sequence.
+    /// previous entry's hash, and follow it in sequence; and the chain must still hold the head
+    /// recorded outside the database (`AuditAnchor`): otherwise newest entries were removed, or
+    /// the chain was rewritten.
     public func verify() async throws -> Verification {
         try await flush()
         let entries = try await store.read { db in try await db.raw("SELECT * FROM audit_log ORDER BY seq").all().map(Self.entry) }
@@ -156,6 +168,21 @@ public final class AuditLog: Sendable {
             }
             previous = entry.hash
             expectedSeq += 1
+        }
+        if let head = try anchor?.highest() {
+            if let entry = entries.first(where: { $0.seq == head.seq }) {
+                if entry.hash != head.hash {
+                    result.problem = (
+                        head.seq,
+                        "entry \(head.seq) is not the one written: its hash differs from the head recorded in \(anchor!.path) (the chain was rewritten)"
+                    )
+                }
+            } else {
+                result.problem = (
+                    head.seq,
+                    "entries \(expectedSeq)–\(head.seq) are missing: the log ends at \(expectedSeq - 1), but \(anchor!.path) records entry \(head.seq) as written (the newest entries were removed)"
+                )
+            }
         }
         return result
     }

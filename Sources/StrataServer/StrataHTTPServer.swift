@@ -178,11 +178,26 @@ public struct StrataHTTPServer: Sendable {
             try await group.run()
         } catch {
             logger.error("server stopped with an error", metadata: ["error": "\(error)"])
+            await flushAuditLog()
             await lake.close()
             throw error
         }
+        await flushAuditLog()
         await lake.close()
         logger.info("stopped cleanly; the event log is flushed and closed")
+    }
+}
+
+extension StrataHTTPServer {
+    /// Writes the audit entries still queued once every service has stopped (a task of its own:
+    /// the shutdown's cancellation must not cut it short).
+    func flushAuditLog() async {
+        guard let audit = governance?.audit else { return }
+        do {
+            try await Task.detached { try await audit.flush() }.value
+        } catch {
+            logger.error("could not write the audit log at shutdown", metadata: ["error": "\(error)"])
+        }
     }
 }
 

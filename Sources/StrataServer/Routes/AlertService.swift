@@ -107,7 +107,13 @@ final class AlertService: Service, Sendable {
                     audit?.record(principal: "monitoring", action: "alert.retrain", target: "alert:\(rule.name)", outcome: "denied", detail: "in cooldown")
                     continue
                 }
-                audit?.record(principal: "monitoring", action: "alert.retrain", target: "alert:\(rule.name)", detail: summary)
+                // A change: durable before the retraining starts.
+                do {
+                    try await audit?.append(principal: "monitoring", action: "alert.retrain", target: "alert:\(rule.name)", detail: summary)
+                } catch {
+                    logger.error("could not audit the retraining; it is not started", metadata: ["alert": "\(rule.name)", "error": "\(error)"])
+                    continue
+                }
                 let models = lake.config.retraining.models
                 let logger = self.logger
                 Task.detached {

@@ -156,7 +156,7 @@ struct GovernanceRoutes {
             }
             let principal = request.principal(keys)
             let (key, record) = try await g.keys.create(name: name, roles: roles, by: principal.label)
-            g.audit.record(principal: principal.label, action: "key.create", target: "key:\(record.id)")
+            try await g.audit.append(principal: principal.label, action: "key.create", target: "key:\(record.id)")
             var object = record.json.objectValue!
             object["key"] = .string(key)
             return JSONResponse.make(.object(object), status: .created)
@@ -164,7 +164,7 @@ struct GovernanceRoutes {
         router.delete("/v1/keys/:id") { request, context -> Response in
             let id = try context.parameters.require("id")
             guard try await g.keys.revoke(id: id) else { throw StrataError.notFound("key_not_found", "no active key \(id)") }
-            g.audit.record(principal: request.principal(keys).label, action: "key.revoke", target: "key:\(id)")
+            try await g.audit.append(principal: request.principal(keys).label, action: "key.revoke", target: "key:\(id)")
             return JSONResponse.make(["revoked": .string(id)])
         }
     }
@@ -182,7 +182,10 @@ struct GovernanceMaintenance: Service {
             while !Task.isCancelled {
                 try? await Task.sleep(for: .milliseconds(500))
                 do {
-                    try await governance.audit.flush()
+                    // A task of its own: a shutdown beginning must not cut a write short (the
+                    // entries would only be queued again, but the error would alarm).
+                    let audit = governance.audit
+                    try await Task.detached { try await audit.flush() }.value
                     ticks += 1
                     if ticks % 10 == 0 { try await governance.keys.reload() }
                 } catch {
@@ -190,8 +193,10 @@ struct GovernanceMaintenance: Service {
                 }
             }
         }
+        // Not cancellable: the entries queued until the end are written whatever stops the server.
+        let audit = governance.audit
         do {
-            try await governance.audit.flush()
+            try await Task.detached { try await audit.flush() }.value
         } catch {
             logger.error("could not write the audit log at shutdown", metadata: ["error": "\(error)"])
         }

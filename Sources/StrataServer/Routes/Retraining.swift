@@ -20,7 +20,7 @@ public struct Retrainer: Sendable {
     func retrain(models names: [String]?, reason: String, experiment: String? = nil, by principal: Principal) async throws -> [JSONValue] {
         _ = try await lake.maintain(force: true)
         let snapshot = try await lake.compactor.snapshot()
-        governance.audit.record(principal: principal.label, action: "training.retrain", target: "data:\(snapshot.version)", detail: reason)
+        try await governance.audit.append(principal: principal.label, action: "training.retrain", target: "data:\(snapshot.version)", detail: reason)
         var results: [JSONValue] = []
         for spec in governance.models where names == nil || names!.contains(spec.name) {
             do {

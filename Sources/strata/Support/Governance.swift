@@ -28,7 +28,7 @@ struct Governance: Sendable {
         let directory = DataDirectory(root: dataDirectory, project: config.project)
         let url = ProcessInfo.processInfo.environment["STRATA_METADATA_URL"] ?? config.backends.metadata
         let store = try await MetadataStore.open(url: url, defaultSQLitePath: "\(directory.projectRoot)/metadata.sqlite", logger: logger)
-        let audit = AuditLog(store: store)
+        let audit = AuditLog(store: store, anchor: AuditAnchor(path: "\(directory.projectRoot)/audit/anchors.log"))
         return Governance(
             store: store, audit: audit, keys: try await APIKeys(store: store),
             registry: ModelRegistry(
