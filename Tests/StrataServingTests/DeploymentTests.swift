@@ -106,6 +106,34 @@ import Testing
         #expect(deployment.canary?.reason?.contains("CTR") == true, "\(deployment.canary?.reason ?? "")")
     }
 
+    @Test("a canary whose CTR only differs by noise is not rolled back, however often the guardrail looks")
+    func noisyCanaryIsNotRolledBack() async throws {
+        let fixture = try await ServingFixture { $0.serving.canary.minImpressions = 300 }
+        defer { Task { await fixture.close() } }
+        _ = try await fixture.controller.startCanary(
+            "default", reference: fixture.versions[1].reference, steps: [50, 100], intervalMillis: 86_400_000, principal: ServingFixture.approver)
+        await fixture.controller.watchOnce()
+        var rng = SplitMix64(seed: 8)
+        for look in 0..<10 {
+            var events: [IncomingEvent] = []
+            for index in 0..<200 {
+                // Users of both arms alike: each with a CTR of their own around 8%, a few heavy.
+                let user = "visitor-\(look)-\(index)"
+                let answer = try await fixture.service.recommend(RecommendationRequest(user: user, n: index % 10 == 0 ? 10 : 2))
+                let id = ("recommendation_id", FieldValue?.some(.string(answer.id.text)))
+                let ctr = 0.08 * (rng.chance(0.5) ? 0.5 : 1.5)
+                for item in answer.items {
+                    events.append(fixture.event("impression", user: user, item: item.id, [id]))
+                    if rng.chance(ctr) { events.append(fixture.event("click", user: user, item: item.id, [id])) }
+                }
+            }
+            try await fixture.ingest(events)
+            await fixture.controller.watchOnce()
+        }
+        let deployment = try #require(try await fixture.controller.store.get("default"))
+        #expect(deployment.canary?.status == .running, "\(deployment.canary?.reason ?? "")")
+    }
+
     @Test("a healthy canary steps up and is promoted after its last step")
     func healthyCanaryPromotes() async throws {
         let fixture = try await ServingFixture()

@@ -9,25 +9,45 @@ import Testing
 /// A/B analysis: attribution through recommendation ids, and a test that finds a real
 /// difference and keeps its false-positive rate on an A/A test.
 @Suite(.serialized) struct ExperimentTests {
-    /// Clicks of `impressions` Bernoulli trials.
-    static func clicks(_ impressions: Int, rate: Double, _ rng: inout SplitMix64) -> Int {
-        (0..<impressions).reduce(0) { count, _ in count + (rng.chance(rate) ? 1 : 0) }
+    @Test("A/A tests with heterogeneous users, checked after every batch: the per-user sequential test keeps its 5%; the impression-level test does not")
+    func aaFalsePositiveRateWithPeeking() {
+        var simulation = ExperimentSimulation()
+        simulation.replications = 200
+        simulation.usersPerArm = 2000
+        simulation.looks = 20
+        let aa = simulation.run(lift: 0)
+        #expect(aa.sequential <= 0.05, "per-user mSPRT: \(aa.sequential) of A/A tests significant at some look")
+        #expect(aa.impressionLevel > 0.05, "the impression-level z-test with peeking: \(aa.impressionLevel)")
+        print("A/A with 20 looks, 2,000 users per arm: impression-level z-test \(aa.impressionLevel), per-user mSPRT \(aa.sequential)")
     }
 
-    @Test("an A/A test is significant at about the stated rate over repeated seeds")
-    func aaFalsePositiveRate() {
-        var significant = 0
-        let seeds = 400
-        for seed in 0..<seeds {
-            var rng = SplitMix64(seed: UInt64(seed) &+ 1000)
-            let a = ArmSummary(impressions: 4000, clicks: Self.clicks(4000, rate: 0.05, &rng))
-            let b = ArmSummary(impressions: 4000, clicks: Self.clicks(4000, rate: 0.05, &rng))
-            let report = ExperimentReport(
-                deployment: "aa", variants: [("A", nil, 50), ("B", nil, 50)], counts: ["A": a, "B": b], settings: ExperimentSettings())
-            if report.rows[1].significant { significant += 1 }
+    @Test("a planted lift is found by the sequential test")
+    func plantedLiftIsFound() {
+        var simulation = ExperimentSimulation()
+        simulation.replications = 40
+        simulation.usersPerArm = 20_000
+        let found = simulation.run(lift: 0.2)
+        #expect(found.sequential >= 0.8, "power for +20% at 20,000 users per arm: \(found.sequential)")
+    }
+
+    @Test("Holm keeps the family-wise rate over several treatments; the comparison is symmetric and its interval covers its difference")
+    func holmAndComparisons() {
+        #expect(Holm.adjust([0.01, 0.04, 0.03]) == [0.03, 0.06, 0.06])
+        #expect(Holm.adjust([0.5]) == [0.5])
+        var a = ArmSummary(impressions: 0, clicks: 0)
+        var b = ArmSummary(impressions: 0, clicks: 0)
+        for user in 0..<500 {
+            a.add(impressions: 1 + user % 7, clicks: user % 11 == 0 ? 1 : 0)
+            b.add(impressions: 1 + user % 5, clicks: user % 6 == 0 ? 1 : 0)
         }
-        // α = 0.05: expect 20 of 400; a binomial 99.9% band is about 6...37.
-        #expect((6...37).contains(significant), "\(significant) of \(seeds) A/A tests were significant")
+        let ab = SequentialComparison(treatment: UserLevelMetrics.ctr(a), control: UserLevelMetrics.ctr(b), mixingLift: 0.1, alpha: 0.05)
+        let ba = SequentialComparison(treatment: UserLevelMetrics.ctr(b), control: UserLevelMetrics.ctr(a), mixingLift: 0.1, alpha: 0.05)
+        #expect(abs(ab.difference + ba.difference) < 1e-12)
+        #expect(ab.interval.low < ab.difference && ab.difference < ab.interval.high)
+        // The delta method on per-user ratios: one user with many impressions widens the interval.
+        var heavy = a
+        heavy.add(impressions: 400, clicks: 40)
+        #expect(UserLevelMetrics.ctr(heavy).variance > UserLevelMetrics.ctr(a).variance)
     }
 
     @Test("a truly better variant reaches significance through attributed events")

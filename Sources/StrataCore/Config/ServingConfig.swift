@@ -139,13 +139,20 @@ public struct CanaryGuardrails: Sendable, Equatable {
 public struct ExperimentSettings: Sendable, Equatable {
     /// Impressions every variant needs before a verdict.
     public var minImpressions = 1000
-    /// The false-positive rate of the two-proportion test.
+    /// The false-positive rate of the sequential test, over every look and every treatment.
     public var alpha = 0.05
+    /// The sequential test's mixing scale: the effect it is most sensitive to, as a share of
+    /// the control's value (0.1: a 10% relative lift).
+    public var mixingLift = 0.1
 
     public init() {}
 
     init(node: ConfigNode) throws(StrataError) {
-        try node.checkKeys(["min_impressions", "alpha"])
+        try node.checkKeys(["min_impressions", "alpha", "mixing_lift"])
+        if let v = node["mixing_lift"] {
+            mixingLift = try v.double()
+            guard mixingLift > 0 else { throw v.error("mixing_lift is a positive share of the control's value, e.g. 0.1") }
+        }
         if let v = node["min_impressions"] { minImpressions = max(1, try v.int()) }
         if let v = node["alpha"] {
             alpha = try v.double()

@@ -1,48 +1,93 @@
+import Foundation
 import StrataCore
 
-/// What one variant's recommendations led to: impressions, clicks, purchases (with revenue)
-/// attributed through their recommendation ids, and the users behind them.
+/// What one user did with one variant's recommendations.
+struct UserOutcome: Sendable, Equatable {
+    var impressions: Int32 = 0
+    var clicks: Int32 = 0
+    var purchases: Int32 = 0
+    var revenue = 0.0
+}
+
+/// What one variant's recommendations led to, per user — the unit that is randomised, so the
+/// statistics judge users, not impressions: impressions, clicks and purchases (with revenue)
+/// attributed through their recommendation ids, kept per user, with the sums of squares and
+/// products that the delta method needs maintained as events arrive (O(1) per event).
 public struct ArmCounts: Sendable, Equatable {
-    public var impressions = 0
-    public var clicks = 0
-    public var purchases = 0
-    public var revenue = 0.0
-    /// Users who were shown something, and those of them who bought.
-    public var users: Set<String> = []
-    public var purchasers: Set<String> = []
+    private(set) var outcomes: [String: UserOutcome] = [:]
+    private(set) var summary = ArmSummary(impressions: 0, clicks: 0)
 
     public init() {}
 
-    /// The counts alone (what the report and the guardrails judge).
-    public var summary: ArmSummary {
-        ArmSummary(impressions: impressions, clicks: clicks, purchases: purchases, revenue: revenue, users: users.count, purchasers: purchasers.count)
+    mutating func impression(_ user: String) {
+        var outcome = outcomes[user] ?? added(user)
+        summary.impressions += 1
+        summary.impressionsSquared += Double(2 * outcome.impressions + 1)
+        summary.impressionsClicks += Double(outcome.clicks)
+        outcome.impressions += 1
+        outcomes[user] = outcome
+    }
+
+    mutating func click(_ user: String) {
+        var outcome = outcomes[user] ?? added(user)
+        summary.clicks += 1
+        summary.clicksSquared += Double(2 * outcome.clicks + 1)
+        summary.impressionsClicks += Double(outcome.impressions)
+        outcome.clicks += 1
+        outcomes[user] = outcome
+    }
+
+    mutating func purchase(_ user: String, revenue: Double) {
+        var outcome = outcomes[user] ?? added(user)
+        summary.purchases += 1
+        if outcome.purchases == 0 { summary.purchasers += 1 }
+        summary.revenue += revenue
+        summary.revenueSquared += 2 * outcome.revenue * revenue + revenue * revenue
+        outcome.purchases += 1
+        outcome.revenue += revenue
+        outcomes[user] = outcome
+    }
+
+    private mutating func added(_ user: String) -> UserOutcome {
+        summary.users += 1
+        return UserOutcome()
     }
 
     var json: JSONValue {
-        [
-            "impressions": .int(Int64(impressions)), "clicks": .int(Int64(clicks)), "purchases": .int(Int64(purchases)), "revenue": .double(revenue),
-            "users": .array(users.sorted().map(JSONValue.string)), "purchasers": .array(purchasers.sorted().map(JSONValue.string)),
-        ]
+        .object(
+            outcomes.mapValues { outcome in
+                .array([.int(Int64(outcome.impressions)), .int(Int64(outcome.clicks)), .int(Int64(outcome.purchases)), .double(outcome.revenue)])
+            })
     }
 
+    /// The per-user outcomes of a checkpoint; the sums are rebuilt from them.
     init(json: JSONValue) {
-        impressions = Int(json["impressions"]?.intValue ?? 0)
-        clicks = Int(json["clicks"]?.intValue ?? 0)
-        purchases = Int(json["purchases"]?.intValue ?? 0)
-        revenue = json["revenue"]?.doubleValue ?? 0
-        users = Set(json["users"]?.arrayValue?.compactMap(\.stringValue) ?? [])
-        purchasers = Set(json["purchasers"]?.arrayValue?.compactMap(\.stringValue) ?? [])
+        for (user, values) in json.objectValue ?? [:] {
+            guard let values = values.arrayValue, values.count == 4 else { continue }
+            for _ in 0..<(values[0].intValue ?? 0) { impression(user) }
+            for _ in 0..<(values[1].intValue ?? 0) { click(user) }
+            let purchases = values[2].intValue ?? 0
+            let revenue = values[3].doubleValue ?? 0
+            for index in 0..<purchases { purchase(user, revenue: index == 0 ? revenue : 0) }
+        }
     }
 }
 
-/// A variant's counts, without the user sets.
+/// A variant's counts and the per-user sums behind its statistics: over its users (those with
+/// any attributed event), Σ impressions², Σ clicks², Σ impressions·clicks and Σ revenue² per
+/// user, besides the totals.
 public struct ArmSummary: Sendable, Equatable {
     public var impressions: Int
     public var clicks: Int
     public var purchases: Int
     public var revenue: Double
+    /// Users with any attributed event, and those of them who bought.
     public var users: Int
     public var purchasers: Int
+    public var impressionsSquared = 0.0
+    public var clicksSquared = 0.0
+    public var impressionsClicks = 0.0
+    public var revenueSquared = 0.0
 
     public init(impressions: Int, clicks: Int, purchases: Int = 0, revenue: Double = 0, users: Int = 0, purchasers: Int = 0) {
         self.impressions = impressions
@@ -51,12 +96,5 @@ public struct ArmSummary: Sendable, Equatable {
         self.revenue = revenue
         self.users = users
         self.purchasers = purchasers
-    }
-
-    /// Counts since `earlier` (a window, for canary guardrails).
-    public func since(_ earlier: ArmSummary) -> ArmSummary {
-        ArmSummary(
-            impressions: impressions - earlier.impressions, clicks: clicks - earlier.clicks, purchases: purchases - earlier.purchases,
-            revenue: revenue - earlier.revenue, users: users - earlier.users, purchasers: purchasers - earlier.purchasers)
     }
 }

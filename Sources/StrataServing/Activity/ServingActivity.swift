@@ -27,6 +27,9 @@ public final class ServingActivity: Service, LogConsumer, Sendable {
         var users: [String: UserState] = [:]
         /// "deployment:variant" → counts.
         var arms: [String: ArmCounts] = [:]
+        /// Windows opened by `startWindow`: key → its deployment and, per variant, the counts of
+        /// events applied since (kept in memory only).
+        var windows: [String: (deployment: String, arms: [String: ArmCounts])] = [:]
         /// "deployment:variant" → minute (event time) → [impressions, clicks, purchases]: what
         /// windows of quality monitoring add up (the last 30 days, pruned at checkpoints).
         var armMinutes: [String: [Int64: [Int]]] = [:]
@@ -235,6 +238,20 @@ public final class ServingActivity: Service, LogConsumer, Sendable {
         }
     }
 
+    /// Opens a window: from now on, events attributed to `deployment` are also counted in it,
+    /// per variant and per user (a canary step's guardrails judge only its own window).
+    public func startWindow(_ key: String, deployment: String) {
+        try? catchUp()
+        state.withLock { $0.windows[key] = (deployment, [:]) }
+    }
+
+    /// What a window counted, per variant.
+    public func window(_ key: String) -> [String: ArmSummary] {
+        state.withLock { $0.windows[key]?.arms.mapValues(\.summary) ?? [:] }
+    }
+
+    public func endWindow(_ key: String) { _ = state.withLock { $0.windows.removeValue(forKey: key) } }
+
     /// Every variant with counts, of one deployment.
     public func arms(deployment: String) -> [String: ArmSummary] {
         state.withLock { s in
@@ -282,12 +299,29 @@ public final class ServingActivity: Service, LogConsumer, Sendable {
         }
     }
 
+    /// Counts an impression, click or purchase in a variant's arm.
+    static func attribute(_ event: Event, user: String, to arm: inout ArmCounts) {
+        switch event.type {
+        case "impression": arm.impression(user)
+        case "click": arm.click(user)
+        case "purchase":
+            let quantity = Double(event[field: "quantity"]?.intValue ?? 1)
+            arm.purchase(user, revenue: (event[field: "price"]?.numericValue ?? 0) * quantity)
+        default: break
+        }
+    }
+
     static func apply(_ event: Event, to s: inout State, policy: InteractionPolicy, halfLife: Double, now: Int64) {
         guard let user = event.userID else { return }
         let item = event.itemID
         if let recommendation = event[field: "recommendation_id"]?.stringValue, let id = RecommendationID(recommendation) {
             let key = "\(id.deployment):\(id.variant)"
             var arm = s.arms[key] ?? ArmCounts()
+            for (window, open) in s.windows where open.deployment == id.deployment {
+                var counts = open.arms[id.variant] ?? ArmCounts()
+                Self.attribute(event, user: user, to: &counts)
+                s.windows[window]?.arms[id.variant] = counts
+            }
             let minute = event.timestamp / 60_000
             switch event.type {
             case "impression", "click", "purchase":
@@ -296,19 +330,7 @@ public final class ServingActivity: Service, LogConsumer, Sendable {
                 s.armMinutes[key, default: [:]][minute] = bucket
             default: break
             }
-            switch event.type {
-            case "impression":
-                arm.impressions += 1
-                arm.users.insert(user)
-            case "click":
-                arm.clicks += 1
-            case "purchase":
-                arm.purchases += 1
-                arm.purchasers.insert(user)
-                let quantity = Double(event[field: "quantity"]?.intValue ?? 1)
-                arm.revenue += (event[field: "price"]?.numericValue ?? 0) * quantity
-            default: break
-            }
+            Self.attribute(event, user: user, to: &arm)
             s.arms[key] = arm
         }
         guard let item else { return }
@@ -386,7 +408,7 @@ public final class ServingActivity: Service, LogConsumer, Sendable {
                 ]
             }
             let body: JSONValue = [
-                "format": 2, "applied_through": .int(s.appliedThrough), "users": .object(users), "arms": .object(s.arms.mapValues(\.json)),
+                "format": 3, "applied_through": .int(s.appliedThrough), "users": .object(users), "arms": .object(s.arms.mapValues(\.json)),
                 "trending": .object(s.trending.mapValues(JSONValue.double)), "trending_reference": .int(s.trendingReference),
                 "popularity": .object(s.popularity.mapValues(JSONValue.double)), "seen": s.seen.json,
                 "arm_minutes": .object(
@@ -408,7 +430,7 @@ public final class ServingActivity: Service, LogConsumer, Sendable {
         guard let json = try? JSONValue.parse(bytes: bytes), let format = json["format"]?.intValue else {
             throw StrataError.internal("the serving checkpoint \(path) is damaged; delete it to rebuild from the log")
         }
-        guard format == 2, let seen = json["seen"].flatMap({ SeenItems(json: $0, types: interactionTypes) }) else {
+        guard format == 3, let seen = json["seen"].flatMap({ SeenItems(json: $0, types: interactionTypes) }) else {
             logger.info("serving activity is rebuilt from the lake and the log", metadata: ["checkpoint": "\(path)", "format": "\(format)"])
             return nil
         }

@@ -390,10 +390,11 @@ public final class DeploymentController: Service, Sendable {
 
     // MARK: - Canary guardrails
 
+    /// Where a canary step's window starts: the canary's serving statistics then (its
+    /// impressions and clicks are counted per user in the serving activity's window `key`).
     struct CanaryBaseline: Sendable {
         var canary: VariantServingStats
-        var canaryArm: ArmSummary
-        var controlArm: ArmSummary
+        var window: String
     }
 
     /// Rolls the canary back on a breached guardrail; moves it a step on when its interval
@@ -406,20 +407,23 @@ public final class DeploymentController: Service, Sendable {
         let name = deployment.name
         let control = deployment.control.name
         let key = "\(name):\(deployment.revision)"
-        let current = CanaryBaseline(
-            canary: service.metrics.variant(deployment: name, variant: canary.variant),
-            canaryArm: service.activity.arm(deployment: name, variant: canary.variant), controlArm: service.activity.arm(deployment: name, variant: control))
+        let serving = service.metrics.variant(deployment: name, variant: canary.variant)
+        let activity = service.activity
         let baseline = canaryBaselines.withLock { all in
             if let existing = all[key] { return existing }
             // A new step (revision): earlier steps' windows are done with.
+            for old in all.keys where old.hasPrefix("\(name):") { activity.endWindow("canary:\(old)") }
             all = all.filter { !$0.key.hasPrefix("\(name):") }
-            all[key] = current
-            return current
+            activity.startWindow("canary:\(key)", deployment: name)
+            all[key] = CanaryBaseline(canary: serving, window: "canary:\(key)")
+            return all[key]!
         }
+        let arms = activity.window(baseline.window)
         let guardrails = config.canary
         if let reason = Self.breach(
-            loadError: canaryVariant.error, serving: current.canary.since(baseline.canary), canaryArm: current.canaryArm.since(baseline.canaryArm),
-            controlArm: current.controlArm.since(baseline.controlArm), guardrails: guardrails)
+            loadError: canaryVariant.error, serving: serving.since(baseline.canary),
+            canaryArm: arms[canary.variant] ?? ArmSummary(impressions: 0, clicks: 0), controlArm: arms[control] ?? ArmSummary(impressions: 0, clicks: 0),
+            guardrails: guardrails, experiments: config.experiments)
         {
             try await abortCanary(name, reason: reason, principal: "strata (canary guardrail)")
             return
@@ -463,10 +467,15 @@ public final class DeploymentController: Service, Sendable {
         }
     }
 
-    /// The first guardrail the canary's window breaches, in words; nil when all hold.
-    static func breach(loadError: String?, serving: VariantServingStats, canaryArm: ArmSummary, controlArm: ArmSummary, guardrails: CanaryGuardrails)
-        -> String?
-    {
+    /// The first guardrail the canary's window breaches, in words; nil when all hold. The CTR
+    /// guardrail is judged per user with the same always-valid test as the A/B report
+    /// (`SequentialComparison`, mixture SPRT): it is looked at on every pass of the watcher, and
+    /// a drop is declared only when it is larger than `max_ctr_drop` and significant at
+    /// `serving.experiments.alpha` whenever it is looked at.
+    static func breach(
+        loadError: String?, serving: VariantServingStats, canaryArm: ArmSummary, controlArm: ArmSummary, guardrails: CanaryGuardrails,
+        experiments: ExperimentSettings
+    ) -> String? {
         if let loadError { return "the canary cannot be served: \(loadError)" }
         if serving.requests >= guardrails.minRequests {
             if serving.errorRate > guardrails.maxErrorRate {
@@ -480,14 +489,14 @@ public final class DeploymentController: Service, Sendable {
             }
         }
         if canaryArm.impressions >= guardrails.minImpressions, controlArm.impressions >= guardrails.minImpressions {
-            let canaryCTR = Double(canaryArm.clicks) / Double(canaryArm.impressions)
-            let controlCTR = Double(controlArm.clicks) / Double(controlArm.impressions)
-            let z = Proportions.zScore(canaryArm.clicks, canaryArm.impressions, controlArm.clicks, controlArm.impressions)
-            // One-sided at 5%: the drop must be both large and real.
-            if canaryCTR < controlCTR * (1 - guardrails.maxCTRDrop), z < -1.6448536269514722 {
+            let canaryCTR = UserLevelMetrics.ctr(canaryArm)
+            let controlCTR = UserLevelMetrics.ctr(controlArm)
+            let test = SequentialComparison(treatment: canaryCTR, control: controlCTR, mixingLift: experiments.mixingLift, alpha: experiments.alpha)
+            if canaryCTR.value < controlCTR.value * (1 - guardrails.maxCTRDrop), test.pValue <= experiments.alpha {
                 return String(
-                    format: "CTR %.2f%% vs control %.2f%% (%d and %d impressions) dropped more than %.0f%% (z = %.2f)", canaryCTR * 100, controlCTR * 100,
-                    canaryArm.impressions, controlArm.impressions, guardrails.maxCTRDrop * 100, z)
+                    format: "CTR %.2f%% vs control %.2f%% (%d and %d impressions, %d and %d users) dropped more than %.0f%% (always-valid p = %.4f)",
+                    canaryCTR.value * 100, controlCTR.value * 100, canaryArm.impressions, controlArm.impressions, canaryArm.users, controlArm.users,
+                    guardrails.maxCTRDrop * 100, test.pValue)
             }
         }
         return nil
