@@ -116,7 +116,7 @@ public struct StrataHTTPServer: Sendable {
             }
         }
         if let serving {
-            let quality = QualityMonitor(controller: serving, config: lake.config.monitoring, clock: lake.clock)
+            let quality = QualityMonitor(controller: serving, config: lake.config.monitoring, experiments: lake.config.serving.experiments, clock: lake.clock)
             router.get("/v1/monitoring/quality") { _, _ -> Response in JSONResponse.make(quality.report()) }
         }
         let alerts = self.alerts

@@ -73,12 +73,47 @@ import Testing
             if rng.chance(recent ? 0.03 : 0.10) { events.append(fixture.event("click", user: "q\(index % 100)", item: "i\(index % 50)", at: at + 1000, [id])) }
         }
         try await fixture.ingest(events)
-        let report = QualityMonitor(controller: fixture.controller, config: fixture.config.monitoring, clock: fixture.lake.clock).report()
+        let report = QualityMonitor(
+            controller: fixture.controller, config: fixture.config.monitoring, experiments: fixture.config.serving.experiments, clock: fixture.lake.clock
+        ).report()
         let variant = try #require(report["deployments"]?.arrayValue?.first?["variants"]?.arrayValue?.first)
         #expect(variant["window"]?["impressions"] == 600)
         #expect(variant["baseline"]?["impressions"] == 600)
         #expect(variant["judged"] == true)
         #expect(variant["degraded"] == true, "\(variant.serialized)")
         #expect((variant["ctr_change"]?.doubleValue ?? 0) < -0.5)
+    }
+
+    @Test("one heavy user who never clicks lowers the window's CTR, but that is no significant drop among users")
+    func oneHeavyUserIsNotADrop() async throws {
+        let fixture = try await ServingFixture(clock: ManualClock(SystemClock().nowMillis())) { $0.monitoring.minImpressions = 200 }
+        defer { Task { await fixture.close() } }
+        let now = fixture.lake.clock.nowMillis()
+        var rng = SplitMix64(seed: 4)
+        var events: [IncomingEvent] = []
+        func shown(_ user: String, at: Int64, clickRate: Double, _ index: Int) {
+            let id: (name: String, value: FieldValue?) = ("recommendation_id", .string("default:A:recs@1:h\(index)"))
+            events.append(fixture.event("impression", user: user, item: "i\(index % 50)", at: at, [id]))
+            if rng.chance(clickRate) { events.append(fixture.event("click", user: user, item: "i\(index % 50)", at: at + 1000, [id])) }
+        }
+        // Before the window: 100 users, ten impressions each, 10% CTR.
+        for index in 0..<1000 { shown("b\(index % 100)", at: now - 7_200_000 + Int64(index), clickRate: 0.10, index) }
+        // In the window: 50 such users, and one who sees 600 items and clicks none.
+        for index in 0..<500 { shown("w\(index % 50)", at: now - 1_000_000 + Int64(index), clickRate: 0.10, 1000 + index) }
+        for index in 0..<600 { shown("heavy", at: now - 900_000 + Int64(index), clickRate: 0, 2000 + index) }
+        try await fixture.ingest(events)
+        let variant = try #require(
+            QualityMonitor(
+                controller: fixture.controller, config: fixture.config.monitoring, experiments: fixture.config.serving.experiments, clock: fixture.lake.clock
+            ).report()["deployments"]?.arrayValue?.first?["variants"]?.arrayValue?.first)
+        let window = try #require(variant["window"]?["impressions"]?.intValue)
+        let clicks = try #require(variant["window"]?["clicks"]?.intValue)
+        let baseline = try #require(variant["baseline"]?["ctr"]?.doubleValue)
+        // Counting impressions as independent, this is a large and "significant" drop...
+        #expect((variant["ctr_change"]?.doubleValue ?? 0) < -0.3)
+        #expect(Proportions.twoSidedPValue(Int(clicks), Int(window), Int(baseline * 1000), 1000) < 0.01)
+        // ... but per user it is one user: not degraded.
+        #expect(variant["judged"] == true)
+        #expect(variant["degraded"] == false, "\(variant.serialized)")
     }
 }

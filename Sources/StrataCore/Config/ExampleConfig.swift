@@ -262,11 +262,12 @@ public enum ExampleConfig {
             max_error_rate: 0.01
             min_requests: 20
             max_p99: 50ms
-            max_ctr_drop: 0.2        # relative to the control, once significant ...
+            max_ctr_drop: 0.2        # relative to the control, once significant (per user, always valid) ...
             min_impressions: 500     # ... and both have this many impressions
           experiments:
             min_impressions: 1000    # per variant, before the A/B report states a verdict
-            alpha: 0.05              # false-positive rate of its two-proportion test
+            alpha: 0.05              # false-positive rate of its always-valid test, over every look and treatment (canary and ctr_drop too)
+            mixing_lift: 0.1         # the sequential test's mixing scale: the relative effect it is most sensitive to
 
         # ---------------------------------------------------------------------------------------------
         # Monitoring

@@ -177,19 +177,18 @@ final class AlertService: Service, Sendable {
                 let all = delta("accepted") + delta("rejected")
                 if all > 0 { values[rule.name] = delta("rejected") / all }
             case .ctrDrop:
-                // Per variant: CTR in the window against CTR before it (event-time buckets the
-                // activity tracker keeps); the worst drop counts.
+                // Per variant and per user: CTR in the window against CTR before it; a drop
+                // counts only when the always-valid test finds it significant (CTRChange). The
+                // worst drop is the value.
                 var worst: Double?
                 if let serving {
-                    let activity = serving.service.activity
                     for state in serving.service.allStates {
                         for variant in state.variants {
-                            let name = state.deployment.name
-                            let recent = activity.arm(deployment: name, variant: variant.spec.name, from: now - window, to: now + 60_000)
-                            let before = activity.arm(deployment: name, variant: variant.spec.name, from: 0, to: now - window)
-                            guard recent.impressions >= rule.minImpressions, before.impressions >= rule.minImpressions, before.clicks > 0 else { continue }
-                            let drop = 1 - (Double(recent.clicks) / Double(recent.impressions)) / (Double(before.clicks) / Double(before.impressions))
-                            worst = max(worst ?? -1, drop)
+                            let change = CTRChange.measure(
+                                serving.service.activity, deployment: state.deployment.name, variant: variant.spec.name, windowStart: now - window,
+                                minImpressions: rule.minImpressions, experiments: lake.config.serving.experiments)
+                            guard change.judged, change.before.clicks > 0 else { continue }
+                            worst = max(worst ?? 0, change.significantDrop(alpha: lake.config.serving.experiments.alpha))
                         }
                     }
                 }

@@ -98,3 +98,83 @@ public struct ArmSummary: Sendable, Equatable {
         self.purchasers = purchasers
     }
 }
+
+extension UserOutcome {
+    var isEmpty: Bool { impressions == 0 && clicks == 0 && purchases == 0 && revenue == 0 }
+
+    static func - (a: UserOutcome, b: UserOutcome) -> UserOutcome {
+        UserOutcome(
+            impressions: a.impressions - b.impressions, clicks: a.clicks - b.clicks, purchases: a.purchases - b.purchases, revenue: a.revenue - b.revenue)
+    }
+
+    static func + (a: UserOutcome, b: UserOutcome) -> UserOutcome {
+        UserOutcome(
+            impressions: a.impressions + b.impressions, clicks: a.clicks + b.clicks, purchases: a.purchases + b.purchases, revenue: a.revenue + b.revenue)
+    }
+
+    var json: JSONValue { .array([.int(Int64(impressions)), .int(Int64(clicks)), .int(Int64(purchases)), .double(revenue)]) }
+
+    init?(json: JSONValue) {
+        guard let values = json.arrayValue, values.count == 4 else { return nil }
+        self.init(
+            impressions: Int32(clamping: values[0].intValue ?? 0), clicks: Int32(clamping: values[1].intValue ?? 0),
+            purchases: Int32(clamping: values[2].intValue ?? 0), revenue: values[3].doubleValue ?? 0)
+    }
+}
+
+extension ArmSummary {
+    /// The counts and per-user sums of a set of users' outcomes.
+    init(outcomes: some Sequence<UserOutcome>) {
+        self.init(impressions: 0, clicks: 0)
+        for outcome in outcomes where !outcome.isEmpty {
+            let n = Double(outcome.impressions)
+            let c = Double(outcome.clicks)
+            users += 1
+            impressions += Int(outcome.impressions)
+            clicks += Int(outcome.clicks)
+            purchases += Int(outcome.purchases)
+            if outcome.purchases > 0 { purchasers += 1 }
+            revenue += outcome.revenue
+            impressionsSquared += n * n
+            clicksSquared += c * c
+            impressionsClicks += n * c
+            revenueSquared += outcome.revenue * outcome.revenue
+        }
+    }
+}
+
+/// One arm's per-user outcomes in recent buckets of event time (`bucketMinutes` wide), enough
+/// to cover the monitoring window: what the quality check compares, per user, with the arm's
+/// history before the window.
+struct RecentOutcomes: Sendable, Equatable {
+    /// Bucket start (minutes since the epoch) → user → outcome.
+    private(set) var buckets: [Int64: [String: UserOutcome]] = [:]
+
+    mutating func record(_ user: String, bucket: Int64, _ change: UserOutcome) {
+        buckets[bucket, default: [:]][user, default: UserOutcome()] = (buckets[bucket]?[user] ?? UserOutcome()) + change
+    }
+
+    /// Per user, the outcomes of buckets starting at or after `from`.
+    func since(_ from: Int64) -> [String: UserOutcome] {
+        var merged: [String: UserOutcome] = [:]
+        for (start, users) in buckets where start >= from {
+            for (user, outcome) in users { merged[user] = (merged[user] ?? UserOutcome()) + outcome }
+        }
+        return merged
+    }
+
+    mutating func prune(before: Int64) { buckets = buckets.filter { $0.key >= before } }
+
+    var json: JSONValue {
+        .object(Dictionary(uniqueKeysWithValues: buckets.map { (String($0.key), JSONValue.object($0.value.mapValues(\.json))) }))
+    }
+
+    init() {}
+
+    init(json: JSONValue) {
+        for (start, users) in json.objectValue ?? [:] {
+            guard let key = Int64(start) else { continue }
+            buckets[key] = (users.objectValue ?? [:]).compactMapValues(UserOutcome.init(json:))
+        }
+    }
+}

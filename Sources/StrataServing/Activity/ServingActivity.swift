@@ -27,6 +27,10 @@ public final class ServingActivity: Service, LogConsumer, Sendable {
         var users: [String: UserState] = [:]
         /// "deployment:variant" → counts.
         var arms: [String: ArmCounts] = [:]
+        /// "deployment:variant" → per-user outcomes in recent event-time buckets (quality).
+        var recent: [String: RecentOutcomes] = [:]
+        /// Width of those buckets, in minutes: a sixth of the monitoring window.
+        var recentBucketMinutes: Int64 = 10
         /// Windows opened by `startWindow`: key → its deployment and, per variant, the counts of
         /// events applied since (kept in memory only).
         var windows: [String: (deployment: String, arms: [String: ArmCounts])] = [:]
@@ -109,9 +113,12 @@ public final class ServingActivity: Service, LogConsumer, Sendable {
         self.excludedMask = seen.mask(excluded.union(policy.negativeTypes))
         self.historyMask = seen.mask(interactionTypes.filter { !policy.negativeTypes.contains($0) })
         self.excludesAllSeen = lake.config.serving.excludeSeen == .all
-        self.state = Mutex(State(seen: seen))
+        var initial = State(seen: seen)
+        initial.recentBucketMinutes = Self.bucketMinutes(window: lake.config.monitoring.windowMillis)
+        self.state = Mutex(initial)
         if let restored = try Self.load(path, interactionTypes: interactionTypes, logger: logger) {
             state.withLock { $0 = restored }
+            state.withLock { $0.recentBucketMinutes = Self.bucketMinutes(window: lake.config.monitoring.windowMillis) }
         } else if lake.log.startOffset > 0 {
             let now = lake.clock.nowMillis()
             let events = try lake.lakeEvents(before: lake.log.startOffset)
@@ -299,6 +306,19 @@ public final class ServingActivity: Service, LogConsumer, Sendable {
         }
     }
 
+    static func bucketMinutes(window: Int64) -> Int64 { max(1, window / 60_000 / 6) }
+
+    /// A variant's users in the monitoring window (event time from `start`, rounded down to a
+    /// bucket) and the same variant's users before it, per user: what the quality check and
+    /// the `ctr_drop` alert compare.
+    public func quality(deployment: String, variant: String, windowStart start: Int64) -> (recent: ArmSummary, before: ArmSummary) {
+        let key = "\(deployment):\(variant)"
+        let (recent, cumulative, width) = state.withLock { ($0.recent[key], $0.arms[key]?.outcomes ?? [:], $0.recentBucketMinutes) }
+        let window = recent?.since(start / 60_000 / width * width) ?? [:]
+        let before = cumulative.lazy.map { user, outcome in outcome - (window[user] ?? UserOutcome()) }
+        return (ArmSummary(outcomes: window.values), ArmSummary(outcomes: before))
+    }
+
     /// Counts an impression, click or purchase in a variant's arm.
     static func attribute(_ event: Event, user: String, to arm: inout ArmCounts) {
         switch event.type {
@@ -331,6 +351,15 @@ public final class ServingActivity: Service, LogConsumer, Sendable {
             default: break
             }
             Self.attribute(event, user: user, to: &arm)
+            let bucket = minute / s.recentBucketMinutes * s.recentBucketMinutes
+            switch event.type {
+            case "impression": s.recent[key, default: RecentOutcomes()].record(user, bucket: bucket, UserOutcome(impressions: 1))
+            case "click": s.recent[key, default: RecentOutcomes()].record(user, bucket: bucket, UserOutcome(clicks: 1))
+            case "purchase":
+                let revenue = (event[field: "price"]?.numericValue ?? 0) * Double(event[field: "quantity"]?.intValue ?? 1)
+                s.recent[key, default: RecentOutcomes()].record(user, bucket: bucket, UserOutcome(purchases: 1, revenue: revenue))
+            default: break
+            }
             s.arms[key] = arm
         }
         guard let item else { return }
@@ -401,6 +430,8 @@ public final class ServingActivity: Service, LogConsumer, Sendable {
         let oldest = lake.clock.nowMillis() / 60_000 - Self.minutesKept
         let (json, through) = state.withLock { s -> (JSONValue, Int64) in
             s.armMinutes = s.armMinutes.mapValues { $0.filter { $0.key >= oldest } }
+            let recentOldest = lake.clock.nowMillis() / 60_000 - lake.config.monitoring.windowMillis / 60_000 - 2 * s.recentBucketMinutes
+            for key in s.recent.keys { s.recent[key]?.prune(before: recentOldest) }
             let users: [String: JSONValue] = s.users.mapValues { user in
                 [
                     "hidden": .array(user.hidden.sorted().map(JSONValue.string)), "last": .int(user.lastInteraction),
@@ -411,6 +442,7 @@ public final class ServingActivity: Service, LogConsumer, Sendable {
                 "format": 3, "applied_through": .int(s.appliedThrough), "users": .object(users), "arms": .object(s.arms.mapValues(\.json)),
                 "trending": .object(s.trending.mapValues(JSONValue.double)), "trending_reference": .int(s.trendingReference),
                 "popularity": .object(s.popularity.mapValues(JSONValue.double)), "seen": s.seen.json,
+                "recent": .object(s.recent.mapValues(\.json)),
                 "arm_minutes": .object(
                     s.armMinutes.mapValues { minutes in
                         .object(Dictionary(uniqueKeysWithValues: minutes.map { (String($0.key), .array($0.value.map { .int(Int64($0)) })) }))
@@ -436,6 +468,7 @@ public final class ServingActivity: Service, LogConsumer, Sendable {
         }
         var state = State(seen: seen)
         state.popularity = (json["popularity"]?.objectValue ?? [:]).compactMapValues(\.doubleValue)
+        state.recent = (json["recent"]?.objectValue ?? [:]).mapValues(RecentOutcomes.init(json:))
         state.appliedThrough = json["applied_through"]?.intValue ?? 0
         state.checkpointedThrough = state.appliedThrough
         for (id, user) in json["users"]?.objectValue ?? [:] {

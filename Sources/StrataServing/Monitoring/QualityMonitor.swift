@@ -2,15 +2,18 @@ import StrataCore
 
 /// Prediction quality per variant: CTR and conversion of its recommendations in the
 /// monitoring window against the same variant before the window (its own baseline), judged
-/// only once both have the minimum of impressions.
+/// per user once both have the minimum of impressions; degraded when CTR fell by more than
+/// `monitoring.ctr_drop` and the always-valid test finds the drop significant (`CTRChange`).
 public struct QualityMonitor: Sendable {
     let controller: DeploymentController
     let config: MonitoringConfig
+    let experiments: ExperimentSettings
     let clock: any WallClock
 
-    public init(controller: DeploymentController, config: MonitoringConfig, clock: any WallClock) {
+    public init(controller: DeploymentController, config: MonitoringConfig, experiments: ExperimentSettings, clock: any WallClock) {
         self.controller = controller
         self.config = config
+        self.experiments = experiments
         self.clock = clock
     }
 
@@ -28,8 +31,11 @@ public struct QualityMonitor: Sendable {
                 func rate(_ part: Int, _ whole: Int) -> Double? { whole > 0 ? Double(part) / Double(whole) : nil }
                 let ctr = rate(window.clicks, window.impressions)
                 let baseline = rate(before.clicks, before.impressions)
-                let judged = window.impressions >= config.minImpressions && before.impressions >= config.minImpressions
-                let change = ctr.flatMap { now in baseline.flatMap { $0 > 0 ? now / $0 - 1 : nil } }
+                let measured = CTRChange.measure(
+                    service.activity, deployment: name, variant: variant.spec.name, windowStart: start, minImpressions: config.minImpressions,
+                    experiments: experiments)
+                let judged = measured.judged
+                let change = measured.change
                 variants.append([
                     "variant": .string(variant.spec.name), "model": variant.model.map { .string($0.key) } ?? .null,
                     "window": [
@@ -40,8 +46,9 @@ public struct QualityMonitor: Sendable {
                         "impressions": .int(Int64(before.impressions)), "clicks": .int(Int64(before.clicks)), "purchases": .int(Int64(before.purchases)),
                         "ctr": baseline.map(JSONValue.double) ?? .null, "conversion": rate(before.purchases, before.impressions).map(JSONValue.double) ?? .null,
                     ],
-                    "ctr_change": change.map(JSONValue.double) ?? .null, "judged": .bool(judged),
-                    "degraded": .bool(judged && (change ?? 0) < -config.ctrDrop),
+                    "ctr_change": change.map(JSONValue.double) ?? .null, "judged": .bool(judged), "users": .int(Int64(measured.recent.users)),
+                    "p_value": .double(measured.pValue),
+                    "degraded": .bool(measured.significantDrop(alpha: experiments.alpha) > config.ctrDrop),
                     // The last hour minute by minute, for charts.
                     "minutes": .array(
                         service.activity.armMinutes(deployment: name, variant: variant.spec.name, from: now - 3_600_000, to: now + 60_000).map {
