@@ -30,15 +30,17 @@ final class ServerProcess: @unchecked Sendable {
 
     /// `authenticate`: whether requests need keys (most tests are about durability; keys are
     /// tested in AuthTests).
+    /// `command`: `serve`, or `up` (the quickstart's).
     init(
-        dataDirectory: String, arguments: [String] = [], authenticate: Bool = false, environment: [String: String] = [:], waitForServing: Bool = true
+        dataDirectory: String, arguments: [String] = [], authenticate: Bool = false, environment: [String: String] = [:], waitForServing: Bool = true,
+        command: String = "serve"
     ) throws {
         process.executableURL = URL(fileURLWithPath: Self.binary)
         if !environment.isEmpty { process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 } }
         let configured = try Self.generousShutdownGrace(arguments, environment: process.environment ?? ProcessInfo.processInfo.environment)
         writtenConfig = configured.written
         process.arguments =
-            ["serve", "--data-dir", dataDirectory, "--port", "0", "--log-format", "json"] + (authenticate ? [] : ["--no-auth"]) + configured.arguments
+            [command, "--data-dir", dataDirectory, "--port", "0", "--log-format", "json"] + (authenticate ? [] : ["--no-auth"]) + configured.arguments
         process.standardError = errors
         process.standardOutput = FileHandle.nullDevice
         try process.run()

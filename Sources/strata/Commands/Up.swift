@@ -82,6 +82,7 @@ struct Up: AsyncParsableCommand {
             }
             try await server.run(host: host, port: port, extraServices: extra) { bound in
                 let url = "http://\(host == "0.0.0.0" ? "127.0.0.1" : host):\(bound)"
+                logger.info("serving", metadata: ["url": "\(url)", "data_dir": "\(lake.directory.projectRoot)", "demo": "\(demo)"])
                 // The dashboard link carries the first key (in the fragment: never sent to the server).
                 let dashboard = firstKey.map { "\(url)/#key=\($0)" } ?? "\(url)/"
                 let keyLine =

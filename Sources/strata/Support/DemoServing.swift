@@ -36,11 +36,9 @@ struct DemoServing: Service {
         }
     }
 
-    /// Waits for the demo's first versions, promotes the serving model's, and starts an A/B
-    /// test against item-kNN (once: a restart keeps what it finds).
+    /// Waits for the demo's first version of the serving model and promotes it.
     func deploy() async throws {
         guard let model = controller.defaultModel else { return }
-        let name = lake.config.serving.deployment
         var candidate: ModelVersion?
         while candidate == nil {
             try Task.checkCancellation()
@@ -54,19 +52,35 @@ struct DemoServing: Service {
             await controller.watchOnce()
             logger.info("demo: promoted the first model", metadata: ["version": "\(candidate.reference)"])
         }
-        guard let deployment = try await controller.store.get(name), deployment.variants.count == 1, deployment.canary == nil,
-            let challengerModel = lake.config.training.models.first(where: { $0.name != model && $0.algorithm == .itemKNN })?.name,
-            let challenger = try await registry.versions(model: challengerModel).last(where: { $0.stage == .candidate || $0.stage == .approved })
-        else { return }
-        if challenger.stage == .candidate {
-            _ = try await registry.approve(challenger.reference, reason: "demo: approved for an A/B test", by: Self.approver)
+    }
+
+    /// Puts item-kNN beside the serving model in an A/B test once its first version is trained,
+    /// whichever finishes training first (checked until it has happened; a restart keeps the
+    /// test it finds). Answers whether there is nothing more to wait for.
+    func startABTestWhenReady() async -> Bool {
+        guard let model = controller.defaultModel,
+            let challengerModel = lake.config.training.models.first(where: { $0.name != model && $0.algorithm == .itemKNN })?.name
+        else { return true }
+        let name = lake.config.serving.deployment
+        do {
+            guard (try? await registry.resolve("\(model)@production")) != nil, let deployment = try await controller.store.get(name) else { return false }
+            guard deployment.variants.count == 1, deployment.canary == nil else { return true }
+            guard let challenger = try await registry.versions(model: challengerModel).last(where: { $0.stage == .candidate || $0.stage == .approved })
+            else { return false }
+            if challenger.stage == .candidate {
+                _ = try await registry.approve(challenger.reference, reason: "demo: approved for an A/B test", by: Self.approver)
+            }
+            _ = try await controller.update(
+                name,
+                variants: [
+                    VariantSpec(name: "A", model: model, weight: 50), VariantSpec(name: "B", model: challenger.model, version: challenger.version, weight: 50),
+                ], shadow: nil, salt: nil, principal: Self.approver)
+            logger.info("demo: A/B test started", metadata: ["A": "\(model)@production", "B": "\(challenger.reference)"])
+            return true
+        } catch {
+            logger.warning("the demo A/B test did not start yet", metadata: ["error": "\(error)"])
+            return false
         }
-        _ = try await controller.update(
-            name,
-            variants: [
-                VariantSpec(name: "A", model: model, weight: 50), VariantSpec(name: "B", model: challenger.model, version: challenger.version, weight: 50),
-            ], shadow: nil, salt: nil, principal: Self.approver)
-        logger.info("demo: A/B test started", metadata: ["A": "\(model)@production", "B": "\(challenger.reference)"])
     }
 
     /// Simulated page views: recommendations shown as impressions, clicks on liked items
@@ -78,6 +92,7 @@ struct DemoServing: Service {
         var rng = SplitMix64(seed: generator.seed &+ UInt64(lake.clock.nowMillis()))
         var shifted = false
         var batch = 0
+        var abTestReady = false
         while !Task.isCancelled {
             do {
                 try await Task.sleep(for: .milliseconds(250))
@@ -99,6 +114,7 @@ struct DemoServing: Service {
             }
             batch += 1
             if batch % 20 == 1 { await promoteReranker() }
+            if !abTestReady, batch % 4 == 1 { abTestReady = await startABTestWhenReady() }
             guard !events.isEmpty else { continue }
             do {
                 _ = try await lake.ingestor.ingest(events: events, source: "demo-traffic")
