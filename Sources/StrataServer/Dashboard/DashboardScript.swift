@@ -198,7 +198,7 @@ enum DashboardScript {
           // CTR with its 95% interval as a bar.
           const bar = v => `<svg width="220" height="14"><rect x="0" y="3" width="${220 * v.ctr / top}" height="8" fill="#4a7"/>` +
             `<line x1="${220 * v.ctr_95[0] / top}" x2="${220 * v.ctr_95[1] / top}" y1="7" y2="7" stroke="#222"/></svg>`;
-          $('experiment').innerHTML = table(['variant', 'model', '#impressions', '#clicks', 'CTR (95% interval)', '', '#conversion', '#revenue / user', '#p-value'], e.variants.map(v =>
+          $('experiment').innerHTML = table(['variant', 'model', '#impressions', '#clicks', 'CTR (95% interval)', '', '#conversion', '#revenue / user', '#always-valid p (Holm)'], e.variants.map(v =>
             `<tr><td>${esc(v.variant)}</td><td>${esc(v.model)}</td><td class="n">${fmt(v.impressions)}</td><td class="n">${fmt(v.clicks)}</td>` +
             `<td>${pct(v.ctr)} [${(v.ctr_95[0] * 100).toFixed(2)}, ${(v.ctr_95[1] * 100).toFixed(2)}]</td><td>${bar(v)}</td>` +
             `<td class="n">${pct(v.conversion)}</td><td class="n">${v.revenue_per_user.toFixed(2)}</td><td class="n">${v.p_value === null ? 'control' : v.p_value.toFixed(4)}</td></tr>`));
