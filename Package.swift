@@ -57,7 +57,9 @@ let package = Package(
             ]
         ),
         // Layer 3's algorithms and metrics: pure computation over arrays (BLAS/LAPACK for dense math).
-        .target(name: "StrataML", dependencies: ["StrataCore", "CBLAS", "CLAPACKE", "CXGBoost"]),
+        // hnswlib (Debian libhnswlib-dev, header-only C++) behind a small C interface.
+        .target(name: "CHNSW", cxxSettings: [.unsafeFlags(["-std=c++14", "-O3"])]),
+        .target(name: "StrataML", dependencies: ["StrataCore", "CBLAS", "CLAPACKE", "CXGBoost", "CHNSW"]),
         // A Parquet reader and writer (no Swift package exists offline); pure codec, no I/O policy.
         .target(name: "StrataParquet", dependencies: ["CZstd", "CSnappy", "CZlib"]),
         // Layer 1: ingestion, the event log, the lake, snapshots, import, the generator.

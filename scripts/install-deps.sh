@@ -11,7 +11,7 @@
 set -euo pipefail
 
 with_test_peers=0
-packages=(libzstd-dev libsnappy-dev zlib1g-dev libsqlite3-dev libopenblas-dev liblapacke-dev libxgboost-dev librdkafka-dev pkg-config)
+packages=(libzstd-dev libsnappy-dev zlib1g-dev libsqlite3-dev libopenblas-dev liblapacke-dev libxgboost-dev librdkafka-dev libhnswlib-dev pkg-config)
 for flag in "$@"; do
   case "$flag" in
     --with-test-peers) with_test_peers=1; packages+=(prometheus chromium chromium-driver redis-server nginx-light curl openssl) ;;
