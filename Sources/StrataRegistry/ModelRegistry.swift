@@ -24,21 +24,38 @@ public struct GateResult: Sendable, Equatable {
     /// Production's value on the same holdout (nil when there is no production version yet).
     public var production: Double?
     public var productionVersion: Int64?
+    /// The retrieval index's recall@10 against exact search, and the least accepted
+    /// (`serving.ann.min_recall`); nil for models served by exact search.
+    public var annRecall: Double?
+    public var minRecall: Double?
 
-    public init(metric: String, margin: Double, candidate: Double, production: Double?, productionVersion: Int64?) {
+    public init(
+        metric: String, margin: Double, candidate: Double, production: Double?, productionVersion: Int64?, annRecall: Double? = nil,
+        minRecall: Double? = nil
+    ) {
         self.metric = metric
         self.margin = margin
         self.candidate = candidate
         self.production = production
         self.productionVersion = productionVersion
+        self.annRecall = annRecall
+        self.minRecall = minRecall
     }
 
-    public var passed: Bool { production.map { candidate >= $0 + margin } ?? true }
+    var recallPassed: Bool { annRecall.map { $0 >= (minRecall ?? 0) } ?? true }
+
+    public var passed: Bool { recallPassed && (production.map { candidate >= $0 + margin } ?? true) }
 
     public var message: String {
-        guard let production else { return "no production version: \(metric) \(String(format: "%.4f", candidate)) accepted" }
+        let recall =
+            annRecall.map {
+                String(format: "; ANN recall@10 %.4f %@ serving.ann.min_recall %.2f", $0, recallPassed ? "meets" : "is below", minRecall ?? 0)
+            } ?? ""
+        guard let production else {
+            return "no production version: \(metric) \(String(format: "%.4f", candidate))\(recall): \(passed ? "accepted" : "rejected")"
+        }
         return String(
-            format: "%@ %.4f vs production v%lld %.4f (needs +%.4f): %@", metric, candidate, productionVersion ?? 0, production, margin,
+            format: "%@ %.4f vs production v%lld %.4f (needs +%.4f)%@: %@", metric, candidate, productionVersion ?? 0, production, margin, recall,
             passed ? "passed" : "rejected")
     }
 
@@ -46,6 +63,7 @@ public struct GateResult: Sendable, Equatable {
         [
             "metric": .string(metric), "margin": .double(margin), "candidate": .double(candidate), "production": production.map(JSONValue.double) ?? .null,
             "production_version": productionVersion.map(JSONValue.int) ?? .null, "passed": .bool(passed), "message": .string(message),
+            "ann_recall": annRecall.map(JSONValue.double) ?? .null, "min_recall": minRecall.map(JSONValue.double) ?? .null,
         ]
     }
 
@@ -53,7 +71,7 @@ public struct GateResult: Sendable, Equatable {
         guard let metric = json["metric"]?.stringValue, let candidate = json["candidate"]?.doubleValue else { return nil }
         self.init(
             metric: metric, margin: json["margin"]?.doubleValue ?? 0, candidate: candidate, production: json["production"]?.doubleValue,
-            productionVersion: json["production_version"]?.intValue)
+            productionVersion: json["production_version"]?.intValue, annRecall: json["ann_recall"]?.doubleValue, minRecall: json["min_recall"]?.doubleValue)
     }
 }
 

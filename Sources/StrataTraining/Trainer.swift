@@ -161,7 +161,7 @@ public final class Trainer: Sendable {
             let runID = run.id
             let clock = self.clock
             // The fit is long, synchronous work: a thread of its own keeps the async pool free.
-            let (model, iterationMetrics) = try await OwnThread.run { () throws -> (any Recommender, [IterationMetric]) in
+            let (fitted, iterationMetrics) = try await OwnThread.run { () throws -> (any Recommender, [IterationMetric]) in
                 var metrics = resumeFrom?.1 ?? []
                 let model = try ModelTrainer.fit(
                     spec, data: split.train, threads: threads,
@@ -175,6 +175,9 @@ public final class Trainer: Sendable {
                     })
                 return (model, metrics)
             }
+            // Above `serving.ann.exact_below` items, a factor model gets its retrieval index,
+            // in its artifact, with its recall against exact search measured on a sample.
+            let (model, recall) = try await Self.attachRetrieval(fitted, settings: config.serving.ann, seed: Int(spec.parameters["seed"] ?? 42))
             let holdout = Evaluator.evaluate(model, split: split, threads: threads)
             // What the model saw, for drift monitoring once it serves.
             let baseline = try ModelBaseline.compute(
@@ -187,7 +190,15 @@ public final class Trainer: Sendable {
             metrics["test_interactions"] = Double(split.testInteractions)
             metrics["users"] = Double(split.train.users.count)
             metrics["items"] = Double(split.train.items.count)
-            let gate = try await evaluateGate(model: spec.name, candidate: metrics, split: split)
+            if let recall {
+                metrics["ann_recall@10"] = recall.recall
+                metrics["ann_recall_users"] = Double(recall.users)
+            }
+            var gate = try await evaluateGate(model: spec.name, candidate: metrics, split: split)
+            if let recall {
+                gate.annRecall = recall.recall
+                gate.minRecall = config.serving.ann.minRecall
+            }
             run.status = .finished
             run.artifactHash = artifact
             run.metrics = metrics
@@ -216,6 +227,21 @@ public final class Trainer: Sendable {
             try? await audit.append(principal: principal.label, action: "training.finish", target: "run:\(run.id)", outcome: "failed", detail: "\(error)")
             throw error
         }
+    }
+
+    /// A factor model with `settings.exactBelow` items or more, with its retrieval index built
+    /// (on a thread of its own) and its recall@10 against exact search; other models as they are.
+    static func attachRetrieval(_ model: any Recommender, settings: ANNSettings, seed: Int) async throws -> (
+        any Recommender, (recall: Double, users: Int)?
+    ) {
+        guard var factor = model as? any FactorRecommender, factor.items.count >= settings.exactBelow else { return (model, nil) }
+        let parameters = ANNParameters(m: settings.m, efConstruction: settings.efConstruction, efSearch: settings.efSearch, seed: seed)
+        let vectors = factor.itemVectors
+        let columns = factor.similarityColumns
+        factor.retrieval = try await OwnThread.run { try RetrievalIndex.build(vectors, similarityColumns: columns, parameters: parameters) }
+        let indexed = factor
+        let recall = try await OwnThread.run { RetrievalIndex.recall(of: indexed) }
+        return (indexed, recall)
     }
 
     func split(of manifest: SnapshotManifest, policy: InteractionPolicy) throws -> EvaluationSplit {

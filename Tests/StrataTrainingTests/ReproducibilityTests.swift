@@ -96,6 +96,46 @@ import Testing
         await store.close()
     }
 
+    /// Above `serving.ann.exact_below` a factor model carries its retrieval index: its recall
+    /// against exact search is recorded, the same inputs reproduce the same artifact (index
+    /// included), and a version whose index misses too much is rejected by the gate.
+    @Test func theRetrievalIndexIsRecordedReproducedAndGated() async throws {
+        let directory = TemporaryDirectory()
+        defer { directory.remove() }
+        var config = Fixtures.config
+        config.serving.ann.exactBelow = 10
+        let (trainer, _, store) = try await Self.setUp(directory, config: config)
+        let principal = Principal(id: "sci", name: "sam", roles: [.scientist])
+        for algorithm in [Algorithm.als, .bpr] {
+            let spec = try ModelSpec(name: algorithm.rawValue, algorithm: algorithm, parameters: ["factors": 8, "iterations": 3])
+            let outcome = try await trainer.train(TrainingRequest(spec: spec, principal: principal))
+            let version = try #require(outcome.version)
+            #expect(version.stage == .candidate, "\(version.gate?.message ?? "")")
+            #expect((outcome.run.metrics["ann_recall@10"] ?? 0) >= 0.95, "\(outcome.run.metrics)")
+            #expect((outcome.run.metrics["ann_recall_users"] ?? 0) > 0)
+            let model = try ModelTrainer.load(try ModelArtifact(decoding: try await trainer.blobs.get(version.artifactHash)))
+            #expect((model as? any FactorRecommender)?.retrieval != nil, "the artifact carries the index")
+            let (_, _, identical) = try await trainer.reproduce(version.reference, principal: principal)
+            #expect(identical, "\(algorithm): the index is built the same way every time")
+        }
+        // A deliberately poor index (two links, a narrow search) against a strict minimum.
+        var strict = config
+        strict.serving.ann = ANNSettings()
+        strict.serving.ann.exactBelow = 10
+        strict.serving.ann.m = 2
+        strict.serving.ann.efConstruction = 8
+        strict.serving.ann.efSearch = 8
+        strict.serving.ann.minRecall = 0.999
+        let poor = Trainer(
+            runs: trainer.runs, blobs: trainer.blobs, registry: trainer.registry, audit: trainer.audit,
+            directory: DataDirectory(root: directory.path, project: strict.project), config: strict, codeVersion: "git:test", threads: 2)
+        let spec = try ModelSpec(name: "als-poor", algorithm: .als, parameters: ["factors": 8, "iterations": 3])
+        let rejected = try #require(try await poor.train(TrainingRequest(spec: spec, principal: principal)).version)
+        #expect(rejected.stage == .rejected)
+        #expect(rejected.gate?.message.contains("is below serving.ann.min_recall") == true, "\(rejected.gate?.message ?? "")")
+        await store.close()
+    }
+
     @Test func theGateRejectsACandidateWorseThanProduction() async throws {
         let directory = TemporaryDirectory()
         defer { directory.remove() }

@@ -256,6 +256,12 @@ public enum ExampleConfig {
           exclude_impressed: 30m     # items shown to the user this recently are not shown again (off)
           trending_half_life: 24h    # trending = interactions decayed by this half-life (from the newest one; popularity when too few are recent)
           exclude_seen: all          # never recommend back what the user interacted with: all | none | [purchase, rate] (hidden items always)
+          ann:                       # approximate retrieval (HNSW, hnswlib) for ALS and BPR over large catalogues
+            exact_below: 20000       # smaller catalogues are scored whole
+            m: 16                    # links per item in the graph
+            ef_construction: 200     # breadth while building (at training; the index is part of the artifact)
+            ef_search: 100           # breadth while searching (at least n)
+            min_recall: 0.95         # recall@10 against exact search, measured at training; the gate refuses less
           max_n: 100
           shadow_fraction: 1         # share of requests a shadow variant also scores
           canary:                    # guardrails, judged over each step of a canary

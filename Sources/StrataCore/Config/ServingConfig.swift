@@ -18,6 +18,8 @@ public struct ServingConfig: Sendable {
     public var trendingHalfLifeMillis: Int64 = 86_400_000
     /// Which of a user's past interactions are never recommended back, by every path.
     public var excludeSeen = SeenExclusion.all
+    /// Approximate nearest-neighbour retrieval over large catalogues.
+    public var ann = ANNSettings()
     /// The largest `n` a request may ask for.
     public var maxN = 100
     /// How often replicas look for deployment changes made elsewhere.
@@ -32,7 +34,7 @@ public struct ServingConfig: Sendable {
     init(node: ConfigNode, models: [String], features: [FeatureDefinition], interactionTypes: Set<String>) throws(StrataError) {
         try node.checkKeys([
             "model", "deployment", "cache_top_n", "cache_ttl", "precompute_interval", "recent_items_feature", "exclude_impressed", "trending_half_life",
-            "exclude_seen", "max_n", "watch_interval", "shadow_fraction", "canary", "experiments",
+            "exclude_seen", "ann", "max_n", "watch_interval", "shadow_fraction", "canary", "experiments",
         ])
         if let v = node["model"] {
             let name = try v.string()
@@ -56,6 +58,7 @@ public struct ServingConfig: Sendable {
         if let v = node["exclude_impressed"] { impressedExclusionMillis = try v.string() == "off" ? 0 : try v.durationMillis() }
         if let v = node["trending_half_life"] { trendingHalfLifeMillis = max(1, try v.durationMillis()) }
         if let v = node["exclude_seen"] { excludeSeen = try SeenExclusion(node: v, interactionTypes: interactionTypes) }
+        if let v = node["ann"] { ann = try ANNSettings(node: v) }
         if let v = node["max_n"] {
             maxN = try v.int()
             guard (1...1000).contains(maxN) else { throw v.error("max_n must be between 1 and 1000") }
@@ -106,6 +109,36 @@ public enum SeenExclusion: Sendable, Equatable {
         case "all": self = .all
         case "none": self = .none
         default: throw node.error("exclude_seen is all, none, or a list of interaction types (e.g. [purchase, rate])")
+        }
+    }
+}
+
+/// Approximate nearest-neighbour retrieval (`serving.ann`): factor models (ALS, BPR) trained on
+/// at least `exactBelow` items get an HNSW index over their item vectors, built at training and
+/// kept in the artifact, that the live path, similar items and the batch job search instead of
+/// scoring the whole catalogue; its recall@10 against exact search is measured on a sample of
+/// users, and the gate refuses a version below `minRecall`.
+public struct ANNSettings: Sendable, Equatable {
+    public var m = 16
+    public var efConstruction = 200
+    public var efSearch = 100
+    public var exactBelow = 20_000
+    public var minRecall = 0.95
+
+    public init() {}
+
+    init(node: ConfigNode) throws(StrataError) {
+        try node.checkKeys(["m", "ef_construction", "ef_search", "exact_below", "min_recall"])
+        if let v = node["m"] {
+            m = try v.int()
+            guard (2...256).contains(m) else { throw v.error("m is between 2 and 256 (16 is usual)") }
+        }
+        if let v = node["ef_construction"] { efConstruction = max(8, try v.int()) }
+        if let v = node["ef_search"] { efSearch = max(8, try v.int()) }
+        if let v = node["exact_below"] { exactBelow = max(0, try v.int()) }
+        if let v = node["min_recall"] {
+            minRecall = try v.double()
+            guard (0...1).contains(minRecall) else { throw v.error("min_recall is between 0 and 1") }
         }
     }
 }

@@ -69,6 +69,10 @@ public final class ANNIndex: @unchecked Sendable {
         return index
     }
 
+    /// How broadly searches look (at least the number asked for); set before searching from
+    /// several threads.
+    public func setEf(_ ef: Int) { chnsw_set_ef(handle, ef) }
+
     /// The index as bytes (hnswlib's own format), for the artifact.
     public func serialized() throws(StrataError) -> [UInt8] {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("strata-ann-\(getpid())-\(UInt64.random(in: 0...UInt64.max))").path

@@ -42,7 +42,7 @@ public struct ALSParameters: Sendable, Equatable {
 /// 0 elsewhere (explicitly for negative cells, with their own confidence). Each half-iteration
 /// solves blocks of users (or items) in lockstep: the dense part of every CG step is one matrix
 /// product for the block through BLAS, the sparse part SIMD loops over the block's interactions.
-public struct ALSModel: Recommender {
+public struct ALSModel: FactorRecommender {
     public let algorithm = Algorithm.als
     public let hyperparameters: ALSParameters
     public let users: IDMap
@@ -51,6 +51,16 @@ public struct ALSModel: Recommender {
     public internal(set) var itemFactors: FactorMatrix
     /// YᵀY + λI of the final item factors: the start of every fold-in.
     public internal(set) var itemGram: [Float]
+    public var retrieval: RetrievalIndex? = nil
+
+    public var itemVectors: FactorMatrix { itemFactors }
+    public var similarityColumns: Int { factors }
+
+    /// The trained user's vector, or one folded in from the query's items.
+    public func userVector(_ query: UserQuery) -> [Float] {
+        if let user = query.userIndex, user < userFactors.rows { return Array(userFactors.row(user)) }
+        return foldIn(items: query.items, weights: query.weights)
+    }
 
     public var parameters: [String: Double] { hyperparameters.dictionary }
     public var factors: Int { hyperparameters.factors }
@@ -227,6 +237,7 @@ public struct ALSModel: Recommender {
     }
 
     public func similarItems(to item: Int32, n: Int) -> [(index: Int32, score: Float)] {
+        if let retrieval { return retrieval.similar(to: Int(item), n: n).map { (Int32($0.index), $0.score) } }
         // Cosine similarity of item factors.
         let f = factors
         var scores = [Float](repeating: 0, count: itemFactors.rows)
@@ -250,6 +261,7 @@ public struct ALSModel: Recommender {
             algorithm: .als, parameters: parameters, metadata: ["users": userFactors.rows, "items": itemFactors.rows, "factors": factors])
         artifact.floats = ["user_factors": userFactors.storage, "item_factors": itemFactors.storage, "item_gram": itemGram]
         artifact.idLists = ["users": users.ids, "items": items.ids]
+        retrieval?.write(into: &artifact)
         return artifact
     }
 
@@ -268,5 +280,6 @@ public struct ALSModel: Recommender {
             userFactors: FactorMatrix(rows: userCount, columns: f, storage: try artifact.floats("user_factors", count: userCount * f)),
             itemFactors: FactorMatrix(rows: itemCount, columns: f, storage: try artifact.floats("item_factors", count: itemCount * f)),
             itemGram: try artifact.floats("item_gram", count: f * f))
+        retrieval = try RetrievalIndex.read(from: artifact, vectors: itemFactors, similarityColumns: f)
     }
 }

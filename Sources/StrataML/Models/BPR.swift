@@ -40,7 +40,7 @@ public struct BPRParameters: Sendable, Equatable {
 /// negative drawn in proportion to item popularity, and pushes the positive's score above the
 /// negative's. Items carry a learned bias (an extra factor whose user side starts at 1). Sequential by design: Hogwild-style parallel SGD would make the result depend on
 /// thread timing, and Strata's models are bit-reproducible.
-public struct BPRModel: Recommender {
+public struct BPRModel: FactorRecommender {
     public let algorithm = Algorithm.bpr
     public let hyperparameters: BPRParameters
     public let users: IDMap
@@ -166,7 +166,14 @@ public struct BPRModel: Recommender {
         self.itemFactors = itemFactors
     }
 
-    public func score(_ query: UserQuery, into scores: UnsafeMutableBufferPointer<Float>) {
+    public var retrieval: RetrievalIndex? = nil
+    public var itemVectors: FactorMatrix { itemFactors }
+    /// The factors without the bias column.
+    public var similarityColumns: Int { hyperparameters.factors }
+
+    /// The trained user's vector (its last entry multiplies the item bias), or the mean of the
+    /// liked items' factors with the bias kept at 1.
+    public func userVector(_ query: UserQuery) -> [Float] {
         let width = hyperparameters.factors + 1
         var vector = [Float](repeating: 0, count: width)
         if let user = query.userIndex, user < userFactors.rows {
@@ -181,6 +188,12 @@ public struct BPRModel: Recommender {
             if count > 0 { for index in 0..<(width - 1) { vector[index] /= count } }
             vector[width - 1] = 1
         }
+        return vector
+    }
+
+    public func score(_ query: UserQuery, into scores: UnsafeMutableBufferPointer<Float>) {
+        let width = hyperparameters.factors + 1
+        let vector = userVector(query)
         itemFactors.storage.withUnsafeBufferPointer { items in
             vector.withUnsafeBufferPointer {
                 BLAS.multiply(items.baseAddress!, rows: itemFactors.rows, columns: width, vector: $0.baseAddress!, into: scores.baseAddress!)
@@ -189,6 +202,7 @@ public struct BPRModel: Recommender {
     }
 
     public func similarItems(to item: Int32, n: Int) -> [(index: Int32, score: Float)] {
+        if let retrieval { return retrieval.similar(to: Int(item), n: n).map { (Int32($0.index), $0.score) } }
         let f = hyperparameters.factors
         let width = f + 1
         var scores = [Float](repeating: 0, count: itemFactors.rows)
@@ -209,6 +223,7 @@ public struct BPRModel: Recommender {
             algorithm: .bpr, parameters: parameters, metadata: ["users": userFactors.rows, "items": itemFactors.rows, "factors": hyperparameters.factors])
         artifact.floats = ["user_factors": userFactors.storage, "item_factors": itemFactors.storage]
         artifact.idLists = ["users": users.ids, "items": items.ids]
+        retrieval?.write(into: &artifact)
         return artifact
     }
 
@@ -224,5 +239,6 @@ public struct BPRModel: Recommender {
             users: try artifact.ids("users"), items: try artifact.ids("items"),
             userFactors: FactorMatrix(rows: userCount, columns: f + 1, storage: try artifact.floats("user_factors", count: userCount * (f + 1))),
             itemFactors: FactorMatrix(rows: itemCount, columns: f + 1, storage: try artifact.floats("item_factors", count: itemCount * (f + 1))))
+        retrieval = try RetrievalIndex.read(from: artifact, vectors: itemFactors, similarityColumns: f)
     }
 }

@@ -42,18 +42,27 @@ public struct Precomputer: Sendable {
         let recommender = model.recommender
         let (history, excluded) = activity.seenIndices(users: recommender.users, items: recommender.items)
         let users = recommender.users.ids
+        let factor = recommender as? any FactorRecommender
+        let retrieval = factor?.retrieval
         let lists = Mutex<[String: CachedList]>([:])
         let topN = self.topN
         Self.onOwnThreads(users.count, chunkSize: 256, threads: threads) { range in
             var local: [String: CachedList] = [:]
             local.reserveCapacity(range.count)
-            var scores = [Float](repeating: 0, count: recommender.items.count)
+            var scores = [Float](repeating: 0, count: retrieval == nil ? recommender.items.count : 0)
             for index in range {
                 let query = UserQuery(userIndex: index, items: history[index], weights: [Float](repeating: 1, count: history[index].count))
-                let top = scores.withUnsafeMutableBufferPointer { buffer in
-                    recommender.score(query, into: buffer)
-                    for item in excluded[index] { buffer[Int(item)] = -.infinity }
-                    return TopK.select(UnsafeBufferPointer(buffer), n: topN)
+                let top: [(index: Int, score: Float)]
+                if let factor, let retrieval {
+                    // A large catalogue: the index, not a scan of every item.
+                    let left = Set(excluded[index])
+                    top = retrieval.recommend(factor.userVector(query), n: topN) { left.contains(Int32($0)) }
+                } else {
+                    top = scores.withUnsafeMutableBufferPointer { buffer in
+                        recommender.score(query, into: buffer)
+                        for item in excluded[index] { buffer[Int(item)] = -.infinity }
+                        return TopK.select(UnsafeBufferPointer(buffer), n: topN)
+                    }
                 }
                 local[users[index]] = CachedList(items: top.map { Int32($0.index) }, scores: top.map(\.score), computedAt: computedAt)
             }

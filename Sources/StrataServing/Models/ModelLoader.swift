@@ -11,13 +11,16 @@ public final class ModelLoader: Sendable {
     let runs: RunStore
     let blobs: any BlobStore
     let capacity: Int
+    /// `serving.ann.ef_search`, applied to loaded retrieval indexes (nil: as trained).
+    let searchBreadth: Int?
     private let loaded = Mutex<[(key: String, model: ServedModel)]>([])
 
-    public init(registry: ModelRegistry, runs: RunStore, blobs: any BlobStore, capacity: Int = 8) {
+    public init(registry: ModelRegistry, runs: RunStore, blobs: any BlobStore, capacity: Int = 8, searchBreadth: Int? = nil) {
         self.registry = registry
         self.runs = runs
         self.blobs = blobs
         self.capacity = capacity
+        self.searchBreadth = searchBreadth
     }
 
     /// The model version `reference` names (`NAME@VERSION`, `NAME@production`, ...), loaded.
@@ -31,6 +34,7 @@ public final class ModelLoader: Sendable {
             throw StrataError(.unavailable, code: "artifact_unavailable", "\(version.reference): its artifact cannot be read (\(error))")
         }
         let recommender = try ModelTrainer.load(try ModelArtifact(decoding: bytes))
+        if let searchBreadth, let retrieval = (recommender as? any FactorRecommender)?.retrieval { retrieval.setSearchBreadth(searchBreadth) }
         let run = try? await runs.get(version.runID)
         let lineage = ServingLineage(
             model: version.model, version: version.version, runID: version.runID, artifactHash: version.artifactHash,

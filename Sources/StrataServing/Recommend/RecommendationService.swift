@@ -239,18 +239,27 @@ public final class RecommendationService: Sendable {
         } else {
             query = UserQuery(items: recentIndices, weights: [Float](repeating: 1, count: recentIndices.count))
         }
-        var scores = [Float](repeating: 0, count: recommender.items.count)
         // With a re-ranker, the first stage hands it its best `candidates`.
         let reranker = features == nil ? nil : self.reranker
         let depth = max(range.upperBound, reranker?.candidates ?? 0)
-        let ranked = scores.withUnsafeMutableBufferPointer { buffer -> [(index: Int, score: Float)]? in
-            recommender.score(query, into: buffer)
-            let top = TopK.select(UnsafeBufferPointer(buffer), n: depth) { index in
-                excludedIndices.contains(Int32(index)) || !catalog.allows(index, filter)
+        let ranked: [(index: Int, score: Float)]?
+        if let factor = recommender as? any FactorRecommender, let retrieval = factor.retrieval {
+            // A large catalogue: the index's best items that pass, never the whole catalogue.
+            let vector = factor.userVector(query)
+            ranked =
+                vector.allSatisfy(\.isFinite)
+                ? retrieval.recommend(vector, n: depth) { index in excludedIndices.contains(Int32(index)) || !catalog.allows(index, filter) } : nil
+        } else {
+            var scores = [Float](repeating: 0, count: recommender.items.count)
+            ranked = scores.withUnsafeMutableBufferPointer { buffer -> [(index: Int, score: Float)]? in
+                recommender.score(query, into: buffer)
+                let top = TopK.select(UnsafeBufferPointer(buffer), n: depth) { index in
+                    excludedIndices.contains(Int32(index)) || !catalog.allows(index, filter)
+                }
+                // Nothing left after exclusions is an answer; no finite score at all is a broken model.
+                if top.isEmpty, !buffer.contains(where: \.isFinite) { return nil }
+                return top
             }
-            // Nothing left after exclusions is an answer; no finite score at all is a broken model.
-            if top.isEmpty, !buffer.contains(where: \.isFinite) { return nil }
-            return top
         }
         guard var top = ranked else { return nil }
         var rerankedBy: String?
@@ -344,13 +353,23 @@ public final class RecommendationService: Sendable {
         }
         let catalog = model.catalog
         let exclusions = user.map { activity.exclusions($0, impressedSince: nil) }
-        let depth = n * 4 + 20 + (exclusions.map { $0.seen.count } ?? 0)
-        let candidates = model.recommender.similarItems(to: index, n: min(model.itemCount, depth))
-        let items = candidates.lazy.filter { catalog.allows(Int($0.index), filter) }.map { (id: model.recommender.items.id(at: $0.index), score: $0.score) }
-            .filter { exclusions?.excludes($0.id) != true }.prefix(n)
+        let items: [(id: String, score: Float)]
+        if let retrieval = (model.recommender as? any FactorRecommender)?.retrieval {
+            // The cosine index, filters applied as it searches (it widens until n pass).
+            let recommender = model.recommender
+            items = retrieval.similar(to: Int(index), n: n) { other in
+                !catalog.allows(other, filter) || exclusions?.excludes(recommender.items.id(at: Int32(other))) == true
+            }.map { (recommender.items.id(at: Int32($0.index)), $0.score) }
+        } else {
+            let depth = n * 4 + 20 + (exclusions.map { $0.seen.count } ?? 0)
+            let candidates = model.recommender.similarItems(to: index, n: min(model.itemCount, depth))
+            items = Array(
+                candidates.lazy.filter { catalog.allows(Int($0.index), filter) }.map { (id: model.recommender.items.id(at: $0.index), score: $0.score) }
+                    .filter { exclusions?.excludes($0.id) != true }.prefix(n))
+        }
         return Recommendation(
             id: RecommendationID(deployment: name, variant: state.variants[0].spec.name, model: model.key, nonce: RecommendationID.nonce()),
-            deployment: name, variant: state.variants[0].spec.name, lineage: model.lineage, source: .live, items: Array(items), nextCursor: nil,
+            deployment: name, variant: state.variants[0].spec.name, lineage: model.lineage, source: .live, items: items, nextCursor: nil,
             contractVersion: lake.ingestor.contract.version)
     }
 }

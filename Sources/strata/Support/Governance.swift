@@ -137,7 +137,7 @@ extension Governance {
         let service = RecommendationService(lake: lake, features: features, activity: activity, cache: cache, metrics: ServingMetrics())
         return DeploymentController(
             store: DeploymentStore(store: store), service: service, registry: registry,
-            loader: ModelLoader(registry: registry, runs: runs, blobs: blobs),
+            loader: ModelLoader(registry: registry, runs: runs, blobs: blobs, searchBreadth: config.serving.ann.efSearch),
             precomputer: Precomputer(lake: lake, activity: activity, cache: cache, topN: config.serving.cacheTopN, threads: 1), audit: audit, lake: lake,
             logger: logger.with("component", "serving"), bus: bus, runsBatchJobs: batchJobs)
     }

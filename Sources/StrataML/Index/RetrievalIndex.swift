@@ -1,0 +1,109 @@
+import Foundation
+import StrataCore
+
+/// A model whose score is the inner product of a user vector with item vectors (ALS, BPR), so
+/// that retrieval can search an index instead of scoring the whole catalogue.
+public protocol FactorRecommender: Recommender {
+    /// The item vectors `score` multiplies the user vector by (items × width).
+    var itemVectors: FactorMatrix { get }
+    /// Leading columns that describe the item for similarity (BPR's bias column is left out).
+    var similarityColumns: Int { get }
+    /// The user vector `score(query)` uses: the trained one, or one folded in from the items.
+    func userVector(_ query: UserQuery) -> [Float]
+    /// The index over the item vectors (nil: below the size where exact search is cheap).
+    var retrieval: RetrievalIndex? { get set }
+}
+
+/// The approximate retrieval of a factor model, built when it is trained (above
+/// `serving.ann.exact_below` items) and kept in its artifact: an inner-product index for
+/// recommendations and one over length-normalised vectors for similar items (cosine).
+public struct RetrievalIndex: Sendable {
+    public let innerProduct: ANNIndex
+    public let cosine: ANNIndex
+    public let parameters: ANNParameters
+    /// The serialised indexes from the build (a loaded model serialises again if asked).
+    let bytes: (innerProduct: [UInt8], cosine: [UInt8])?
+
+    /// Builds both indexes over `vectors`.
+    public static func build(_ vectors: FactorMatrix, similarityColumns: Int, parameters: ANNParameters) throws(StrataError) -> RetrievalIndex {
+        let innerProduct = try ANNIndex.build(vectors: vectors.storage, dimension: vectors.columns, parameters: parameters)
+        let cosine = try ANNIndex.build(vectors: normalised(vectors, columns: similarityColumns), dimension: similarityColumns, parameters: parameters)
+        return RetrievalIndex(
+            innerProduct: innerProduct, cosine: cosine, parameters: parameters, bytes: (try innerProduct.serialized(), try cosine.serialized()))
+    }
+
+    /// The first `columns` of each row scaled to length one (zero rows stay zero).
+    static func normalised(_ vectors: FactorMatrix, columns: Int) -> [Float] {
+        var out = [Float](repeating: 0, count: vectors.rows * columns)
+        vectors.storage.withUnsafeBufferPointer { rows in
+            for row in 0..<vectors.rows {
+                let start = rows.baseAddress! + row * vectors.columns
+                let norm = VectorKernels.dot(start, start, columns).squareRoot()
+                guard norm > 0 else { continue }
+                for column in 0..<columns { out[row * columns + column] = start[column] / norm }
+            }
+        }
+        return out
+    }
+
+    /// Adds the indexes to a model's artifact.
+    public func write(into artifact: inout ModelArtifact) {
+        let serialised = bytes ?? ((try? innerProduct.serialized()) ?? [], (try? cosine.serialized()) ?? [])
+        artifact.blobs["ann_inner_product"] = serialised.innerProduct
+        artifact.blobs["ann_cosine"] = serialised.cosine
+        artifact.metadata["ann_m"] = parameters.m
+        artifact.metadata["ann_ef_construction"] = parameters.efConstruction
+        artifact.metadata["ann_ef_search"] = parameters.efSearch
+        artifact.metadata["ann_seed"] = parameters.seed
+    }
+
+    /// The indexes of an artifact, over the model's vectors (nil when it has none).
+    public static func read(from artifact: ModelArtifact, vectors: FactorMatrix, similarityColumns: Int) throws(StrataError) -> RetrievalIndex? {
+        guard let innerBytes = artifact.blobs["ann_inner_product"], let cosineBytes = artifact.blobs["ann_cosine"] else { return nil }
+        let parameters = ANNParameters(
+            m: artifact.metadata["ann_m"] ?? 16, efConstruction: artifact.metadata["ann_ef_construction"] ?? 200,
+            efSearch: artifact.metadata["ann_ef_search"] ?? 100, seed: artifact.metadata["ann_seed"] ?? 42)
+        return RetrievalIndex(
+            innerProduct: try ANNIndex.load(innerBytes, vectors: vectors.storage, dimension: vectors.columns, efSearch: parameters.efSearch),
+            cosine: try ANNIndex.load(
+                cosineBytes, vectors: normalised(vectors, columns: similarityColumns), dimension: similarityColumns, efSearch: parameters.efSearch),
+            parameters: parameters, bytes: nil)
+    }
+
+    /// Sets how broadly searches look (`serving.ann.ef_search`); before the model is shared.
+    public func setSearchBreadth(_ ef: Int) {
+        innerProduct.setEf(ef)
+        cosine.setEf(ef)
+    }
+
+    /// The `n` items with the highest score for `userVector` that `excluded` lets through.
+    public func recommend(_ userVector: [Float], n: Int, excluded: (Int) -> Bool) -> [(index: Int, score: Float)] {
+        userVector.withUnsafeBufferPointer { innerProduct.search($0.baseAddress!, n: n, excluded: excluded) }
+    }
+
+    /// The `n` items most similar (cosine) to `item`, itself left out.
+    public func similar(to item: Int, n: Int, excluded: (Int) -> Bool = { _ in false }) -> [(index: Int, score: Float)] {
+        cosine.vectors.withUnsafeBufferPointer { vectors in
+            cosine.search(vectors.baseAddress! + item * cosine.dimension, n: n) { $0 == item || excluded($0) }
+        }
+    }
+
+    /// Recall@k of the index against exact search, over up to `sample` users spread evenly
+    /// through the model's users: what a training run records (and the gate checks).
+    public static func recall(of model: any FactorRecommender, k: Int = 10, sample: Int = 1000) -> (recall: Double, users: Int) {
+        guard let retrieval = model.retrieval, model.users.count > 0 else { return (1, 0) }
+        let step = max(1, model.users.count / sample)
+        var hits = 0
+        var wanted = 0
+        var users = 0
+        for user in stride(from: 0, to: model.users.count, by: step) where users < sample {
+            let vector = model.userVector(UserQuery(userIndex: user, items: [], weights: []))
+            let exact = vector.withUnsafeBufferPointer { retrieval.innerProduct.exact($0.baseAddress!, n: k) { _ in false } }
+            let found = Set(vector.withUnsafeBufferPointer { retrieval.innerProduct.search($0.baseAddress!, k: k) }.map(\.index))
+            hits += exact.filter { found.contains($0.index) }.count
+            wanted += exact.count
+            users += 1
+        }
+        return (wanted > 0 ? Double(hits) / Double(wanted) : 1, users)
+    }
+}
