@@ -231,7 +231,7 @@ public final class Trainer: Sendable {
 
     /// A factor model with `settings.exactBelow` items or more, with its retrieval index built
     /// (on a thread of its own) and its recall@10 against exact search; other models as they are.
-    static func attachRetrieval(_ model: any Recommender, settings: ANNSettings, seed: Int) async throws -> (
+    public static func attachRetrieval(_ model: any Recommender, settings: ANNSettings, seed: Int) async throws -> (
         any Recommender, (recall: Double, users: Int)?
     ) {
         guard var factor = model as? any FactorRecommender, factor.items.count >= settings.exactBelow else { return (model, nil) }

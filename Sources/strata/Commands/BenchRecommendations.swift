@@ -52,12 +52,22 @@ struct BenchRecommendations: AsyncParsableCommand {
         let start = MonotonicClock.nanoseconds()
         let data = try loadInteractions()
         let threads = Parallel.coreCount
-        let model = try ALSModel.fit(
+        let fitted = try ALSModel.fit(
             data, parameters: ALSParameters(factors: factors, regularization: 0.05, alpha: alpha, iterations: iterations), threads: threads)
         print(
             String(
                 format: "model: ALS %d factors, %d iterations on %d users × %d items (%d interactions) in %.1f s", factors, iterations, data.users.count,
                 data.items.count, data.matrix.indices.count, Double(MonotonicClock.nanoseconds() - start) / 1e9))
+        // As training does: above serving.ann.exact_below, the retrieval index and its recall.
+        let indexStart = MonotonicClock.nanoseconds()
+        let (model, recall) = try await Trainer.attachRetrieval(fitted, settings: StrataConfig.example().serving.ann, seed: 42)
+        if let recall {
+            print(
+                String(
+                    format: "retrieval index (HNSW, M %d, ef_construction %d, ef_search %d): built and checked in %.1f s, recall@10 %.4f on %d users",
+                    StrataConfig.example().serving.ann.m, StrataConfig.example().serving.ann.efConstruction, StrataConfig.example().serving.ann.efSearch,
+                    Double(MonotonicClock.nanoseconds() - indexStart) / 1e9, recall.recall, recall.users))
+        }
 
         // 2. A scratch project serving it.
         var config = StrataConfig.example()
@@ -135,6 +145,22 @@ struct BenchRecommendations: AsyncParsableCommand {
                         format: "median %.1f µs, p99 %.1f µs, p99.9 %.1f µs", times[times.count / 2], times[times.count * 99 / 100],
                         times[times.count * 999 / 1000]) + (wrong > 0 ? " (\(wrong) answers not from the \(expected.rawValue) path)" : ""))
         }
+
+        // Similar items (the cosine index above exact_below items, else a scan).
+        var similarTimes: [Double] = []
+        for _ in 0..<samples {
+            let item = data.items.id(at: Int32(rng.nextInt(below: data.items.count)))
+            let begin = MonotonicClock.nanoseconds()
+            let answer = try service.similar(to: item, n: 10)
+            similarTimes.append(Double(MonotonicClock.nanoseconds() - begin) / 1e3)
+            if answer.items.count != 10 { throw ValidationError("similar items answered \(answer.items.count) items for \(item)") }
+        }
+        similarTimes.sort()
+        print(
+            "in-process similar items (\(data.items.count) items): "
+                + String(
+                    format: "median %.1f µs, p99 %.1f µs, p99.9 %.1f µs", similarTimes[similarTimes.count / 2], similarTimes[similarTimes.count * 99 / 100],
+                    similarTimes[similarTimes.count * 999 / 1000]))
 
         // 3b. The live path with the learning-to-rank stage over the example's features: trees
         // of the configured shape fitted on synthetic slates (the latency depends on the trees'
