@@ -51,11 +51,14 @@ public final class Trainer: Sendable {
     let threads: Int
     /// Where finished runs are mirrored (MLflow), if anywhere.
     let mirror: MLflowMirror?
+    /// Told as each stage of a run ends (the command line prints progress with it).
+    let observer: TrainingObserver?
 
     public init(
         runs: RunStore, blobs: any BlobStore, registry: ModelRegistry, audit: AuditLog, directory: DataDirectory, config: StrataConfig, codeVersion: String,
-        threads: Int = Parallel.coreCount, mirror: MLflowMirror? = nil, clock: any WallClock = SystemClock()
+        threads: Int = Parallel.coreCount, mirror: MLflowMirror? = nil, clock: any WallClock = SystemClock(), observer: TrainingObserver? = nil
     ) {
+        self.observer = observer
         self.runs = runs
         self.blobs = blobs
         self.registry = registry
@@ -152,8 +155,14 @@ public final class Trainer: Sendable {
         register: Bool = true, split prepared: EvaluationSplit? = nil
     ) async throws -> TrainingOutcome {
         var run = started
+        var timings = StageTimings(runID: run.id, observer: observer)
         do {
-            let split = try prepared ?? split(of: manifest, policy: run.inputs.interactions ?? config.training.interactions)
+            let policy = run.inputs.interactions ?? config.training.interactions
+            let split = try await timings.measure("read") { () async throws -> EvaluationSplit in
+                if let prepared { return prepared }
+                let lakeRoot = self.lakeRoot
+                return try await OwnThread.run { try TrainingData.split(manifest, lakeRoot: lakeRoot, policy: policy) }
+            }
             let runsRoot = self.runsRoot
             let blobs = self.blobs
             let every = config.registry.checkpointEvery
@@ -161,30 +170,39 @@ public final class Trainer: Sendable {
             let runID = run.id
             let clock = self.clock
             // The fit is long, synchronous work: a thread of its own keeps the async pool free.
-            let (fitted, iterationMetrics) = try await OwnThread.run { () throws -> (any Recommender, [IterationMetric]) in
-                var metrics = resumeFrom?.1 ?? []
-                let model = try ModelTrainer.fit(
-                    spec, data: split.train, threads: threads,
-                    progress: { progress in
-                        metrics.append(IterationMetric(step: progress.iteration, name: "iteration_seconds", value: progress.seconds, at: clock.nowMillis()))
-                    },
-                    control: FitControl(resume: resumeFrom?.0, every: every) { checkpoint in
-                        let bytes = checkpoint.encoded()
-                        let blob = try Self.blocking { try await blobs.put(bytes) }
-                        try CheckpointPointer(iteration: checkpoint.iteration, blob: blob, metrics: metrics).write(runsRoot, runID)
-                    })
-                return (model, metrics)
+            let (fitted, iterationMetrics) = try await timings.measure("fit") {
+                try await OwnThread.run { () throws -> (any Recommender, [IterationMetric]) in
+                    var metrics = resumeFrom?.1 ?? []
+                    let model = try ModelTrainer.fit(
+                        spec, data: split.train, threads: threads,
+                        progress: { progress in
+                            metrics.append(IterationMetric(step: progress.iteration, name: "iteration_seconds", value: progress.seconds, at: clock.nowMillis()))
+                        },
+                        control: FitControl(resume: resumeFrom?.0, every: every) { checkpoint in
+                            let bytes = checkpoint.encoded()
+                            let blob = try Self.blocking { try await blobs.put(bytes) }
+                            try CheckpointPointer(iteration: checkpoint.iteration, blob: blob, metrics: metrics).write(runsRoot, runID)
+                        })
+                    return (model, metrics)
+                }
             }
             // Above `serving.ann.exact_below` items, a factor model gets its retrieval index,
             // in its artifact, with its recall against exact search measured on a sample.
-            let (model, recall) = try await Self.attachRetrieval(fitted, settings: config.serving.ann, seed: Int(spec.parameters["seed"] ?? 42))
-            let holdout = Evaluator.evaluate(model, split: split, threads: threads)
+            let settings = config.serving.ann
+            let (model, recall) = try await timings.measure("index") {
+                try await Self.attachRetrieval(fitted, settings: settings, seed: Int(spec.parameters["seed"] ?? 42))
+            }
+            let holdout = try await timings.measure("evaluate") { try await OwnThread.run { Evaluator.evaluate(model, split: split, threads: threads) } }
             // What the model saw, for drift monitoring once it serves.
-            let baseline = try ModelBaseline.compute(
-                model: model, train: split.train, heldOut: split.test, manifest: manifest, lakeRoot: lakeRoot, contract: config.contract,
-                window: config.monitoring.windowMillis)
+            let (contract, window, lakeRoot) = (config.contract, config.monitoring.windowMillis, self.lakeRoot)
+            let baseline = try await timings.measure("baseline") {
+                try await OwnThread.run {
+                    try ModelBaseline.compute(
+                        model: model, train: split.train, heldOut: split.test, manifest: manifest, lakeRoot: lakeRoot, contract: contract, window: window)
+                }
+            }
             try await BaselineStore(store: runs.store).put(runID: run.id, baseline)
-            let artifact = try await blobs.put(model.artifact().encoded())
+            let artifact = try await timings.measure("artifact") { try await blobs.put(model.artifact().encoded()) }
             var metrics = Self.metrics(holdout)
             metrics["train_interactions"] = Double(split.train.matrix.nonZeros)
             metrics["test_interactions"] = Double(split.testInteractions)
@@ -194,7 +212,8 @@ public final class Trainer: Sendable {
                 metrics["ann_recall@10"] = recall.recall
                 metrics["ann_recall_users"] = Double(recall.users)
             }
-            var gate = try await evaluateGate(model: spec.name, candidate: metrics, split: split)
+            var gate = try await timings.measure("gate") { try await evaluateGate(model: spec.name, candidate: metrics, split: split) }
+            metrics.merge(timings.metrics) { a, _ in a }
             if let recall {
                 gate.annRecall = recall.recall
                 gate.minRecall = config.serving.ann.minRecall

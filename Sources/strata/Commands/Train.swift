@@ -31,7 +31,10 @@ struct Train: AsyncParsableCommand {
         var reproduced = true
         try await withGovernance(data) { governance in
             let config = governance.config
-            let trainer = governance.trainer(threads: threads)
+            // Each stage as it ends, on standard error (the result follows on standard output).
+            let trainer = governance.trainer(threads: threads) { run, stage, seconds in
+                FileHandle.standardError.write(Data(String(format: "  %@ %@: %.1f s\n", run, stage, seconds).utf8))
+            }
             let principal = try governance.principal()
             if let search {
                 guard let searchSpec = config.searches[search], let base = config.training.models.first(where: { $0.name == search }) else {
@@ -97,6 +100,15 @@ struct Train: AsyncParsableCommand {
             "  holdout: "
                 + shown.map { "\($0) \(String(format: "%.4f", run.metrics[$0] ?? 0))" }.joined(
                     separator: "  "))
+        let stages = ["read", "fit", "index", "evaluate", "baseline", "artifact", "gate"].filter { run.metrics["seconds_\($0)"] != nil }
+        if let total = run.metrics["seconds_total"], let fit = run.metrics["seconds_fit"], fit > 0 {
+            print(
+                "  stages: " + stages.map { String(format: "%@ %.1f s", $0, run.metrics["seconds_\($0)"]!) }.joined(separator: " · ")
+                    + String(format: " (total %.1f s, %.2f× the fit)", total, total / fit))
+        }
+        if let recall = run.metrics["ann_recall@10"] {
+            print(String(format: "  retrieval index: recall@10 %.4f against exact search on %.0f users", recall, run.metrics["ann_recall_users"] ?? 0))
+        }
         print("  artifact sha256:\(run.artifactHash ?? "")")
         guard let version = outcome.version else { return }
         print("  gate: \(version.gate?.message ?? "")")

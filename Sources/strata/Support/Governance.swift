@@ -62,11 +62,12 @@ struct Governance: Sendable {
         }
     }
 
-    func trainer(threads: Int? = nil) -> Trainer {
+    /// `observer`: told as each stage of a run ends (the command line prints it).
+    func trainer(threads: Int? = nil, observer: TrainingObserver? = nil) -> Trainer {
         Trainer(
             runs: runs, blobs: blobs, registry: registry, audit: audit, directory: directory, config: config,
             codeVersion: CodeVersion.current, threads: threads ?? ProcessInfo.processInfo.activeProcessorCount,
-            mirror: (ProcessInfo.processInfo.environment["STRATA_MLFLOW_URI"] ?? config.mlflowURI).map(MLflowMirror.init(baseURL:)))
+            mirror: (ProcessInfo.processInfo.environment["STRATA_MLFLOW_URI"] ?? config.mlflowURI).map(MLflowMirror.init(baseURL:)), observer: observer)
     }
 
     /// Who runs a command: the key in `STRATA_API_KEY` (its roles apply), or the local user,
