@@ -8,17 +8,32 @@ public enum InvalidEvents {
     /// Renders events as NDJSON lines, breaking a deterministic `fraction` of them. Returns the
     /// lines and the indices of the broken ones.
     public static func ndjson(_ events: [IncomingEvent], invalidFraction: Double, seed: UInt64) -> (lines: [String], invalid: [Int]) {
-        var rng = SplitMix64(seed: seed ^ 0xBAD)
+        var writer = Writer(invalidFraction: invalidFraction, seed: seed)
         var lines: [String] = []
         var invalid: [Int] = []
         lines.reserveCapacity(events.count)
         for (index, event) in events.enumerated() {
-            guard invalidFraction > 0, rng.chance(invalidFraction) else {
-                lines.append(event.json.serialized)
-                continue
-            }
+            let (line, broken) = writer.line(event)
+            lines.append(line)
+            if broken { invalid.append(index) }
+        }
+        return (lines, invalid)
+    }
+
+    /// One line at a time, the same lines `ndjson` writes (for streams of any length).
+    public struct Writer {
+        let invalidFraction: Double
+        var rng: SplitMix64
+
+        public init(invalidFraction: Double, seed: UInt64) {
+            self.invalidFraction = invalidFraction
+            self.rng = SplitMix64(seed: seed ^ 0xBAD)
+        }
+
+        /// The event's line, and whether it was broken on purpose.
+        public mutating func line(_ event: IncomingEvent) -> (line: String, broken: Bool) {
+            guard invalidFraction > 0, rng.chance(invalidFraction) else { return (event.json.serialized, false) }
             let kind = kinds[rng.nextInt(below: kinds.count)]
-            invalid.append(index)
             var object = event.json.objectValue ?? [:]
             switch kind {
             case "missing_field": object.removeValue(forKey: "user_id")
@@ -27,11 +42,9 @@ public enum InvalidEvents {
             case "unknown_field": object["colour"] = "red"
             default:
                 let text = JSONValue.object(object).serialized
-                lines.append(String(text.prefix(text.count / 2)))
-                continue
+                return (String(text.prefix(text.count / 2)), true)
             }
-            lines.append(JSONValue.object(object).serialized)
+            return (JSONValue.object(object).serialized, true)
         }
-        return (lines, invalid)
     }
 }

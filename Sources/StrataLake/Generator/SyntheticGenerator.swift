@@ -149,6 +149,45 @@ public struct SyntheticGenerator: Sendable {
         return events
     }
 
+    /// About `config.days` of history (with `limit`, exactly that many events, the earliest),
+    /// in time order, handed to `emit` one event at a time: memory stays bounded by the
+    /// sessions in flight (about an hour of them) whatever the size, where `history` holds and
+    /// sorts everything. Session starts are drawn in ascending order (the order statistics of
+    /// uniform times, one after another: the largest of k uniforms is U^(1/k)), and a session's
+    /// events wait in a heap until no later session can start before them.
+    public mutating func stream(limit: Int? = nil, _ emit: (IncomingEvent) throws -> Void) rethrows {
+        let start = config.endMillis - Int64(config.days) * 86_400_000
+        let span = Double(config.endMillis - start - 3_600_000)
+        var sessions = max(1, Int(Double(config.users * config.days) * config.sessionsPerUserPerDay))
+        if let limit {
+            // Enough sessions for `limit` events, by the mean length of a sample of sessions.
+            var pilot = self
+            let sample = 2000
+            let mean =
+                Double((0..<sample).reduce(0) { total, _ in total + pilot.session(user: pilot.rng.nextInt(below: config.users), at: start).count })
+                / Double(sample)
+            sessions = max(sessions, Int(Double(limit) / max(mean, 1) * 1.02) + 1)
+        }
+        var pending = EventHeap()
+        var emitted = 0
+        var largest = 1.0
+        for remaining in stride(from: sessions, to: 0, by: -1) {
+            largest *= pow(rng.nextDouble(), 1 / Double(remaining))
+            let at = start + Int64((1 - largest) * span)
+            while let next = pending.peekTime, next <= at {
+                if let limit, emitted >= limit { return }
+                try emit(pending.pop())
+                emitted += 1
+            }
+            for event in session(user: rng.nextInt(below: config.users), at: at) { pending.push(event) }
+        }
+        while !pending.isEmpty {
+            if let limit, emitted >= limit { return }
+            try emit(pending.pop())
+            emitted += 1
+        }
+    }
+
     /// One session of a random user, happening now (for the live stream of the demo).
     public mutating func liveSession(now: Int64) -> [IncomingEvent] {
         session(user: rng.nextInt(below: config.users), at: now, spacingMillis: 0)
@@ -288,5 +327,41 @@ public struct SyntheticGenerator: Sendable {
         let items = categoryItems[category]
         guard !items.isEmpty else { return rng.pick(cumulative: popularity) }
         return items[rng.pick(cumulative: categoryPopularity[category])]
+    }
+}
+
+/// Events by time (then by arrival), smallest first: a binary min-heap.
+struct EventHeap {
+    private var items: [(time: Int64, order: Int, event: IncomingEvent)] = []
+    private var arrivals = 0
+
+    var isEmpty: Bool { items.isEmpty }
+    var peekTime: Int64? { items.first?.time }
+
+    private func below(_ a: Int, _ b: Int) -> Bool { (items[a].time, items[a].order) < (items[b].time, items[b].order) }
+
+    mutating func push(_ event: IncomingEvent) {
+        guard case .millis(let time) = event.time else { return }
+        items.append((time, arrivals, event))
+        arrivals += 1
+        var child = items.count - 1
+        while child > 0, below(child, (child - 1) / 2) {
+            items.swapAt(child, (child - 1) / 2)
+            child = (child - 1) / 2
+        }
+    }
+
+    mutating func pop() -> IncomingEvent {
+        let top = items[0].event
+        items.swapAt(0, items.count - 1)
+        items.removeLast()
+        var parent = 0
+        while true {
+            var smallest = parent
+            for child in [2 * parent + 1, 2 * parent + 2] where child < items.count && below(child, smallest) { smallest = child }
+            guard smallest != parent else { return top }
+            items.swapAt(parent, smallest)
+            parent = smallest
+        }
     }
 }

@@ -54,13 +54,39 @@ struct Generate: AsyncParsableCommand {
             generatorConfig.items = items
             generatorConfig.days = days
             var generator = SyntheticGenerator(contract: contract, config: generatorConfig)
-            let history = generator.history(limit: events)
-            let (lines, invalid) = InvalidEvents.ndjson(history, invalidFraction: invalidFraction, seed: seed)
-            let text = lines.joined(separator: "\n") + "\n"
-            if let out {
-                try AtomicFile.write(text, to: out)
+            // Streamed: one event at a time into a buffered file (renamed into place when
+            // whole), so memory stays flat however many events are asked for.
+            let target = out.map { "\($0).tmp-\(getpid())" }
+            let handle: FileHandle
+            if let target {
+                guard FileManager.default.createFile(atPath: target, contents: nil), let file = FileHandle(forWritingAtPath: target) else {
+                    throw StrataError.invalid("cannot_write", "cannot write \(out!)", field: "out")
+                }
+                handle = file
             } else {
-                FileHandle.standardOutput.write(Data(text.utf8))
+                handle = FileHandle.standardOutput
+            }
+            var writer = InvalidEvents.Writer(invalidFraction: invalidFraction, seed: seed)
+            var buffer: [UInt8] = []
+            buffer.reserveCapacity(1 << 20)
+            var count = 0
+            var invalid: [Int] = []
+            generator.stream(limit: events) { event in
+                let (line, broken) = writer.line(event)
+                if broken { invalid.append(count) }
+                count += 1
+                buffer += line.utf8
+                buffer.append(UInt8(ascii: "\n"))
+                if buffer.count >= 1 << 20 {
+                    handle.write(Data(buffer))
+                    buffer.removeAll(keepingCapacity: true)
+                }
+            }
+            handle.write(Data(buffer))
+            if let target, let out {
+                try handle.synchronize()
+                try handle.close()
+                guard rename(target, out) == 0 else { throw StrataError.invalid("cannot_write", "cannot move \(target) to \(out)", field: "out") }
             }
             if let catalogOut {
                 let catalog = generator.catalog()
@@ -78,7 +104,7 @@ struct Generate: AsyncParsableCommand {
             }
             FileHandle.standardError.write(
                 Data(
-                    "generated \(lines.count) events, \(invalid.count) deliberately invalid\(invalid.isEmpty ? "" : " (0-based lines: \(invalid.map(String.init).joined(separator: ",")))")\n"
+                    "generated \(count) events, \(invalid.count) deliberately invalid\(invalid.isEmpty ? "" : " (0-based lines: \(invalid.map(String.init).joined(separator: ",")))")\n"
                         .utf8))
         }
     }
