@@ -72,7 +72,10 @@ public struct StrataHTTPServer: Sendable {
                 (features.map { [("features", $0.engine.appliedThrough)] } ?? []) + (serving.map { [("serving", $0.service.activity.appliedThrough)] } ?? [])
             })
         if let features { metrics.addCollector(MetricsRoutes.features(features, clock: lake.clock)) }
-        if let serving { metrics.addCollector(MetricsRoutes.serving(serving)) }
+        if let serving {
+            metrics.addCollector(MetricsRoutes.serving(serving))
+            metrics.addCollector(MetricsRoutes.precompute(serving))
+        }
         if let drift { metrics.addCollector(MetricsRoutes.drift(drift)) }
         if let governance { metrics.addAsyncCollector(MetricsRoutes.training(governance.trainer.runs)) }
     }

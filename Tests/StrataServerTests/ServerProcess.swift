@@ -23,7 +23,8 @@ final class ServerProcess: @unchecked Sendable {
         return bundle.appendingPathComponent("strata").path
     }
 
-    /// What the process logged before it reported "serving".
+    /// What the process logged before it reported "serving" (and up to the line
+    /// `awaitLogLine` last found).
     private(set) var startupLog = ""
     /// The configuration file written for this server (see `generousShutdownGrace`), if any.
     private var writtenConfig: String?
@@ -115,6 +116,23 @@ final class ServerProcess: @unchecked Sendable {
             throw StrataError.internal("strata serve did not start (\(why)): \(seen)")
         }
         port = found
+    }
+
+    /// Reads the log until a line containing `marker` (the start-up log included) and answers it
+    /// parsed. The limit only bounds a hang.
+    func awaitLogLine(containing marker: String, timeout: TimeInterval = 300) throws -> JSONValue {
+        let deadline = Date().addingTimeInterval(timeout)
+        while true {
+            for line in startupLog.split(separator: "\n") where line.contains(marker) {
+                if let json = try? JSONValue.parse(String(line)) { return json }
+            }
+            guard Date() < deadline, process.isRunning else {
+                throw StrataError.internal("no log line with \(marker) (\(process.isRunning ? "time ran out" : "the process exited")): \(startupLog)")
+            }
+            var descriptor = pollfd(fd: errors.fileHandleForReading.fileDescriptor, events: Int16(POLLIN), revents: 0)
+            guard poll(&descriptor, 1, 1000) > 0 else { continue }
+            startupLog += String(decoding: PipeReading.available(errors.fileHandleForReading), as: UTF8.self)
+        }
     }
 
     /// Sends a signal and waits for the process to exit; returns its status (at once when it

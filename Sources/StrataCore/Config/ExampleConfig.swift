@@ -252,6 +252,9 @@ public enum ExampleConfig {
           cache_top_n: 50            # items precomputed per known user and variant
           cache_ttl: 24h             # an older list is stale
           precompute_interval: 1h    # the batch job also runs after every promotion (off: only then)
+          precompute:                # the batch job: incremental (fresh lists are kept) and resumable (checkpointed)
+            active_window: 30d       # users who interacted this recently, most recent first (off: every trained user)
+            threads: 1               # the other cores keep answering requests
           recent_items_feature: user_recent_items   # what the live fallback folds in
           exclude_impressed: 30m     # items shown to the user this recently are not shown again (off)
           trending_half_life: 24h    # trending = interactions decayed by this half-life (from the newest one; popularity when too few are recent)

@@ -10,6 +10,8 @@ public struct ServingConfig: Sendable {
     public var cacheTTLMillis: Int64 = 86_400_000
     /// How often the batch job recomputes the cache (0: only after promotions and on request).
     public var precomputeIntervalMillis: Int64 = 3_600_000
+    /// Which users the batch job precomputes, and with how many threads.
+    public var precompute = PrecomputeSettings()
     /// The user feature holding their most recent items (a `recent_items` feature).
     public var recentItemsFeature: String?
     /// Items impressed to a user within this window are not recommended again (0: off).
@@ -33,7 +35,8 @@ public struct ServingConfig: Sendable {
 
     init(node: ConfigNode, models: [String], features: [FeatureDefinition], interactionTypes: Set<String>) throws(StrataError) {
         try node.checkKeys([
-            "model", "deployment", "cache_top_n", "cache_ttl", "precompute_interval", "recent_items_feature", "exclude_impressed", "trending_half_life",
+            "model", "deployment", "cache_top_n", "cache_ttl", "precompute_interval", "precompute", "recent_items_feature", "exclude_impressed",
+            "trending_half_life",
             "exclude_seen", "ann", "max_n", "watch_interval", "shadow_fraction", "canary", "experiments",
         ])
         if let v = node["model"] {
@@ -48,6 +51,7 @@ public struct ServingConfig: Sendable {
         }
         if let v = node["cache_ttl"] { cacheTTLMillis = try v.durationMillis() }
         if let v = node["precompute_interval"] { precomputeIntervalMillis = try v.string() == "off" ? 0 : try v.durationMillis() }
+        if let v = node["precompute"] { precompute = try PrecomputeSettings(node: v) }
         if let v = node["recent_items_feature"] {
             let name = try v.string()
             guard let feature = features.first(where: { $0.name == name }), feature.aggregation == .recentItems, feature.entity == .user else {
@@ -109,6 +113,28 @@ public enum SeenExclusion: Sendable, Equatable {
         case "all": self = .all
         case "none": self = .none
         default: throw node.error("exclude_seen is all, none, or a list of interaction types (e.g. [purchase, rate])")
+        }
+    }
+}
+
+/// The batch job (`serving.precompute`): it precomputes the users who interacted (by ingestion
+/// time) within `activeWindowMillis` — the ones likely to come back — most recent first; others
+/// are answered live. Runs are incremental (a list still fresh is kept) and resumable (lists are
+/// checkpointed as they are computed).
+public struct PrecomputeSettings: Sendable, Equatable {
+    /// 0: every user the model was trained on.
+    public var activeWindowMillis: Int64 = 30 * 86_400_000
+    /// Threads of the batch job (the rest of the cores answer requests meanwhile).
+    public var threads = 1
+
+    public init() {}
+
+    init(node: ConfigNode) throws(StrataError) {
+        try node.checkKeys(["active_window", "threads"])
+        if let v = node["active_window"] { activeWindowMillis = try v.string() == "off" ? 0 : try v.durationMillis() }
+        if let v = node["threads"] {
+            threads = try v.int()
+            guard (1...256).contains(threads) else { throw v.error("threads is between 1 and 256") }
         }
     }
 }

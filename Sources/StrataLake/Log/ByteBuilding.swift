@@ -89,6 +89,12 @@ public struct PayloadReader {
         return Int64(littleEndian: bytes.loadUnaligned(fromByteOffset: position, as: Int64.self))
     }
 
+    public mutating func uint32LE() throws(LogDecodeError) -> UInt32 {
+        guard position + 4 <= bytes.count else { throw LogDecodeError(message: "record ends early") }
+        defer { position += 4 }
+        return UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: position, as: UInt32.self))
+    }
+
     public mutating func slice() throws(LogDecodeError) -> UnsafeRawBufferPointer {
         let length = try varint()
         guard length <= UInt64(bytes.count - position) else { throw LogDecodeError(message: "length beyond the record") }

@@ -24,6 +24,8 @@ public struct DataDirectory: Sendable {
     public var lakeState: String { "\(lake)/_strata" }
     public var catalog: String { "\(projectRoot)/catalog" }
     public var lockFile: String { "\(projectRoot)/LOCK" }
+    /// The serving batch job's checkpoints: the lists it computed, per model version.
+    public var precompute: String { "\(projectRoot)/serving/precompute" }
 }
 
 /// Writing files so that readers see the old content or the new, never a mix: write a temporary

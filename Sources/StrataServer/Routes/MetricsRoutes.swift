@@ -127,6 +127,32 @@ struct MetricsRoutes {
         }
     }
 
+    /// The batch job's latest run per model version: how far it got and how fast.
+    static func precompute(_ controller: DeploymentController) -> @Sendable (MetricsSink) -> Void {
+        { sink in
+            for progress in controller.precomputeProgress {
+                let labels = [("model", progress.model)]
+                sink.gauge(
+                    "precompute_running", unit: "", help: "Whether the batch job is computing a model version's table", labels: labels,
+                    value: progress.running ? 1 : 0)
+                sink.gauge(
+                    "precompute_active_users", unit: "", help: "Trained users active within the window (the table's size)", labels: labels,
+                    value: Double(progress.activeUsers))
+                sink.gauge(
+                    "precompute_users_reused", unit: "", help: "Lists of the latest run kept fresh from an earlier one", labels: labels,
+                    value: Double(progress.reused))
+                sink.gauge(
+                    "precompute_users_to_compute", unit: "", help: "Stale or missing lists the latest run computes", labels: labels,
+                    value: Double(progress.toCompute))
+                sink.gauge(
+                    "precompute_users_computed", unit: "", help: "Lists the latest run has computed so far", labels: labels, value: Double(progress.computed))
+                sink.gauge(
+                    "precompute_users_per_second", unit: "", help: "Lists computed per second by the latest run", labels: labels, value: progress.usersPerSecond
+                )
+            }
+        }
+    }
+
     /// Layer 4: training runs per model and outcome, and how long the latest of each took
     /// (runs started from the command line included: they are read from the metadata store).
     static func training(_ runs: RunStore) -> @Sendable (MetricsSink) async -> Void {

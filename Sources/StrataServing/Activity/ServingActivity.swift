@@ -186,6 +186,11 @@ public final class ServingActivity: Service, LogConsumer, Sendable {
         state.withLock { $0.users.filter { $0.value.lastInteraction >= since }.map(\.key) }.sorted()
     }
 
+    /// When each of `users` last interacted (ingestion time; 0: never), under one lock.
+    public func lastInteractions(_ users: [String]) -> [Int64] {
+        state.withLock { s in users.map { s.users[$0]?.lastInteraction ?? 0 } }
+    }
+
     /// When the user last interacted (ingestion time; 0: never).
     public func lastInteraction(_ user: String) -> Int64 { state.withLock { $0.users[user]?.lastInteraction ?? 0 } }
 

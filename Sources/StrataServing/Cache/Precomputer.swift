@@ -1,31 +1,54 @@
 import Foundation
+import Logging
 import StrataCore
 import StrataLake
 import StrataML
 import Synchronization
 
-/// The batch half of serving: the top-N of every user a model version was trained on,
-/// excluding what they interacted with — the serving activity's `SeenItems`, the one
-/// definition every path uses (`serving.exclude_seen`), over their whole history up to the
-/// moment of the run — written to the cache as one table. `strata serve` runs it after each
-/// promotion, on `serving.precompute_interval`, and on request (`strata deploy precompute`).
+/// The batch half of serving: the top-N of the users a model version was trained on who were
+/// active within `serving.precompute.active_window`, excluding what they interacted with — the
+/// serving activity's `SeenItems`, the one definition every path uses (`serving.exclude_seen`),
+/// over their whole history up to the moment of the run — written to the cache as one table.
+/// `strata serve` runs it after each promotion, on `serving.precompute_interval`, and on request
+/// (`strata deploy precompute`).
+///
+/// A run is incremental: a list from an earlier run of the same version is kept while it is
+/// fresh (no interaction of the user since, and younger than half `serving.cache_ttl`); stale
+/// and missing lists are computed, most recently active users first. Each chunk of computed
+/// lists is checkpointed durably before it counts, so a run killed half-way (or a restarted
+/// server) starts from what was finished. Cost: O(trained users) to plan, O(stale users ×
+/// (retrieval + n log n)) to compute — with the index, independent of the catalogue's size.
 public struct Precomputer: Sendable {
     let lake: Lake
     let activity: ServingActivity
     let cache: any RecommendationCacheStore
     let topN: Int
     let threads: Int
+    let activeWindowMillis: Int64
+    /// A kept list older than this is recomputed (it would expire before the next run).
+    let maxReuseAgeMillis: Int64
+    let logger: Logger
+    let board = PrecomputeBoard()
 
-    public init(lake: Lake, activity: ServingActivity, cache: any RecommendationCacheStore, topN: Int, threads: Int = Parallel.coreCount) {
+    public init(
+        lake: Lake, activity: ServingActivity, cache: any RecommendationCacheStore, topN: Int, threads: Int = Parallel.coreCount,
+        logger: Logger = Logger(label: "strata.precompute")
+    ) {
         self.lake = lake
         self.activity = activity
         self.cache = cache
         self.topN = topN
         self.threads = threads
+        self.activeWindowMillis = lake.config.serving.precompute.activeWindowMillis
+        self.maxReuseAgeMillis = lake.config.serving.cacheTTLMillis / 2
+        self.logger = logger
     }
 
-    /// Computes the table of `model` (on threads of its own; call it from one, see
-    /// `OwnThread.run`) and publishes it; returns the users written.
+    /// The latest run of every model version (for `/metrics`).
+    public var progress: [PrecomputeProgress] { board.all }
+
+    /// Computes the table of `model` (on threads of its own) and publishes it; returns the
+    /// users written.
     @discardableResult
     public func run(_ model: ServedModel) async throws -> Int {
         // The lists are stamped before the activity is read and the activity has applied every
@@ -34,23 +57,54 @@ public struct Precomputer: Sendable {
         await activity.waitUntilApplied(through: lake.log.endOffset)
         let table = try await OwnThread.run { compute(model, computedAt: computedAt) }
         try await cache.publish(model: model.key, table: table, computedAt: computedAt)
+        // The checkpoint becomes the published table: what the next run starts from.
+        do {
+            try PrecomputeCheckpoint(directory: lake.directory.precompute, model: model).rewrite(table)
+        } catch {
+            logger.warning("could not checkpoint the precomputed table", metadata: ["model": "\(model.key)", "error": "\(error)"])
+        }
         return table.count
     }
 
-    /// The top-N of every training user of `model`, stamped `computedAt`.
+    /// The lists of `model`'s active training users, stamped `computedAt` when computed now.
     public func compute(_ model: ServedModel, computedAt: Int64) -> [String: CachedList] {
         let recommender = model.recommender
-        let (history, excluded) = activity.seenIndices(users: recommender.users, items: recommender.items)
         let users = recommender.users.ids
+        let lastInteractions = activity.lastInteractions(users)
+        let since = activeWindowMillis > 0 ? computedAt - activeWindowMillis : Int64.min
+        let checkpoint = PrecomputeCheckpoint(directory: lake.directory.precompute, model: model)
+        // Users forgotten after this model was trained get no list from their trained vector.
+        let forgotten = { (user: String) in !lake.forgets.isEmpty && lake.forgets.forgot(userID: user, after: model.version.createdAt) }
+
+        // The plan: keep what is fresh, compute the rest most recently active first.
+        var stored = checkpoint.load()
+        var kept: [String: CachedList] = [:]
+        var plan: [Int] = []
+        for (index, user) in users.enumerated() where (lastInteractions[index] >= since || activeWindowMillis <= 0) && !forgotten(user) {
+            if let list = stored.removeValue(forKey: user), list.computedAt >= lastInteractions[index], computedAt - list.computedAt < maxReuseAgeMillis {
+                kept[user] = list
+            } else {
+                plan.append(index)
+            }
+        }
+        stored = [:]
+        plan.sort { lastInteractions[$0] != lastInteractions[$1] ? lastInteractions[$0] > lastInteractions[$1] : $0 < $1 }
+        let order = plan
+        board.start(model.key, active: kept.count + order.count, reused: kept.count, toCompute: order.count)
+
+        let (history, excluded) = activity.seenIndices(users: recommender.users, items: recommender.items)
         let factor = recommender as? any FactorRecommender
         let retrieval = factor?.retrieval
-        let lists = Mutex<[String: CachedList]>([:])
+        let lists = Mutex(kept)
+        let checkpointing = Mutex<(any Error)?>(nil)
         let topN = self.topN
-        Self.onOwnThreads(users.count, chunkSize: 256, threads: threads) { range in
-            var local: [String: CachedList] = [:]
+        let (board, logger) = (self.board, self.logger)
+        Self.onOwnThreads(order.count, chunkSize: 256, threads: threads) { range in
+            var local: [(user: String, list: CachedList)] = []
             local.reserveCapacity(range.count)
             var scores = [Float](repeating: 0, count: retrieval == nil ? recommender.items.count : 0)
-            for index in range {
+            for position in range {
+                let index = order[position]
                 let query = UserQuery(userIndex: index, items: history[index], weights: [Float](repeating: 1, count: history[index].count))
                 let top: [(index: Int, score: Float)]
                 if let factor, let retrieval {
@@ -64,16 +118,34 @@ public struct Precomputer: Sendable {
                         return TopK.select(UnsafeBufferPointer(buffer), n: topN)
                     }
                 }
-                local[users[index]] = CachedList(items: top.map { Int32($0.index) }, scores: top.map(\.score), computedAt: computedAt)
+                local.append((users[index], CachedList(items: top.map { Int32($0.index) }, scores: top.map(\.score), computedAt: computedAt)))
             }
-            lists.withLock { $0.merge(local) { a, _ in a } }
+            // Durable before it counts as done (one writer at a time: a record is one append).
+            checkpointing.withLock { failure in
+                guard failure == nil else { return }
+                do { try checkpoint.append(local) } catch { failure = error }
+            }
+            lists.withLock { table in for (user, list) in local { table[user] = list } }
+            if let report = board.advance(model.key, by: local.count) {
+                logger.info(
+                    "precompute progress",
+                    metadata: [
+                        "model": "\(model.key)", "computed": "\(report.computed)", "to_compute": "\(report.toCompute)", "reused": "\(report.reused)",
+                        "users_per_second": "\(Int(report.usersPerSecond))",
+                    ])
+            }
         }
-        var table = lists.withLock { $0 }
-        // Users forgotten after this model was trained get no list from their trained vector.
-        if !lake.forgets.isEmpty {
-            for user in table.keys where lake.forgets.forgot(userID: user, after: model.version.createdAt) { table[user] = nil }
+        if let failure = checkpointing.withLock({ $0 }) {
+            logger.warning("precompute is not checkpointed: an interrupted run starts over", metadata: ["model": "\(model.key)", "error": "\(failure)"])
         }
-        return table
+        _ = board.finish(model.key)
+        return lists.withLock { $0 }
+    }
+
+    /// Drops the checkpoints and progress of versions whose tables are no longer kept.
+    public func retain(models: Set<String>) {
+        PrecomputeCheckpoint.retain(directory: lake.directory.precompute, keep: models)
+        board.retain(models)
     }
 
     /// Runs `body` over chunks of `0..<count` on `threads` threads of its own (the calling one

@@ -283,6 +283,9 @@ public final class DeploymentController: Service, Sendable {
         return written
     }
 
+    /// The batch job's latest run per model version.
+    public var precomputeProgress: [PrecomputeProgress] { precomputer.progress }
+
     /// Runs the batch job for one model, or joins the run already going.
     private func precomputeNow(_ model: ServedModel) async throws -> Int {
         let precomputer = self.precomputer
@@ -292,9 +295,13 @@ public final class DeploymentController: Service, Sendable {
             let task = Task<Int, any Error> {
                 let start = MonotonicClock.nanoseconds()
                 let users = try await precomputer.run(model)
+                let progress = precomputer.progress.first { $0.model == model.key }
                 logger.info(
                     "precomputed recommendations",
-                    metadata: ["model": "\(model.key)", "users": "\(users)", "ms": "\((MonotonicClock.nanoseconds() - start) / 1_000_000)"])
+                    metadata: [
+                        "model": "\(model.key)", "users": "\(users)", "computed": "\(progress?.computed ?? 0)", "reused": "\(progress?.reused ?? 0)",
+                        "users_per_second": "\(Int(progress?.usersPerSecond ?? 0))", "ms": "\((MonotonicClock.nanoseconds() - start) / 1_000_000)",
+                    ])
                 return users
             }
             running[model.key] = task
@@ -319,6 +326,7 @@ public final class DeploymentController: Service, Sendable {
     private func precomputeMissing(_ models: [ServedModel]) async {
         guard runsBatchJobs else { return }
         await service.cache.retain(models: cachedModels)
+        precomputer.retain(models: cachedModels)
         for model in models where await service.cache.tableInfo(model: model.key) == nil {
             Task.detached(priority: .utility) {
                 do {

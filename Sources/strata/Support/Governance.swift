@@ -139,7 +139,9 @@ extension Governance {
         return DeploymentController(
             store: DeploymentStore(store: store), service: service, registry: registry,
             loader: ModelLoader(registry: registry, runs: runs, blobs: blobs, searchBreadth: config.serving.ann.efSearch),
-            precomputer: Precomputer(lake: lake, activity: activity, cache: cache, topN: config.serving.cacheTopN, threads: 1), audit: audit, lake: lake,
+            precomputer: Precomputer(
+                lake: lake, activity: activity, cache: cache, topN: config.serving.cacheTopN, threads: config.serving.precompute.threads,
+                logger: logger.with("component", "precompute")), audit: audit, lake: lake,
             logger: logger.with("component", "serving"), bus: bus, runsBatchJobs: batchJobs)
     }
 }
