@@ -56,4 +56,37 @@ import Testing
         let after = query.withUnsafeBufferPointer { loaded.search($0.baseAddress!, k: 10) }
         #expect(before.map(\.index) == after.map(\.index))
     }
+
+    @Test func zeroVectorsStayOutOfTheGraphButAreFoundWhenNothingElsePasses() throws {
+        let dimension = 8
+        // Every other item a zero vector (an item the model learnt nothing about).
+        var vectors = Self.vectors(items: 4000, dimension: dimension, seed: 7)
+        for item in stride(from: 1, to: 4000, by: 2) { for column in 0..<dimension { vectors[item * dimension + column] = 0 } }
+        let index = try ANNIndex.build(vectors: vectors, dimension: dimension, parameters: ANNParameters())
+        let query = Self.vectors(items: 1, dimension: dimension, seed: 8)
+        let found = query.withUnsafeBufferPointer { index.search($0.baseAddress!, k: 10) }
+        #expect(found.count == 10 && found.allSatisfy { $0.index % 2 == 0 })
+        // A filter that only lets zero vectors through still gets n of them (exact search).
+        let onlyZero = query.withUnsafeBufferPointer { index.search($0.baseAddress!, n: 10) { $0 % 2 == 0 } }
+        #expect(onlyZero.count == 10 && onlyZero.allSatisfy { $0.index % 2 == 1 && $0.score == 0 })
+    }
+
+    @Test func theHoldoutThroughABroadIndexEqualsExactSearch() throws {
+        var interactions: [TimedInteraction] = []
+        var rng = SplitMix64(seed: 9)
+        for user in 0..<300 {
+            for step in 0..<12 {
+                interactions.append(TimedInteraction(user: "u\(user)", item: "i\(rng.nextInt(below: 400))", timestamp: Int64(user * 100 + step)))
+            }
+        }
+        let split = EvaluationSplit.temporal(interactions)
+        var model = try ALSModel.fit(split.train, parameters: ALSParameters(factors: 16, iterations: 5), threads: 2)
+        let exact = Evaluator.evaluate(model, split: split)
+        model.retrieval = try RetrievalIndex.build(
+            model.itemVectors, similarityColumns: model.similarityColumns, parameters: ANNParameters(m: 32, efConstruction: 400, efSearch: 1000))
+        let throughIndex = Evaluator.evaluate(model, split: split)
+        #expect(throughIndex.ndcg == exact.ndcg)
+        #expect(throughIndex.recall == exact.recall)
+        #expect(throughIndex.evaluatedUsers == exact.evaluatedUsers)
+    }
 }

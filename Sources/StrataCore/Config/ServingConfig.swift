@@ -145,9 +145,9 @@ public struct PrecomputeSettings: Sendable, Equatable {
 /// scoring the whole catalogue; its recall@10 against exact search is measured on a sample of
 /// users, and the gate refuses a version below `minRecall`.
 public struct ANNSettings: Sendable, Equatable {
-    public var m = 16
+    public var m = 32
     public var efConstruction = 200
-    public var efSearch = 100
+    public var efSearch = 200
     public var exactBelow = 20_000
     public var minRecall = 0.95
 
@@ -157,7 +157,7 @@ public struct ANNSettings: Sendable, Equatable {
         try node.checkKeys(["m", "ef_construction", "ef_search", "exact_below", "min_recall"])
         if let v = node["m"] {
             m = try v.int()
-            guard (2...256).contains(m) else { throw v.error("m is between 2 and 256 (16 is usual)") }
+            guard (2...256).contains(m) else { throw v.error("m is between 2 and 256 (32 is the default)") }
         }
         if let v = node["ef_construction"] { efConstruction = max(8, try v.int()) }
         if let v = node["ef_search"] { efSearch = max(8, try v.int()) }

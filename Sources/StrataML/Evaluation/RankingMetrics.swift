@@ -78,7 +78,7 @@ public enum Evaluator {
             var local: [(Int, [Int32])] = []
             for position in range {
                 let user = users[position]
-                local.append((user, model.recommend(UserQuery.training(user, in: matrix), n: k).map(\.index)))
+                local.append((user, top(model, UserQuery.training(user, in: matrix), k: k).map(\.index)))
             }
             results.set(range.lowerBound / 64, local)
         }
@@ -89,6 +89,18 @@ public enum Evaluator {
 }
 
 extension Evaluator {
+    /// A user's top `k` as serving finds them: through the model's retrieval index when it has
+    /// one (a large catalogue; the history is excluded during the search), else by scoring
+    /// every item. So the holdout measures what users get, at a cost independent of the
+    /// catalogue's size.
+    public static func top(_ model: any Recommender, _ query: UserQuery, k: Int) -> [(index: Int32, score: Float)] {
+        if let factor = model as? any FactorRecommender, let retrieval = factor.retrieval {
+            let history = Set(query.items)
+            return retrieval.recommend(factor.userVector(query), n: k) { history.contains(Int32($0)) }.map { (Int32($0.index), $0.score) }
+        }
+        return model.recommend(query, n: k)
+    }
+
     /// Evaluates a model trained on other data (another snapshot) on this split: users and items
     /// are matched by id, each user's training history is mapped into the model's items (its
     /// unknown items dropped), and users the model never saw are folded in from that history
@@ -106,7 +118,7 @@ extension Evaluator {
                 weights.append(weight)
             }
             let query = UserQuery(userIndex: model.users.index(of: split.train.users.id(at: Int32(user))).map(Int.init), items: items, weights: weights)
-            recommendations[user] = model.recommend(query, n: k).compactMap { split.train.items.index(of: model.items.id(at: $0.index)) }
+            recommendations[user] = top(model, query, k: k).compactMap { split.train.items.index(of: model.items.id(at: $0.index)) }
         }
         return RankingMetrics.compute(recommendations: recommendations, test: split.test, catalogSize: split.train.items.count, k: k)
     }

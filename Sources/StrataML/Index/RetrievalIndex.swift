@@ -24,10 +24,27 @@ public struct RetrievalIndex: Sendable {
     /// The serialised indexes from the build (a loaded model serialises again if asked).
     let bytes: (innerProduct: [UInt8], cosine: [UInt8])?
 
-    /// Builds both indexes over `vectors`.
-    public static func build(_ vectors: FactorMatrix, similarityColumns: Int, parameters: ANNParameters) throws(StrataError) -> RetrievalIndex {
-        let innerProduct = try ANNIndex.build(vectors: vectors.storage, dimension: vectors.columns, parameters: parameters)
-        let cosine = try ANNIndex.build(vectors: normalised(vectors, columns: similarityColumns), dimension: similarityColumns, parameters: parameters)
+    /// Builds both indexes over `vectors`, each on a thread of its own when `threads` allows:
+    /// each build is single-threaded (and so the same graph for the same seed), the two are
+    /// independent.
+    public static func build(
+        _ vectors: FactorMatrix, similarityColumns: Int, parameters: ANNParameters, threads: Int = Parallel.coreCount
+    ) throws(StrataError) -> RetrievalIndex {
+        let unit = normalised(vectors, columns: similarityColumns)
+        let built = ChunkResults<Result<ANNIndex, StrataError>>(count: 2)
+        Parallel.forEachChunk(2, chunkSize: 1, threads: min(2, threads)) { range in
+            let which = range.lowerBound
+            built.set(
+                which,
+                Result { () throws(StrataError) -> ANNIndex in
+                    which == 0
+                        ? try ANNIndex.build(vectors: vectors.storage, dimension: vectors.columns, parameters: parameters)
+                        : try ANNIndex.build(vectors: unit, dimension: similarityColumns, parameters: parameters)
+                })
+        }
+        guard let innerResult = built.values[0], let cosineResult = built.values[1] else { throw StrataError.internal("an index was not built") }
+        let innerProduct = try innerResult.get()
+        let cosine = try cosineResult.get()
         return RetrievalIndex(
             innerProduct: innerProduct, cosine: cosine, parameters: parameters, bytes: (try innerProduct.serialized(), try cosine.serialized()))
     }
@@ -90,20 +107,29 @@ public struct RetrievalIndex: Sendable {
 
     /// Recall@k of the index against exact search, over up to `sample` users spread evenly
     /// through the model's users: what a training run records (and the gate checks).
-    public static func recall(of model: any FactorRecommender, k: Int = 10, sample: Int = 1000) -> (recall: Double, users: Int) {
+    public static func recall(
+        of model: any FactorRecommender, k: Int = 10, sample: Int = 1000, threads: Int = Parallel.coreCount
+    ) -> (recall: Double, users: Int) {
         guard let retrieval = model.retrieval, model.users.count > 0 else { return (1, 0) }
         let step = max(1, model.users.count / sample)
-        var hits = 0
-        var wanted = 0
-        var users = 0
-        for user in stride(from: 0, to: model.users.count, by: step) where users < sample {
-            let vector = model.userVector(UserQuery(userIndex: user, items: [], weights: []))
-            let exact = vector.withUnsafeBufferPointer { retrieval.innerProduct.exact($0.baseAddress!, n: k) { _ in false } }
-            let found = Set(vector.withUnsafeBufferPointer { retrieval.innerProduct.search($0.baseAddress!, k: k) }.map(\.index))
-            hits += exact.filter { found.contains($0.index) }.count
-            wanted += exact.count
-            users += 1
+        let sampled = Array(stride(from: 0, to: model.users.count, by: step).prefix(sample))
+        // Exact search is the expensive half (the whole catalogue per user): users on threads,
+        // hits summed per chunk (the same total whatever the split).
+        let counts = ChunkResults<(hits: Int, wanted: Int)>(count: (sampled.count + 31) / 32)
+        Parallel.forEachChunk(sampled.count, chunkSize: 32, threads: threads) { range in
+            var hits = 0
+            var wanted = 0
+            for user in sampled[range] {
+                let vector = model.userVector(UserQuery(userIndex: user, items: [], weights: []))
+                let exact = vector.withUnsafeBufferPointer { retrieval.innerProduct.exact($0.baseAddress!, n: k) { _ in false } }
+                let found = Set(vector.withUnsafeBufferPointer { retrieval.innerProduct.search($0.baseAddress!, k: k) }.map(\.index))
+                hits += exact.filter { found.contains($0.index) }.count
+                wanted += exact.count
+            }
+            counts.set(range.lowerBound / 32, (hits, wanted))
         }
-        return (wanted > 0 ? Double(hits) / Double(wanted) : 1, users)
+        let hits = counts.values.reduce(0) { $0 + ($1?.hits ?? 0) }
+        let wanted = counts.values.reduce(0) { $0 + ($1?.wanted ?? 0) }
+        return (wanted > 0 ? Double(hits) / Double(wanted) : 1, sampled.count)
     }
 }

@@ -32,6 +32,7 @@ struct BenchRecommendations: AsyncParsableCommand {
     @Option(help: "Users whose only history is recent events (live fallback).") var liveUsers = 1000
     @Option(help: "In-process samples per path.") var samples = 5000
     @Option(help: "Requests per second of the fixed-rate HTTP runs.") var rate = 15_000.0
+    @Option(help: "Requests per second of the fixed-rate HTTP runs of the live fallback.") var liveRate = 1000.0
     @Option(help: "Seconds per HTTP run.") var seconds = 10.0
     @Option(help: "Keep-alive connections of the HTTP runs.") var connections = 16
     @Option(help: "Measured HTTP runs (medians are reported).") var repeats = 3
@@ -40,6 +41,9 @@ struct BenchRecommendations: AsyncParsableCommand {
     @Option(help: "Write the known user ids here, one per line (for wrk's spread_users.lua).") var idsFile: String?
     @Option(help: "Write the live-fallback user ids here, one per line.") var liveIdsFile: String?
     @Option(help: "The recommendation cache: memory: (embedded) or redis://host:port (run both to compare).") var online = "memory:"
+    @Option(help: "serving.ann.m (links per item).") var m: Int?
+    @Option(help: "serving.ann.ef_construction.") var efConstruction: Int?
+    @Option(help: "serving.ann.ef_search; repeat it to also report the recall at other breadths (the first one serves).") var efSearch: [Int] = []
 
     func run() async throws {
         LoggingSetup.bootstrap(format: "text")
@@ -59,14 +63,24 @@ struct BenchRecommendations: AsyncParsableCommand {
                 format: "model: ALS %d factors, %d iterations on %d users × %d items (%d interactions) in %.1f s", factors, iterations, data.users.count,
                 data.items.count, data.matrix.indices.count, Double(MonotonicClock.nanoseconds() - start) / 1e9))
         // As training does: above serving.ann.exact_below, the retrieval index and its recall.
+        var ann = StrataConfig.example().serving.ann
+        if let m { ann.m = m }
+        if let efConstruction { ann.efConstruction = efConstruction }
+        if let first = efSearch.first { ann.efSearch = first }
         let indexStart = MonotonicClock.nanoseconds()
-        let (model, recall) = try await Trainer.attachRetrieval(fitted, settings: StrataConfig.example().serving.ann, seed: 42)
+        let (model, recall) = try await Trainer.attachRetrieval(fitted, settings: ann, seed: 42)
         if let recall {
             print(
                 String(
                     format: "retrieval index (HNSW, M %d, ef_construction %d, ef_search %d): built and checked in %.1f s, recall@10 %.4f on %d users",
-                    StrataConfig.example().serving.ann.m, StrataConfig.example().serving.ann.efConstruction, StrataConfig.example().serving.ann.efSearch,
-                    Double(MonotonicClock.nanoseconds() - indexStart) / 1e9, recall.recall, recall.users))
+                    ann.m, ann.efConstruction, ann.efSearch, Double(MonotonicClock.nanoseconds() - indexStart) / 1e9, recall.recall, recall.users))
+        }
+        if let factor = model as? any FactorRecommender, let retrieval = factor.retrieval, efSearch.count > 1 {
+            for breadth in efSearch.dropFirst() {
+                retrieval.setSearchBreadth(breadth)
+                print(String(format: "  at ef_search %d: recall@10 %.4f", breadth, RetrievalIndex.recall(of: factor).recall))
+            }
+            retrieval.setSearchBreadth(ann.efSearch)
         }
 
         // 2. A scratch project serving it.
@@ -243,6 +257,27 @@ struct BenchRecommendations: AsyncParsableCommand {
                 format: "HTTP cached at %.0f requests/s (open loop, %d runs of %.0f s): achieved %.0f/s, p50 %.2f ms, p99 %.2f ms (medians), %d failures",
                 rate, repeats, seconds, median(achieved), median(p50s) / 1000, median(p99s) / 1000, failures)
                 + "; p99 per run: \(p99s.map { String(format: "%.2f", $0 / 1000) }.joined(separator: ", ")) ms")
+        // The live fallback over HTTP (users known only by recent events), at its own rate.
+        let liveRequests = (0..<20_000).map { _ in LoadClient.get(path: "/v1/recommendations/live-\(requestRNG.nextInt(below: liveUsers))?n=10") }
+        var liveP50s: [Double] = []
+        var liveP99s: [Double] = []
+        var liveAchieved: [Double] = []
+        for _ in 0..<repeats {
+            let outcome = LoadClient.runPaced(
+                host: "127.0.0.1", port: boundPort, requests: liveRequests, connections: connections, rate: liveRate, seconds: seconds)
+            let sorted = outcome.latencies.sorted()
+            guard !sorted.isEmpty, outcome.failures == 0 else {
+                throw ValidationError("live over HTTP: \(outcome.failures) failures: \(outcome.firstFailure ?? "?")")
+            }
+            liveP50s.append(sorted[sorted.count / 2])
+            liveP99s.append(sorted[sorted.count * 99 / 100])
+            liveAchieved.append(Double(outcome.requests) / outcome.seconds)
+        }
+        print(
+            String(
+                format: "HTTP live fallback at %.0f requests/s (open loop, %d runs of %.0f s): achieved %.0f/s, p50 %.2f ms, p99 %.2f ms (medians)", liveRate,
+                repeats, seconds, median(liveAchieved), median(liveP50s) / 1000, median(liveP99s) / 1000)
+                + "; p99 per run: \(liveP99s.map { String(format: "%.2f", $0 / 1000) }.joined(separator: ", ")) ms")
         if hold > 0 {
             print("serving on 127.0.0.1:\(boundPort) for \(Int(hold)) s (GET /v1/recommendations/{user}?n=10)")
             fflush(nil)

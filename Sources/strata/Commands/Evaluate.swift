@@ -29,6 +29,11 @@ struct Evaluate: AsyncParsableCommand {
     @Option(help: "Cut-off of the metrics.") var k = 10
     @Option(help: "Fit each model this many times; the median fit time is reported (metrics must agree).") var repeats = 1
     @Flag(help: "Print a JSON array, one object per model.") var json = false
+    @Flag(
+        help:
+            "Also evaluate factor models (ALS, BPR) through the retrieval index serving uses (HNSW with serving.ann's settings, whatever the catalogue's size): the metrics through it and its recall@k against exact search."
+    )
+    var ann = false
 
     func run() async throws {
         try await runReportingErrors {
@@ -47,6 +52,7 @@ struct Evaluate: AsyncParsableCommand {
             for spec in specs {
                 var times: [Double] = []
                 var metrics: RankingMetrics?
+                var fitted: (any Recommender)?
                 for _ in 0..<max(1, repeats) {
                     let start = MonotonicClock.nanoseconds()
                     let model = try ModelTrainer.fit(spec, data: split.train, threads: threadCount)
@@ -54,6 +60,7 @@ struct Evaluate: AsyncParsableCommand {
                     let measured = Evaluator.evaluate(model, split: split, k: k, threads: threadCount)
                     if let metrics, metrics != measured { throw StrataError.internal("\(spec.name): repeated fits gave different metrics") }
                     metrics = measured
+                    fitted = model
                 }
                 let fit = times.sorted()[times.count / 2]
                 let m = metrics!
@@ -70,9 +77,41 @@ struct Evaluate: AsyncParsableCommand {
                         spec.name.padding(toLength: 24, withPad: " ", startingAt: 0)
                             + String(format: "  %.4f  %.4f  %.4f  %.4f  %.4f  %.4f  %.3f", m.precision, m.recall, m.ndcg, m.map, m.hitRate, m.coverage, fit))
                 }
+                if ann, let fitted, let through = try await throughIndex(fitted, spec: spec, config: config, split: split, threads: threadCount) {
+                    let (a, recall, seconds) = through
+                    rows.append([
+                        "model": .string("\(spec.name) (HNSW)"), "ndcg": .double(a.ndcg), "precision": .double(a.precision), "recall": .double(a.recall),
+                        "map": .double(a.map), "hit_rate": .double(a.hitRate), "coverage": .double(a.coverage), "index_recall": .double(recall),
+                        "index_build_seconds": .double(seconds), "ndcg_relative_difference": .double(m.ndcg > 0 ? (a.ndcg - m.ndcg) / m.ndcg : 0),
+                    ])
+                    if !json {
+                        output(
+                            "\(spec.name) (HNSW)".padding(toLength: 24, withPad: " ", startingAt: 0)
+                                + String(
+                                    format: "  %.4f  %.4f  %.4f  %.4f  %.4f  %.4f  index %.1f s, recall@%d %.4f, NDCG %+.2f%% of exact", a.precision, a.recall,
+                                    a.ndcg, a.map, a.hitRate, a.coverage, seconds, k, recall, m.ndcg > 0 ? 100 * (a.ndcg - m.ndcg) / m.ndcg : 0))
+                    }
+                }
             }
             if json { output(JSONValue.array(rows).serialized) }
         }
+    }
+
+    /// The metrics of `model` searched through its retrieval index, the index's recall against
+    /// exact search, and its build time (nil for models without item vectors).
+    private func throughIndex(_ model: any Recommender, spec: ModelSpec, config: StrataConfig, split: EvaluationSplit, threads: Int) async throws -> (
+        RankingMetrics, recall: Double, seconds: Double
+    )? {
+        guard model is any FactorRecommender else { return nil }
+        var settings = config.serving.ann
+        settings.exactBelow = 0
+        let start = MonotonicClock.nanoseconds()
+        let (indexed, _) = try await Trainer.attachRetrieval(model, settings: settings, seed: Int(spec.parameters["seed"] ?? 42))
+        let seconds = Double(MonotonicClock.nanoseconds() - start) / 1e9
+        guard let factor = indexed as? any FactorRecommender else { return nil }
+        // Recall@k of the index on a sample of up to 2,000 trained users' vectors.
+        let recall = RetrievalIndex.recall(of: factor, k: k, sample: 2000, threads: threads)
+        return (Evaluator.evaluate(indexed, split: split, k: k, threads: threads), recall.recall, seconds)
     }
 
     private func loadSplit(_ config: StrataConfig) throws -> EvaluationSplit {

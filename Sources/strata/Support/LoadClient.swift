@@ -52,8 +52,9 @@ enum LoadClient {
         Array("POST \(path) HTTP/1.1\r\nHost: bench\r\nContent-Type: \(contentType)\r\nContent-Length: \(body.count)\r\n\r\n".utf8) + body
     }
 
-    static func get(path: String) -> [UInt8] {
-        Array("GET \(path) HTTP/1.1\r\nHost: bench\r\n\r\n".utf8)
+    /// `headers`: extra header lines, each ending in CRLF (e.g. an API key).
+    static func get(path: String, headers: String = "") -> [UInt8] {
+        Array("GET \(path) HTTP/1.1\r\nHost: bench\r\n\(headers)\r\n".utf8)
     }
 
     private static func onThreads(_ count: Int, _ work: @escaping @Sendable (Int) -> Outcome) -> Outcome {
