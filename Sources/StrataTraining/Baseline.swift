@@ -68,14 +68,18 @@ public struct ModelBaseline: Sendable, Equatable {
         let picked = stride(from: 0, to: population.count, by: step).map { population[$0] }
         var scores: [Double] = []
         for user in picked {
-            if let best = model.recommend(UserQuery.training(user, in: train.matrix), n: 1, excluding: heldOut[user] ?? []).first {
+            // Through the retrieval index when the model has one, as serving scores.
+            if let best = Evaluator.top(model, UserQuery.training(user, in: train.matrix), k: 1, excluding: heldOut[user] ?? []).first {
                 scores.append(Double(best.score))
             }
         }
         var features: [String: BinnedDistribution] = [:]
         if !numeric.isEmpty {
             let queries = picked.map { FeatureQuery(entity: .user, id: train.users.id(at: Int32($0)), time: asOf) }
-            let readings = try PointInTime.compute(definitions: contract.features, events: events, queries: queries, features: numeric.map(\.name))
+            // User features read only their user's events: the sampled users' are all it needs.
+            let pickedIDs = Set(queries.map(\.id))
+            let theirs = events.filter { $0.event.userID.map(pickedIDs.contains) ?? false }
+            let readings = try PointInTime.compute(definitions: contract.features, events: theirs, queries: queries, features: numeric.map(\.name))
             for (column, feature) in numeric.enumerated() {
                 features[feature.name] = .baseline(readings.compactMap { $0[column].value?.featureNumber })
             }

@@ -159,9 +159,9 @@ public final class Trainer: Sendable {
         do {
             let policy = run.inputs.interactions ?? config.training.interactions
             let split = try await timings.measure("read") { () async throws -> EvaluationSplit in
-                if let prepared { return prepared }
+                if let prepared { return prepared.sampled(users: Self.evaluatedUsers) }
                 let lakeRoot = self.lakeRoot
-                return try await OwnThread.run { try TrainingData.split(manifest, lakeRoot: lakeRoot, policy: policy) }
+                return try await OwnThread.run { try TrainingData.split(manifest, lakeRoot: lakeRoot, policy: policy).sampled(users: Self.evaluatedUsers) }
             }
             let runsRoot = self.runsRoot
             let blobs = self.blobs
@@ -247,6 +247,10 @@ public final class Trainer: Sendable {
             throw error
         }
     }
+
+    /// The most users the holdout evaluates (and the gate compares on), evenly spread; the
+    /// number evaluated is in every run's metrics (`evaluated_users`).
+    public static let evaluatedUsers = 20_000
 
     /// A factor model with `settings.exactBelow` items or more, with its retrieval index built
     /// (on a thread of its own) and its recall@10 against exact search; other models as they are.

@@ -93,12 +93,12 @@ extension Evaluator {
     /// one (a large catalogue; the history is excluded during the search), else by scoring
     /// every item. So the holdout measures what users get, at a cost independent of the
     /// catalogue's size.
-    public static func top(_ model: any Recommender, _ query: UserQuery, k: Int) -> [(index: Int32, score: Float)] {
+    public static func top(_ model: any Recommender, _ query: UserQuery, k: Int, excluding excluded: Set<Int32> = []) -> [(index: Int32, score: Float)] {
         if let factor = model as? any FactorRecommender, let retrieval = factor.retrieval {
-            let history = Set(query.items)
+            let history = Set(query.items).union(excluded)
             return retrieval.recommend(factor.userVector(query), n: k) { history.contains(Int32($0)) }.map { (Int32($0.index), $0.score) }
         }
-        return model.recommend(query, n: k)
+        return model.recommend(query, n: k, excluding: excluded)
     }
 
     /// Evaluates a model trained on other data (another snapshot) on this split: users and items

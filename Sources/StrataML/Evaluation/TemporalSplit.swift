@@ -25,6 +25,22 @@ public struct EvaluationSplit: Sendable {
     public var evaluatedUsers: [Int] { test.keys.sorted() }
     public var testInteractions: Int { test.values.reduce(0) { $0 + $1.count } }
 
+    /// The same split evaluating at most `users` of its users, evenly spread over their indices
+    /// (deterministic): a holdout of a few tens of thousands of users measures a model to well
+    /// under its run-to-run noise, at a cost independent of the user base. Training data is
+    /// untouched.
+    public func sampled(users limit: Int) -> EvaluationSplit {
+        let users = evaluatedUsers
+        guard limit > 0, users.count > limit else { return self }
+        var sampled = self
+        sampled.test = [:]
+        for position in 0..<limit {
+            let user = users[position * users.count / limit]
+            sampled.test[user] = test[user]
+        }
+        return sampled
+    }
+
     /// The per-user temporal split of `../shared/anchors/implicit_anchor.py`: each (user, item)
     /// pair once (first time, weights summed); a user's pairs ordered by (time, item id); users
     /// with n ≥ 5 pairs send the last max(1, n / 5) to test, others train only. Users and items
