@@ -38,15 +38,17 @@ import Testing
         #expect(try strata(["models", "approve", "als-main@1", "--reason", "test"] + common).status == 0)
         #expect(try strata(["models", "promote", "als-main@1"] + common).status == 0)
 
-        // The first server computes the table after start; it is killed once a chunk of lists
-        // is checkpointed (a watcher thread: the async pool may be busy under a loaded run).
+        // The first server computes the table after start; it is killed once a whole chunk of
+        // lists is checkpointed (a watcher thread: the async pool may be busy under a loaded run).
         let checkpoint = "\(data)/shop/serving/precompute/als-main@1.lists"
         let first = try ServerProcess(dataDirectory: data, arguments: ["--config", configPath], waitForServing: false)
         let killedAt = Mutex<Int?>(nil)
         let watcher = Thread {
             let deadline = Date().addingTimeInterval(300)
             while Date() < deadline && first.process.isRunning {
-                if let size = (try? FileManager.default.attributesOfItem(atPath: checkpoint))?[.size] as? Int, size > 0 {
+                // A chunk of 256 lists of 1,000 items is about 2 MB: past 3 MB the first chunk is
+                // whole (a kill in the middle of a write leaves a torn record, which is dropped).
+                if let size = (try? FileManager.default.attributesOfItem(atPath: checkpoint))?[.size] as? Int, size > 3_000_000 {
                     kill(first.process.processIdentifier, SIGKILL)
                     killedAt.withLock { $0 = size }
                     return
