@@ -22,6 +22,38 @@ struct PrecomputeCheckpoint: Sendable {
         itemCount = model.itemCount
     }
 
+    private init(path: String, artifact: String, itemCount: Int) {
+        self.path = path
+        self.artifact = artifact
+        self.itemCount = itemCount
+    }
+
+    /// The checkpoint of a version by its key, as its file's first record describes it.
+    static func existing(directory: String, key: String) -> PrecomputeCheckpoint? {
+        let path = "\(directory)/\(fileName(key))"
+        guard let handle = FileHandle(forReadingAtPath: path) else { return nil }
+        defer { try? handle.close() }
+        guard let head = try? handle.read(upToCount: 1 << 16), head.count >= FramedBatch.headerSize else { return nil }
+        return head.withUnsafeBytes { raw -> PrecomputeCheckpoint? in
+            let length = Int(UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: 0, as: UInt32.self)))
+            guard FramedBatch.headerSize + length <= raw.count else { return nil }
+            var reader = PayloadReader(UnsafeRawBufferPointer(rebasing: raw[FramedBatch.headerSize..<(FramedBatch.headerSize + length)]))
+            guard let artifact = try? reader.string(), let items = try? reader.int64LE() else { return nil }
+            return PrecomputeCheckpoint(path: path, artifact: artifact, itemCount: Int(items))
+        }
+    }
+
+    /// Drops a forgotten user's list from the checkpoints of `keys` (rewriting only the files
+    /// that hold one): a restart must not bring it back, nor keep it on disk.
+    static func forget(user: String, directory: String, keys: Set<String>) throws {
+        for key in keys {
+            guard let checkpoint = existing(directory: directory, key: key) else { continue }
+            var lists = checkpoint.load()
+            guard lists.removeValue(forKey: user) != nil else { continue }
+            try checkpoint.rewrite(lists)
+        }
+    }
+
     static func fileName(_ key: String) -> String {
         String(key.map { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" || $0 == "@" ? $0 : "_" }) + ".lists"
     }

@@ -139,7 +139,17 @@ public struct Precomputer: Sendable {
             logger.warning("precompute is not checkpointed: an interrupted run starts over", metadata: ["model": "\(model.key)", "error": "\(failure)"])
         }
         _ = board.finish(model.key)
-        return lists.withLock { $0 }
+        var table = lists.withLock { $0 }
+        // A user forgotten while the run went gets no list either.
+        if !lake.forgets.isEmpty {
+            for user in table.keys where forgotten(user) { table[user] = nil }
+        }
+        return table
+    }
+
+    /// Drops a forgotten user's lists from the checkpoints of `models`.
+    public func forget(user: String, models: Set<String>) throws {
+        try PrecomputeCheckpoint.forget(user: user, directory: lake.directory.precompute, keys: models)
     }
 
     /// Drops the checkpoints and progress of versions whose tables are no longer kept.

@@ -320,6 +320,7 @@ public final class DeploymentController: Service, Sendable {
     public func forget(user: String) async throws {
         service.activity.forget(user: user)
         try await service.cache.forget(user: user, models: cachedModels)
+        try precomputer.forget(user: user, models: cachedModels)
     }
 
     /// Starts the batch job for served models that have no cache table yet.
