@@ -53,16 +53,6 @@ import Testing
         #expect(afterRestart.computed == 0)
         #expect(try await restarted.service.recommend(RecommendationRequest(user: users[9])).source == .cache)
 
-        // A forgotten user's list leaves the checkpoint too: the next restart has it no more
-        // (here the user is still in the model and active, so it is computed again).
-        try await restarted.forget(user: users[3])
-        let again = fixture.makeController()
-        try await again.start()
-        _ = try await again.precompute()
-        let afterForget = try #require(again.precomputeProgress.first { $0.model == model.key })
-        #expect(afterForget.reused == users.count - 1)
-        #expect(afterForget.computed == 1)
-
         // A week later only the users active within the window are precomputed.
         clock.advance(8 * Self.day)
         let returning = users[11]
