@@ -238,46 +238,38 @@ struct BenchRecommendations: AsyncParsableCommand {
             String(
                 format: "HTTP cached, closed loop (%d keep-alive connections): %.0f requests/s, %d failures", connections,
                 Double(ceiling.requests) / ceiling.seconds, ceiling.failures))
-        var p50s: [Double] = []
-        var p99s: [Double] = []
-        var achieved: [Double] = []
-        var failures = 0
-        for _ in 0..<repeats {
-            let outcome = LoadClient.runPaced(host: "127.0.0.1", port: boundPort, requests: requests, connections: connections, rate: rate, seconds: seconds)
-            let sorted = outcome.latencies.sorted()
-            guard !sorted.isEmpty else { throw ValidationError("no answer: \(outcome.firstFailure ?? "?")") }
-            p50s.append(sorted[sorted.count / 2])
-            p99s.append(sorted[sorted.count * 99 / 100])
-            achieved.append(Double(outcome.requests) / outcome.seconds)
-            failures += outcome.failures
+        // Medians over `repeats` open-loop runs at `rate` (latencies in µs).
+        func pacedRuns(_ requests: [[UInt8]], rate: Double) throws -> (p50s: [Double], p99s: [Double], achieved: [Double], failures: Int, first: String?) {
+            var runs: (p50s: [Double], p99s: [Double], achieved: [Double], failures: Int, first: String?) = ([], [], [], 0, nil)
+            for _ in 0..<repeats {
+                let outcome = LoadClient.runPaced(
+                    host: "127.0.0.1", port: boundPort, requests: requests, connections: connections, rate: rate, seconds: seconds)
+                let sorted = outcome.latencies.sorted()
+                guard !sorted.isEmpty else { throw ValidationError("no answer: \(outcome.firstFailure ?? "?")") }
+                runs.p50s.append(sorted[sorted.count / 2])
+                runs.p99s.append(sorted[sorted.count * 99 / 100])
+                runs.achieved.append(Double(outcome.requests) / outcome.seconds)
+                runs.failures += outcome.failures
+                runs.first = runs.first ?? outcome.firstFailure
+            }
+            return runs
         }
         let median = { (values: [Double]) in values.sorted()[values.count / 2] }
+        let perRun = { (p99s: [Double]) in "; p99 per run: \(p99s.map { String(format: "%.2f", $0 / 1000) }.joined(separator: ", ")) ms" }
+        let cached = try pacedRuns(requests, rate: rate)
         print(
             String(
                 format: "HTTP cached at %.0f requests/s (open loop, %d runs of %.0f s): achieved %.0f/s, p50 %.2f ms, p99 %.2f ms (medians), %d failures",
-                rate, repeats, seconds, median(achieved), median(p50s) / 1000, median(p99s) / 1000, failures)
-                + "; p99 per run: \(p99s.map { String(format: "%.2f", $0 / 1000) }.joined(separator: ", ")) ms")
+                rate, repeats, seconds, median(cached.achieved), median(cached.p50s) / 1000, median(cached.p99s) / 1000, cached.failures)
+                + perRun(cached.p99s))
         // The live fallback over HTTP (users known only by recent events), at its own rate.
         let liveRequests = (0..<20_000).map { _ in LoadClient.get(path: "/v1/recommendations/live-\(requestRNG.nextInt(below: liveUsers))?n=10") }
-        var liveP50s: [Double] = []
-        var liveP99s: [Double] = []
-        var liveAchieved: [Double] = []
-        for _ in 0..<repeats {
-            let outcome = LoadClient.runPaced(
-                host: "127.0.0.1", port: boundPort, requests: liveRequests, connections: connections, rate: liveRate, seconds: seconds)
-            let sorted = outcome.latencies.sorted()
-            guard !sorted.isEmpty, outcome.failures == 0 else {
-                throw ValidationError("live over HTTP: \(outcome.failures) failures: \(outcome.firstFailure ?? "?")")
-            }
-            liveP50s.append(sorted[sorted.count / 2])
-            liveP99s.append(sorted[sorted.count * 99 / 100])
-            liveAchieved.append(Double(outcome.requests) / outcome.seconds)
-        }
+        let live = try pacedRuns(liveRequests, rate: liveRate)
+        guard live.failures == 0 else { throw ValidationError("live over HTTP: \(live.failures) failures: \(live.first ?? "?")") }
         print(
             String(
                 format: "HTTP live fallback at %.0f requests/s (open loop, %d runs of %.0f s): achieved %.0f/s, p50 %.2f ms, p99 %.2f ms (medians)", liveRate,
-                repeats, seconds, median(liveAchieved), median(liveP50s) / 1000, median(liveP99s) / 1000)
-                + "; p99 per run: \(liveP99s.map { String(format: "%.2f", $0 / 1000) }.joined(separator: ", ")) ms")
+                repeats, seconds, median(live.achieved), median(live.p50s) / 1000, median(live.p99s) / 1000) + perRun(live.p99s))
         if hold > 0 {
             print("serving on 127.0.0.1:\(boundPort) for \(Int(hold)) s (GET /v1/recommendations/{user}?n=10)")
             fflush(nil)
