@@ -19,12 +19,17 @@ import Testing
         defer { directory.remove() }
         let server = try ServerProcess(dataDirectory: directory.file("data"))
         defer { server.stop(signal: SIGTERM) }
-        let port = 19_000 + Int(getpid() % 1000)
+        let port = LocalPorts.free()
         try """
         global: { scrape_interval: 1s, evaluation_interval: 1s }
+        # A scrape's timeout is at most its interval; on a machine busy with the other suites a
+        # debug build's /metrics can take over a second, so this job scrapes every 5 s.
+
         rule_files: [\(FileManager.default.currentDirectoryPath)/deploy/prometheus/strata-rules.yml]
         scrape_configs:
           - job_name: strata
+            scrape_interval: 5s
+            scrape_timeout: 5s
             static_configs: [{ targets: ["127.0.0.1:\(server.port)"] }]
         """.write(toFile: directory.file("prometheus.yml"), atomically: true, encoding: .utf8)
         let prometheus = Process()
@@ -48,9 +53,14 @@ import Testing
         }
         @Sendable func query(_ promql: String) async -> [JSONValue] { await answer(promql)?["data"]?["result"]?.arrayValue ?? [] }
         // The limits only bound a hang: Prometheus may take minutes to start on a busy machine.
-        try await waitUntil("Prometheus to scrape the server", timeout: .seconds(120), interval: .milliseconds(500)) {
-            guard prometheus.isRunning else { throw StrataError.internal("Prometheus exited (status \(prometheus.terminationStatus))") }
-            return !(await query(#"up{job="strata"} == 1"#)).isEmpty
+        do {
+            try await waitUntil("Prometheus to scrape the server", timeout: .seconds(180), interval: .milliseconds(500)) {
+                guard prometheus.isRunning else { throw StrataError.internal("Prometheus exited (status \(prometheus.terminationStatus))") }
+                return !(await query(#"up{job="strata"} == 1"#)).isEmpty
+            }
+        } catch let failure as WaitFailed {
+            // Say why: the target's last error as Prometheus saw it (a timeout, a refused connection, a parse error).
+            throw WaitFailed("\(failure.description); \(await targetHealth(port: port))")
         }
         #expect(await query(#"up{job="strata"} == 1"#).count == 1, "Prometheus did not scrape the server")
         #expect(!(await query("strata_process_resident_memory_bytes")).isEmpty)
@@ -68,4 +78,17 @@ import Testing
             #expect(status == "success", "\(expression): \(status ?? "no answer")")
         }
     }
+}
+
+/// The scrape targets' health and last error, from Prometheus's targets API.
+private func targetHealth(port: Int) async -> String {
+    guard let (data, _) = try? await URLSession.shared.data(from: URL(string: "http://127.0.0.1:\(port)/api/v1/targets")!),
+        let targets = try? JSONValue.parse(String(decoding: data, as: UTF8.self))["data"]?["activeTargets"]?.arrayValue
+    else { return "Prometheus's targets API did not answer on 127.0.0.1:\(port)" }
+    return targets.map { target in
+        let health = target["health"]?.stringValue ?? "?"
+        let error = target["lastError"]?.stringValue ?? ""
+        let duration = target["lastScrapeDuration"]?.doubleValue.map { String($0) } ?? "?"
+        return "target \(target["scrapeUrl"]?.stringValue ?? "?"): \(health), last scrape \(duration) s, last error \(error.isEmpty ? "none" : error)"
+    }.joined(separator: "; ")
 }
