@@ -48,20 +48,24 @@ public struct ModelBaseline: Sendable, Equatable {
         contract: Contract, window: Int64, sample: Int = 1000, minActive: Int = 50
     ) throws -> ModelBaseline {
         let numeric = contract.features.filter { $0.entity == .user && [.int, .double, .bool].contains($0.valueType) }
-        var events: [(offset: Int64, event: Event)] = []
-        if !numeric.isEmpty {
-            var needed = Set(numeric.flatMap(\.sources))
-            for feature in numeric where feature.aggregation == .ratio {
-                for part in [feature.numerator, feature.denominator].compactMap({ $0 }) {
-                    needed.formUnion(contract.features.first { $0.name == part }?.sources ?? [])
-                }
-            }
-            for file in manifest.files where needed.contains(file.type) {
-                events += try LakeFileReader.readWithOffsets(path: "\(lakeRoot)/\(file.path)", type: file.type)
+        var needed = Set(numeric.flatMap(\.sources))
+        for feature in numeric where feature.aggregation == .ratio {
+            for part in [feature.numerator, feature.denominator].compactMap({ $0 }) {
+                needed.formUnion(contract.features.first { $0.name == part }?.sources ?? [])
             }
         }
-        let asOf = numeric.isEmpty ? 0 : (events.map(\.event.timestamp).max() ?? 0) + 1
-        let activeIDs = Set(events.lazy.filter { $0.event.timestamp >= asOf - window }.compactMap(\.event.userID))
+        let files = manifest.files.filter { needed.contains($0.type) }
+        // Who was active, and when the data ends, from two columns of the files features read
+        // (one file per thread); whole events are built for the sampled users only, below.
+        let activity = try Parallel.map(files.count, threads: Parallel.coreCount) { index in
+            let columns = try LakeColumns(path: "\(lakeRoot)/\(files[index].path)", columns: ["user_id", "timestamp"])
+            return (users: columns.strings("user_id"), timestamps: columns.millis("timestamp").map { $0 ?? 0 })
+        }
+        let asOf = numeric.isEmpty ? 0 : (activity.lazy.compactMap { $0.timestamps.max() }.max() ?? 0) + 1
+        var activeIDs = Set<String>()
+        for file in activity {
+            for (user, timestamp) in zip(file.users, file.timestamps) where timestamp >= asOf - window { if let user { activeIDs.insert(user) } }
+        }
         let active = (0..<train.users.count).filter { activeIDs.contains(train.users.id(at: Int32($0))) }
         let population = active.count >= minActive ? active : Array(0..<train.users.count)
         let step = max(1, population.count / max(1, sample))
@@ -78,7 +82,9 @@ public struct ModelBaseline: Sendable, Equatable {
             let queries = picked.map { FeatureQuery(entity: .user, id: train.users.id(at: Int32($0)), time: asOf) }
             // User features read only their user's events: the sampled users' are all it needs.
             let pickedIDs = Set(queries.map(\.id))
-            let theirs = events.filter { $0.event.userID.map(pickedIDs.contains) ?? false }
+            let theirs = try Parallel.map(files.count, threads: Parallel.coreCount) { index in
+                try LakeFileReader.readWithOffsets(path: "\(lakeRoot)/\(files[index].path)", type: files[index].type, users: pickedIDs)
+            }.flatMap { $0 }
             let readings = try PointInTime.compute(definitions: contract.features, events: theirs, queries: queries, features: numeric.map(\.name))
             for (column, feature) in numeric.enumerated() {
                 features[feature.name] = .baseline(readings.compactMap { $0[column].value?.featureNumber })

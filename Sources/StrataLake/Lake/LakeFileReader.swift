@@ -18,19 +18,20 @@ public enum LakeFileReader {
         path.split(separator: "/").first { $0.hasPrefix("type=") }.map { String($0.dropFirst(5)) }
     }
 
-    /// Events with their log offsets (files written by Strata carry them; others number rows).
-    public static func readWithOffsets(path: String, type: String? = nil) throws -> [(offset: Int64, event: Event)] {
+    /// Events with their log offsets (files written by Strata carry them; others number rows);
+    /// with `users`, only those users' events (the other rows' events are never built).
+    public static func readWithOffsets(path: String, type: String? = nil, users: Set<String>? = nil) throws -> [(offset: Int64, event: Event)] {
         guard let bytes = AtomicFile.read(path) else {
             throw StrataError.notFound("lake_file_missing", "cannot read lake file \(path)")
         }
-        return try readWithOffsets(bytes: bytes, type: type ?? typeFromPath(path))
+        return try readWithOffsets(bytes: bytes, type: type ?? typeFromPath(path), users: users)
     }
 
     public static func read(bytes: [UInt8], type givenType: String?) throws -> [Event] {
         try readWithOffsets(bytes: bytes, type: givenType).map(\.event)
     }
 
-    public static func readWithOffsets(bytes: [UInt8], type givenType: String?) throws -> [(offset: Int64, event: Event)] {
+    public static func readWithOffsets(bytes: [UInt8], type givenType: String?, users: Set<String>? = nil) throws -> [(offset: Int64, event: Event)] {
         let reader: ParquetReader
         do {
             reader = try ParquetReader(bytes: bytes)
@@ -40,37 +41,42 @@ public enum LakeFileReader {
         guard let type = reader.keyValueMetadata["strata.event_type"] ?? givenType else {
             throw StrataError.invalid("unknown_event_type", "the file names no event type (metadata strata.event_type or a type= partition)")
         }
-        let rows = reader.rowCount
-        var events = [Event](repeating: Event(type: type, userID: nil, timestamp: 0, ingestedAt: 0), count: rows)
-        var offsets = [Int64](0..<Int64(rows))
-        for column in reader.columns {
-            let values: ColumnValues
+        func values(_ column: ColumnInfo) throws -> [FieldValue?] {
             do {
-                values = try reader.read(column: column.name)
+                return convert(try reader.read(column: column.name), kind: column.kind)
             } catch {
                 throw StrataError.invalid("invalid_parquet", "column \(column.name): \(error)")
             }
-            let fieldValues = convert(values, kind: column.kind)
+        }
+        // The rows kept: all, or those of the given users (read from the user column first).
+        var kept = Array(0..<reader.rowCount)
+        if let users {
+            let userColumn = try reader.columns.first { $0.name == "user_id" }.map(values) ?? []
+            kept = kept.filter { row in userColumn[row]?.stringValue.map(users.contains) ?? false }
+        }
+        var events = [Event](repeating: Event(type: type, userID: nil, timestamp: 0, ingestedAt: 0), count: kept.count)
+        var offsets = kept.map(Int64.init)
+        for column in reader.columns {
+            if column.name == "type" || column.name == "date" { continue }  // partition columns added by hive-style readers
+            let fieldValues = try values(column)
             switch column.name {
             case "offset":
-                for row in 0..<rows { if case .int(let v)? = fieldValues[row] { offsets[row] = v } }
+                for (slot, row) in kept.enumerated() { if case .int(let v)? = fieldValues[row] { offsets[slot] = v } }
             case "event_id":
-                for row in 0..<rows { events[row].eventID = fieldValues[row]?.stringValue }
+                for (slot, row) in kept.enumerated() { events[slot].eventID = fieldValues[row]?.stringValue }
             case "user_id":
-                for row in 0..<rows { events[row].userID = fieldValues[row]?.stringValue }
+                for (slot, row) in kept.enumerated() { events[slot].userID = fieldValues[row]?.stringValue }
             case "timestamp":
-                for row in 0..<rows { events[row].timestamp = fieldValues[row]?.timestampValue ?? fieldValues[row]?.intValue ?? 0 }
+                for (slot, row) in kept.enumerated() { events[slot].timestamp = fieldValues[row]?.timestampValue ?? fieldValues[row]?.intValue ?? 0 }
             case "ingested_at":
-                for row in 0..<rows { events[row].ingestedAt = fieldValues[row]?.timestampValue ?? fieldValues[row]?.intValue ?? 0 }
+                for (slot, row) in kept.enumerated() { events[slot].ingestedAt = fieldValues[row]?.timestampValue ?? fieldValues[row]?.intValue ?? 0 }
             case "extra":
-                for row in 0..<rows {
+                for (slot, row) in kept.enumerated() {
                     guard let text = fieldValues[row]?.stringValue, case .object(let object)? = try? JSONValue.parse(text) else { continue }
-                    for key in object.keys.sorted() { events[row].fields.append((key, .json(object[key]!.serialized))) }
+                    for key in object.keys.sorted() { events[slot].fields.append((key, .json(object[key]!.serialized))) }
                 }
-            case "type", "date":
-                continue  // partition columns added by hive-style readers
             default:
-                for row in 0..<rows { if let value = fieldValues[row] { events[row].fields.append((column.name, value)) } }
+                for (slot, row) in kept.enumerated() { if let value = fieldValues[row] { events[slot].fields.append((column.name, value)) } }
             }
         }
         // Files hold events in offset order; keep that order for callers.

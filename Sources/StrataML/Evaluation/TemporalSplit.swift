@@ -46,23 +46,28 @@ public struct EvaluationSplit: Sendable {
     /// with n ≥ 5 pairs send the last max(1, n / 5) to test, others train only. Users and items
     /// are indexed in ascending id order (numeric when every id is an integer).
     public static func temporal(_ interactions: [TimedInteraction]) -> EvaluationSplit {
-        struct Pair: Hashable {
-            var user: String
-            var item: String
-        }
-        var pairs: [Pair: (timestamp: Int64, weight: Float)] = [:]
+        // Ids are interned first so that each pair is keyed by two integers (hashing millions
+        // of string pairs cost seconds); indexes are then renumbered in id order.
+        var seenUsers = IDMap()
+        var seenItems = IDMap()
+        var pairs: [UInt64: (timestamp: Int64, weight: Float)] = [:]
+        pairs.reserveCapacity(interactions.count)
         for row in interactions {
-            let key = Pair(user: row.user, item: row.item)
+            let key = UInt64(UInt32(seenUsers.insert(row.user))) << 32 | UInt64(UInt32(seenItems.insert(row.item)))
             if let existing = pairs[key] {
                 pairs[key] = (min(existing.timestamp, row.timestamp), existing.weight + row.weight)
             } else {
                 pairs[key] = (row.timestamp, row.weight)
             }
         }
-        let users = IDMap(sortedIDs(Set(pairs.keys.map(\.user))))
-        let items = IDMap(sortedIDs(Set(pairs.keys.map(\.item))))
+        let users = IDMap(sortedIDs(Set(seenUsers.ids)))
+        let items = IDMap(sortedIDs(Set(seenItems.ids)))
+        let userIndex = seenUsers.ids.map { users.index(of: $0)! }
+        let itemIndex = seenItems.ids.map { items.index(of: $0)! }
         var perUser = [[(item: Int32, timestamp: Int64, weight: Float)]](repeating: [], count: users.count)
-        for (pair, value) in pairs { perUser[Int(users.index(of: pair.user)!)].append((items.index(of: pair.item)!, value.timestamp, value.weight)) }
+        for (key, value) in pairs {
+            perUser[Int(userIndex[Int(key >> 32)])].append((itemIndex[Int(key & 0xFFFF_FFFF)], value.timestamp, value.weight))
+        }
         var triplets: [(row: Int32, column: Int32, value: Float)] = []
         var test: [Int: Set<Int32>] = [:]
         for (user, rows) in perUser.enumerated() {

@@ -1,4 +1,5 @@
 import Dispatch
+import Synchronization
 
 /// Work split across threads so that the result never depends on how many there are: the
 /// range is cut into fixed chunks (independent of the thread count) and each chunk's output
@@ -20,6 +21,19 @@ public enum Parallel {
                 chunk += workers
             }
         }
+    }
+
+    /// `transform` of each of `0..<count`, in order, on `threads` threads; the first error thrown
+    /// is rethrown once all have finished.
+    public static func map<T: Sendable>(_ count: Int, threads: Int, _ transform: @Sendable (Int) throws -> T) throws -> [T] {
+        let results = Mutex<[Int: Result<T, any Error>]>([:])
+        forEachChunk(count, chunkSize: 1, threads: threads) { range in
+            for index in range {
+                let result = Result { try transform(index) }
+                results.withLock { $0[index] = result }
+            }
+        }
+        return try results.withLock { finished in try (0..<count).map { try finished[$0]!.get() } }
     }
 
     /// The number of cores, the default thread count.

@@ -1,0 +1,46 @@
+import Foundation
+import StrataCore
+import StrataParquet
+
+/// A few columns of a lake file, decoded without building its events: what a reader of millions
+/// of rows that needs two or three columns reads (training's interactions, the drift baseline's
+/// activity). Parquet is columnar, so the other columns are never decompressed.
+public struct LakeColumns: Sendable {
+    public let rows: Int
+    private let values: [String: [FieldValue?]]
+
+    /// Reads the named columns of the file at `path`; a column the file lacks reads as all nil.
+    public init(path: String, columns names: Set<String>) throws {
+        guard let bytes = AtomicFile.read(path) else {
+            throw StrataError.notFound("lake_file_missing", "cannot read lake file \(path)")
+        }
+        let reader: ParquetReader
+        do {
+            reader = try ParquetReader(bytes: bytes)
+        } catch {
+            throw StrataError.invalid("invalid_parquet", "\(path): \(error)")
+        }
+        rows = reader.rowCount
+        var values: [String: [FieldValue?]] = [:]
+        for column in reader.columns where names.contains(column.name) {
+            do {
+                values[column.name] = LakeFileReader.convert(try reader.read(column: column.name), kind: column.kind)
+            } catch {
+                throw StrataError.invalid("invalid_parquet", "\(path), column \(column.name): \(error)")
+            }
+        }
+        self.values = values
+    }
+
+    /// A text column (ids).
+    public func strings(_ name: String) -> [String?] {
+        guard let column = values[name] else { return Array(repeating: nil, count: rows) }
+        return column.map { $0?.stringValue }
+    }
+
+    /// A time column in epoch milliseconds (whatever unit the file stores; plain integers as they are).
+    public func millis(_ name: String) -> [Int64?] {
+        guard let column = values[name] else { return Array(repeating: nil, count: rows) }
+        return column.map { $0?.timestampValue ?? $0?.intValue }
+    }
+}
