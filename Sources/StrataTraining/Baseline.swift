@@ -55,6 +55,11 @@ public struct ModelBaseline: Sendable, Equatable {
             }
         }
         let files = manifest.files.filter { needed.contains($0.type) }
+        // The fields those features aggregate or filter on: the only columns decoded besides the envelope.
+        let involved = contract.features.filter { feature in
+            numeric.contains { $0.name == feature.name || $0.numerator == feature.name || $0.denominator == feature.name }
+        }
+        let fields = Set(involved.compactMap(\.field) + involved.flatMap { $0.filters.map(\.field) })
         // Who was active, and when the data ends, from two columns of the files features read
         // (one file per thread); whole events are built for the sampled users only, below.
         let activity = try Parallel.map(files.count, threads: Parallel.coreCount) { index in
@@ -83,7 +88,7 @@ public struct ModelBaseline: Sendable, Equatable {
             // User features read only their user's events: the sampled users' are all it needs.
             let pickedIDs = Set(queries.map(\.id))
             let theirs = try Parallel.map(files.count, threads: Parallel.coreCount) { index in
-                try LakeFileReader.readWithOffsets(path: "\(lakeRoot)/\(files[index].path)", type: files[index].type, users: pickedIDs)
+                try LakeFileReader.readWithOffsets(path: "\(lakeRoot)/\(files[index].path)", type: files[index].type, users: pickedIDs, fields: fields)
             }.flatMap { $0 }
             let readings = try PointInTime.compute(definitions: contract.features, events: theirs, queries: queries, features: numeric.map(\.name))
             for (column, feature) in numeric.enumerated() {

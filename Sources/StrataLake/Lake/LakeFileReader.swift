@@ -19,19 +19,24 @@ public enum LakeFileReader {
     }
 
     /// Events with their log offsets (files written by Strata carry them; others number rows);
-    /// with `users`, only those users' events (the other rows' events are never built).
-    public static func readWithOffsets(path: String, type: String? = nil, users: Set<String>? = nil) throws -> [(offset: Int64, event: Event)] {
+    /// with `users`, only those users' events (the other rows' events are never built); with
+    /// `fields`, only those fields besides the envelope (the other columns are never decoded).
+    public static func readWithOffsets(path: String, type: String? = nil, users: Set<String>? = nil, fields: Set<String>? = nil) throws -> [(
+        offset: Int64, event: Event
+    )] {
         guard let bytes = AtomicFile.read(path) else {
             throw StrataError.notFound("lake_file_missing", "cannot read lake file \(path)")
         }
-        return try readWithOffsets(bytes: bytes, type: type ?? typeFromPath(path), users: users)
+        return try readWithOffsets(bytes: bytes, type: type ?? typeFromPath(path), users: users, fields: fields)
     }
 
     public static func read(bytes: [UInt8], type givenType: String?) throws -> [Event] {
         try readWithOffsets(bytes: bytes, type: givenType).map(\.event)
     }
 
-    public static func readWithOffsets(bytes: [UInt8], type givenType: String?, users: Set<String>? = nil) throws -> [(offset: Int64, event: Event)] {
+    public static func readWithOffsets(bytes: [UInt8], type givenType: String?, users: Set<String>? = nil, fields: Set<String>? = nil) throws -> [(
+        offset: Int64, event: Event
+    )] {
         let reader: ParquetReader
         do {
             reader = try ParquetReader(bytes: bytes)
@@ -56,7 +61,13 @@ public enum LakeFileReader {
         }
         var events = [Event](repeating: Event(type: type, userID: nil, timestamp: 0, ingestedAt: 0), count: kept.count)
         var offsets = kept.map(Int64.init)
-        for column in reader.columns {
+        // The columns decoded: all, or the envelope and the fields asked for (`extra` when one
+        // of them is not a column of its own).
+        let wanted = fields.map { fields in
+            let names = Set(reader.columns.map(\.name))
+            return fields.union(["offset", "event_id", "user_id", "timestamp", "ingested_at", "item_id"]).union(fields.isSubset(of: names) ? [] : ["extra"])
+        }
+        for column in reader.columns where wanted?.contains(column.name) ?? true {
             if column.name == "type" || column.name == "date" { continue }  // partition columns added by hive-style readers
             let fieldValues = try values(column)
             switch column.name {

@@ -1,5 +1,4 @@
 import Dispatch
-import Synchronization
 
 /// Work split across threads so that the result never depends on how many there are: the
 /// range is cut into fixed chunks (independent of the thread count) and each chunk's output
@@ -26,14 +25,11 @@ public enum Parallel {
     /// `transform` of each of `0..<count`, in order, on `threads` threads; the first error thrown
     /// is rethrown once all have finished.
     public static func map<T: Sendable>(_ count: Int, threads: Int, _ transform: @Sendable (Int) throws -> T) throws -> [T] {
-        let results = Mutex<[Int: Result<T, any Error>]>([:])
+        let results = ChunkResults<Result<T, any Error>>(count: count)
         forEachChunk(count, chunkSize: 1, threads: threads) { range in
-            for index in range {
-                let result = Result { try transform(index) }
-                results.withLock { $0[index] = result }
-            }
+            for index in range { results.set(index, Result { try transform(index) }) }
         }
-        return try results.withLock { finished in try (0..<count).map { try finished[$0]!.get() } }
+        return try results.values.map { try $0!.get() }
     }
 
     /// The number of cores, the default thread count.
