@@ -186,10 +186,17 @@ struct GovernanceMaintenance: Service {
                     // entries would only be queued again, but the error would alarm).
                     let audit = governance.audit
                     try await Task.detached { try await audit.flush() }.value
-                    ticks += 1
-                    if ticks % 10 == 0 { try await governance.keys.reload() }
                 } catch {
                     logger.error("could not write the audit log", metadata: ["error": "\(error)"])
+                }
+                ticks += 1
+                guard ticks % 10 == 0 else { continue }
+                do {
+                    try await governance.keys.reload()
+                } catch  where !Task.isCancelled {
+                    logger.error("could not reload the API keys", metadata: ["error": "\(error)"])
+                } catch {
+                    // A reload cut short by the shutdown beginning: the keys in memory serve to the end.
                 }
             }
         }
