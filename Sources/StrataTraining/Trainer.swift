@@ -190,7 +190,7 @@ public final class Trainer: Sendable {
             // in its artifact, with its recall against exact search measured on a sample.
             let settings = config.serving.ann
             let (model, recall) = try await timings.measure("index") {
-                try await Self.attachRetrieval(fitted, settings: settings, seed: Int(spec.parameters["seed"] ?? 42))
+                try await Self.attachRetrieval(fitted, settings: settings, seed: Int(spec.parameters["seed"] ?? 42), seen: split.train.matrix)
             }
             let holdout = try await timings.measure("evaluate") { try await OwnThread.run { Evaluator.evaluate(model, split: split, threads: threads) } }
             // What the model saw, for drift monitoring once it serves.
@@ -253,8 +253,9 @@ public final class Trainer: Sendable {
     public static let evaluatedUsers = 20_000
 
     /// A factor model with `settings.exactBelow` items or more, with its retrieval index built
-    /// (on a thread of its own) and its recall@10 against exact search; other models as they are.
-    public static func attachRetrieval(_ model: any Recommender, settings: ANNSettings, seed: Int) async throws -> (
+    /// (on a thread of its own) and its recall@10 against exact search, each user's `seen` items
+    /// left out as serving leaves them out; other models as they are.
+    public static func attachRetrieval(_ model: any Recommender, settings: ANNSettings, seed: Int, seen: CSRMatrix?) async throws -> (
         any Recommender, (recall: Double, users: Int)?
     ) {
         guard var factor = model as? any FactorRecommender, factor.items.count >= settings.exactBelow else { return (model, nil) }
@@ -263,7 +264,7 @@ public final class Trainer: Sendable {
         let columns = factor.similarityColumns
         factor.retrieval = try await OwnThread.run { try RetrievalIndex.build(vectors, similarityColumns: columns, parameters: parameters) }
         let indexed = factor
-        let recall = try await OwnThread.run { RetrievalIndex.recall(of: indexed) }
+        let recall = try await OwnThread.run { RetrievalIndex.recall(of: indexed, seen: seen) }
         return (indexed, recall)
     }
 

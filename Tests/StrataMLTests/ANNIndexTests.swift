@@ -88,5 +88,9 @@ import Testing
         #expect(throughIndex.ndcg == exact.ndcg)
         #expect(throughIndex.recall == exact.recall)
         #expect(throughIndex.evaluatedUsers == exact.evaluatedUsers)
+        // Recall as served (each user's own items left out of both searches) is 1 here too: the
+        // exclusion applies to the index's answer and to exact search alike.
+        #expect(RetrievalIndex.recall(of: model, seen: split.train.matrix).recall == 1)
+        #expect(RetrievalIndex.recall(of: model).recall == 1)
     }
 }

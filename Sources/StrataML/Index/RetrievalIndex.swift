@@ -106,9 +106,14 @@ public struct RetrievalIndex: Sendable {
     }
 
     /// Recall@k of the index against exact search, over up to `sample` users spread evenly
-    /// through the model's users: what a training run records (and the gate checks).
+    /// through the model's users: what a training run records (and the gate checks). With
+    /// `seen` (the training matrix), each user's own items are left out of both searches, as
+    /// serving leaves them out: the question measured is the one the index answers in
+    /// production, where the best items are further down the list than a user's own (at
+    /// 200,000 items of `bench recommendations`' data: recall 0.92 with the history in, 0.82
+    /// without).
     public static func recall(
-        of model: any FactorRecommender, k: Int = 10, sample: Int = 1000, threads: Int = Parallel.coreCount
+        of model: any FactorRecommender, seen: CSRMatrix? = nil, k: Int = 10, sample: Int = 1000, threads: Int = Parallel.coreCount
     ) -> (recall: Double, users: Int) {
         guard let retrieval = model.retrieval, model.users.count > 0 else { return (1, 0) }
         let step = max(1, model.users.count / sample)
@@ -121,8 +126,10 @@ public struct RetrievalIndex: Sendable {
             var wanted = 0
             for user in sampled[range] {
                 let vector = model.userVector(UserQuery(userIndex: user, items: [], weights: []))
-                let exact = vector.withUnsafeBufferPointer { retrieval.innerProduct.exact($0.baseAddress!, n: k) { _ in false } }
-                let found = Set(vector.withUnsafeBufferPointer { retrieval.innerProduct.search($0.baseAddress!, k: k) }.map(\.index))
+                let own = Set(seen.map { user < $0.rows ? Array($0.row(user).indices) : [] } ?? [])
+                let excluded: (Int) -> Bool = { own.contains(Int32($0)) }
+                let exact = vector.withUnsafeBufferPointer { retrieval.innerProduct.exact($0.baseAddress!, n: k, excluded: excluded) }
+                let found = Set(retrieval.recommend(vector, n: k, excluded: excluded).map(\.index))
                 hits += exact.filter { found.contains($0.index) }.count
                 wanted += exact.count
             }

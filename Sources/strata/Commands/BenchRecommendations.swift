@@ -68,7 +68,7 @@ struct BenchRecommendations: AsyncParsableCommand {
         if let efConstruction { ann.efConstruction = efConstruction }
         if let first = efSearch.first { ann.efSearch = first }
         let indexStart = MonotonicClock.nanoseconds()
-        let (model, recall) = try await Trainer.attachRetrieval(fitted, settings: ann, seed: 42)
+        let (model, recall) = try await Trainer.attachRetrieval(fitted, settings: ann, seed: 42, seen: data.matrix)
         if let recall {
             print(
                 String(
@@ -78,7 +78,7 @@ struct BenchRecommendations: AsyncParsableCommand {
         if let factor = model as? any FactorRecommender, let retrieval = factor.retrieval, efSearch.count > 1 {
             for breadth in efSearch.dropFirst() {
                 retrieval.setSearchBreadth(breadth)
-                print(String(format: "  at ef_search %d: recall@10 %.4f", breadth, RetrievalIndex.recall(of: factor).recall))
+                print(String(format: "  at ef_search %d: recall@10 %.4f", breadth, RetrievalIndex.recall(of: factor, seen: data.matrix).recall))
             }
             retrieval.setSearchBreadth(ann.efSearch)
         }

@@ -106,11 +106,11 @@ struct Evaluate: AsyncParsableCommand {
         var settings = config.serving.ann
         settings.exactBelow = 0
         let start = MonotonicClock.nanoseconds()
-        let (indexed, _) = try await Trainer.attachRetrieval(model, settings: settings, seed: Int(spec.parameters["seed"] ?? 42))
+        let (indexed, _) = try await Trainer.attachRetrieval(model, settings: settings, seed: Int(spec.parameters["seed"] ?? 42), seen: split.train.matrix)
         let seconds = Double(MonotonicClock.nanoseconds() - start) / 1e9
         guard let factor = indexed as? any FactorRecommender else { return nil }
-        // Recall@k of the index on a sample of up to 2,000 trained users' vectors.
-        let recall = RetrievalIndex.recall(of: factor, k: k, sample: 2000, threads: threads)
+        // Recall@k of the index on a sample of up to 2,000 trained users' vectors, their own items left out.
+        let recall = RetrievalIndex.recall(of: factor, seen: split.train.matrix, k: k, sample: 2000, threads: threads)
         return (Evaluator.evaluate(indexed, split: split, k: k, threads: threads), recall.recall, seconds)
     }
 
