@@ -46,10 +46,7 @@ import Testing
             prometheus.waitUntilExit()
         }
         @Sendable func answer(_ promql: String) async -> JSONValue? {
-            var components = URLComponents(string: "http://127.0.0.1:\(port)/api/v1/query")!
-            components.queryItems = [URLQueryItem(name: "query", value: promql)]
-            guard let (data, _) = try? await URLSession.shared.data(from: components.url!) else { return nil }
-            return try? JSONValue.parse(String(decoding: data, as: UTF8.self))
+            await prometheusAPI(port: port, "query", [URLQueryItem(name: "query", value: promql)])
         }
         @Sendable func query(_ promql: String) async -> [JSONValue] { await answer(promql)?["data"]?["result"]?.arrayValue ?? [] }
         // The limits only bound a hang: Prometheus may take minutes to start on a busy machine.
@@ -80,10 +77,17 @@ import Testing
     }
 }
 
+/// An answer of Prometheus's HTTP API (`/api/v1/<endpoint>`), nil when it does not answer.
+private func prometheusAPI(port: Int, _ endpoint: String, _ query: [URLQueryItem] = []) async -> JSONValue? {
+    var components = URLComponents(string: "http://127.0.0.1:\(port)/api/v1/\(endpoint)")!
+    components.queryItems = query.isEmpty ? nil : query
+    guard let (data, _) = try? await URLSession.shared.data(from: components.url!) else { return nil }
+    return try? JSONValue.parse(String(decoding: data, as: UTF8.self))
+}
+
 /// The scrape targets' health and last error, from Prometheus's targets API.
 private func targetHealth(port: Int) async -> String {
-    guard let (data, _) = try? await URLSession.shared.data(from: URL(string: "http://127.0.0.1:\(port)/api/v1/targets")!),
-        let targets = try? JSONValue.parse(String(decoding: data, as: UTF8.self))["data"]?["activeTargets"]?.arrayValue
+    guard let targets = await prometheusAPI(port: port, "targets")?["data"]?["activeTargets"]?.arrayValue
     else { return "Prometheus's targets API did not answer on 127.0.0.1:\(port)" }
     return targets.map { target in
         let health = target["health"]?.stringValue ?? "?"

@@ -11,15 +11,7 @@ public struct LakeColumns: Sendable {
 
     /// Reads the named columns of the file at `path`; a column the file lacks reads as all nil.
     public init(path: String, columns names: Set<String>) throws {
-        guard let bytes = AtomicFile.read(path) else {
-            throw StrataError.notFound("lake_file_missing", "cannot read lake file \(path)")
-        }
-        let reader: ParquetReader
-        do {
-            reader = try ParquetReader(bytes: bytes)
-        } catch {
-            throw StrataError.invalid("invalid_parquet", "\(path): \(error)")
-        }
+        let reader = try LakeFileReader.parquet(LakeFileReader.bytes(path: path), what: path)
         rows = reader.rowCount
         var values: [String: (values: ColumnValues, kind: ColumnKind)] = [:]
         for column in reader.columns where names.contains(column.name) {

@@ -8,10 +8,7 @@ public enum LakeFileReader {
     /// Reads a Parquet file of events of `type` (named by the file's metadata or its
     /// `type=` partition when nil).
     public static func read(path: String, type: String? = nil) throws -> [Event] {
-        guard let bytes = AtomicFile.read(path) else {
-            throw StrataError.notFound("lake_file_missing", "cannot read lake file \(path)")
-        }
-        return try read(bytes: bytes, type: type ?? typeFromPath(path))
+        try read(bytes: bytes(path: path), type: type ?? typeFromPath(path))
     }
 
     static func typeFromPath(_ path: String) -> String? {
@@ -24,25 +21,34 @@ public enum LakeFileReader {
     public static func readWithOffsets(path: String, type: String? = nil, users: Set<String>? = nil, fields: Set<String>? = nil) throws -> [(
         offset: Int64, event: Event
     )] {
-        guard let bytes = AtomicFile.read(path) else {
-            throw StrataError.notFound("lake_file_missing", "cannot read lake file \(path)")
-        }
-        return try readWithOffsets(bytes: bytes, type: type ?? typeFromPath(path), users: users, fields: fields)
+        try readWithOffsets(bytes: bytes(path: path), type: type ?? typeFromPath(path), users: users, fields: fields)
     }
 
     public static func read(bytes: [UInt8], type givenType: String?) throws -> [Event] {
         try readWithOffsets(bytes: bytes, type: givenType).map(\.event)
     }
 
+    /// The Parquet reader over a lake file's bytes (`what` prefixes the error: the file's path).
+    static func parquet(_ bytes: [UInt8], what: String? = nil) throws -> ParquetReader {
+        do {
+            return try ParquetReader(bytes: bytes)
+        } catch {
+            throw StrataError.invalid("invalid_parquet", (what.map { "\($0): " } ?? "") + "\(error)")
+        }
+    }
+
+    /// A lake file's bytes, or a `lake_file_missing` error.
+    static func bytes(path: String) throws -> [UInt8] {
+        guard let bytes = AtomicFile.read(path) else {
+            throw StrataError.notFound("lake_file_missing", "cannot read lake file \(path)")
+        }
+        return bytes
+    }
+
     public static func readWithOffsets(bytes: [UInt8], type givenType: String?, users: Set<String>? = nil, fields: Set<String>? = nil) throws -> [(
         offset: Int64, event: Event
     )] {
-        let reader: ParquetReader
-        do {
-            reader = try ParquetReader(bytes: bytes)
-        } catch {
-            throw StrataError.invalid("invalid_parquet", "\(error)")
-        }
+        let reader = try parquet(bytes)
         guard let type = reader.keyValueMetadata["strata.event_type"] ?? givenType else {
             throw StrataError.invalid("unknown_event_type", "the file names no event type (metadata strata.event_type or a type= partition)")
         }
@@ -53,11 +59,13 @@ public enum LakeFileReader {
                 throw StrataError.invalid("invalid_parquet", "column \(column.name): \(error)")
             }
         }
-        // The rows kept: all, or those of the given users (read from the user column first).
+        // The rows kept: all, or those of the given users (read from the user column first, and
+        // that column then not decoded again).
         var kept = Array(0..<reader.rowCount)
+        var userColumn: [FieldValue?]?
         if let users {
-            let userColumn = try reader.columns.first { $0.name == "user_id" }.map(values) ?? []
-            kept = kept.filter { row in userColumn[row]?.stringValue.map(users.contains) ?? false }
+            userColumn = try reader.columns.first { $0.name == "user_id" }.map(values) ?? []
+            kept = kept.filter { row in userColumn?[row]?.stringValue.map(users.contains) ?? false }
         }
         var events = [Event](repeating: Event(type: type, userID: nil, timestamp: 0, ingestedAt: 0), count: kept.count)
         var offsets = kept.map(Int64.init)
@@ -69,7 +77,7 @@ public enum LakeFileReader {
         }
         for column in reader.columns where wanted?.contains(column.name) ?? true {
             if column.name == "type" || column.name == "date" { continue }  // partition columns added by hive-style readers
-            let fieldValues = try values(column)
+            let fieldValues = column.name == "user_id" ? try userColumn ?? values(column) : try values(column)
             switch column.name {
             case "offset":
                 for (slot, row) in kept.enumerated() { if case .int(let v)? = fieldValues[row] { offsets[slot] = v } }

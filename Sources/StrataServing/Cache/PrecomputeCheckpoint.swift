@@ -31,16 +31,15 @@ struct PrecomputeCheckpoint: Sendable {
     /// The checkpoint of a version by its key, as its file's first record describes it.
     static func existing(directory: String, key: String) -> PrecomputeCheckpoint? {
         let path = "\(directory)/\(fileName(key))"
-        guard let handle = FileHandle(forReadingAtPath: path) else { return nil }
-        defer { try? handle.close() }
-        guard let head = try? handle.read(upToCount: 1 << 16), head.count >= FramedBatch.headerSize else { return nil }
-        return head.withUnsafeBytes { raw -> PrecomputeCheckpoint? in
-            let length = Int(UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: 0, as: UInt32.self)))
-            guard FramedBatch.headerSize + length <= raw.count else { return nil }
-            var reader = PayloadReader(UnsafeRawBufferPointer(rebasing: raw[FramedBatch.headerSize..<(FramedBatch.headerSize + length)]))
-            guard let artifact = try? reader.string(), let items = try? reader.int64LE() else { return nil }
-            return PrecomputeCheckpoint(path: path, artifact: artifact, itemCount: Int(items))
+        var found: PrecomputeCheckpoint?
+        FramedFile.forEachIntact(path) { payload in
+            var reader = PayloadReader(payload)
+            if let artifact = try? reader.string(), let items = try? reader.int64LE() {
+                found = PrecomputeCheckpoint(path: path, artifact: artifact, itemCount: Int(items))
+            }
+            return false
         }
+        return found
     }
 
     /// Drops a forgotten user's list from the checkpoints of `keys` (rewriting only the files
@@ -58,30 +57,23 @@ struct PrecomputeCheckpoint: Sendable {
         String(key.map { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" || $0 == "@" ? $0 : "_" }) + ".lists"
     }
 
-    /// The lists recorded for this version (empty when there is no usable file).
+    /// The lists recorded for this version (empty when there is no usable file); a torn tail
+    /// ends them.
     func load() -> [String: CachedList] {
-        guard let data = FileManager.default.contents(atPath: path) else { return [:] }
-        return data.withUnsafeBytes { raw in
-            var lists: [String: CachedList] = [:]
-            var offset = 0
-            var first = true
-            while offset + FramedBatch.headerSize <= raw.count {
-                let length = Int(UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: offset, as: UInt32.self)))
-                let start = offset + FramedBatch.headerSize
-                guard length <= FramedBatch.maxPayloadSize, start + length <= raw.count else { break }
-                let payload = UnsafeRawBufferPointer(rebasing: raw[start..<(start + length)])
-                guard CRC32C.checksum(payload) == UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: offset + 4, as: UInt32.self)) else { break }
-                var reader = PayloadReader(payload)
-                if first {
-                    guard (try? reader.string()) == artifact, (try? reader.int64LE()) == Int64(itemCount) else { return [:] }
-                    first = false
-                } else {
-                    while !reader.isAtEnd, let (user, list) = try? Self.decodeList(&reader, itemCount: itemCount) { lists[user] = list }
-                }
-                offset = start + length
+        var lists: [String: CachedList] = [:]
+        var first = true
+        var usable = true
+        FramedFile.forEachIntact(path) { payload in
+            var reader = PayloadReader(payload)
+            if first {
+                first = false
+                usable = (try? reader.string()) == artifact && (try? reader.int64LE()) == Int64(itemCount)
+                return usable
             }
-            return lists
+            while !reader.isAtEnd, let (user, list) = try? Self.decodeList(&reader, itemCount: itemCount) { lists[user] = list }
+            return true
         }
+        return usable ? lists : [:]
     }
 
     /// Appends lists computed by a run and makes them durable.
