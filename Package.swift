@@ -115,16 +115,17 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
-        // Layer 4: the model registry, API keys and the audit log.
+        // Layer 4: the model registry with its lineage (runs, baselines), deployment records, API keys
+        // and the audit log.
         .target(
             name: "StrataRegistry",
-            dependencies: ["StrataCore", "StrataMetadata"]
+            dependencies: ["StrataCore", "StrataML", "StrataMetadata", .product(name: "SQLKit", package: "sql-kit")]
         ),
         // Layer 3: training runs (checkpoints, holdout evaluation, the gate), over StrataML.
         .target(
             name: "StrataTraining",
             dependencies: [
-                "StrataCore", "StrataLake", "StrataML", "StrataFeatures", "StrataMetadata", "StrataRegistry", .product(name: "SQLKit", package: "sql-kit"),
+                "StrataCore", "StrataLake", "StrataML", "StrataFeatures", "StrataRegistry",
             ]
         ),
         // Layer 5: deployments (variants, canaries, rollback), the precomputed cache with its live
@@ -132,9 +133,8 @@ let package = Package(
         .target(
             name: "StrataServing",
             dependencies: [
-                "StrataCore", "StrataLake", "StrataML", "StrataFeatures", "StrataMetadata", "StrataRegistry", "StrataTraining",
+                "StrataCore", "StrataLake", "StrataML", "StrataFeatures", "StrataRegistry",
                 .product(name: "Crypto", package: "swift-crypto"),
-                .product(name: "SQLKit", package: "sql-kit"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]

@@ -1,5 +1,6 @@
 import Foundation
 import StrataCore
+import StrataRegistry
 
 #if canImport(FoundationNetworking)
     import FoundationNetworking

@@ -15,17 +15,11 @@ extension Trainer {
         _ reranker: RerankerConfig, snapshot: String = "latest", principal: Principal, reproducing original: String? = nil
     ) async throws -> TrainingOutcome {
         let manifest = try snapshots.manifest(snapshot)
-        let run = RunRecord(
-            id: Self.newRunID(clock.nowMillis()), experiment: reranker.name, model: reranker.name, algorithm: .gbdtRanker, status: .running,
-            dataVersion: manifest.version, contractVersion: config.contract.version, codeVersion: codeVersion, strataVersion: StrataVersion.current,
-            parameters: reranker.spec.parameters, seed: Int64(reranker.spec["seed"]), host: ProcessInfo.processInfo.hostName,
-            principal: principal.label, startedAt: clock.nowMillis(), finishedAt: nil, artifactHash: nil, checkpointHash: nil, checkpointIteration: 0,
-            metrics: [:], error: nil, reproduces: original, inputs: RunInputs(reranker: reranker))
-        try await runs.insert(run)
-        try await audit.append(
-            principal: principal.label, action: "training.start", target: "run:\(run.id)",
-            detail: "\(reranker.name) (gbdt_ranker over \(reranker.features.joined(separator: ", "))) on \(manifest.version.prefix(12))")
-        do {
+        let run = try await startRun(
+            model: reranker.name, experiment: reranker.name, algorithm: .gbdtRanker, manifest: manifest, parameters: reranker.spec.parameters,
+            seed: Int64(reranker.spec["seed"]), principal: principal, reproducing: original, inputs: RunInputs(reranker: reranker),
+            detail: "\(reranker.name) (gbdt_ranker over \(reranker.features.joined(separator: ", ")))")
+        return try await failingRun(run, principal: principal) {
             let rows = try TrainingSetBuilder.rows(
                 TrainingSetSpec(spine: reranker.spine, label: reranker.label, labelWindowMillis: reranker.labelWindowMillis, features: reranker.features),
                 manifest: manifest, lakeRoot: lakeRoot, definitions: config.contract.features, contract: config.contract)
@@ -53,31 +47,15 @@ extension Trainer {
             var gate = GateResult(
                 metric: "ndcg@10", margin: config.registry.gateMargin, candidate: metrics["ndcg@10"] ?? 0, production: nil, productionVersion: nil)
             if let production = try? await registry.resolve("\(reranker.name)@production") {
-                let current = try Self.loadRanker(try await blobs.get(production.artifactHash))
+                let current = try ModelTrainer.loadRanker(try await blobs.get(production.artifactHash))
                 gate.production = try slates.evaluate(current)["ndcg@10"]
                 gate.productionVersion = production.version
             }
-            let finishedAt = clock.nowMillis()
-            try await runs.finish(run.id, artifactHash: hash, metrics: metrics, iterationMetrics: [], at: finishedAt)
-            try await audit.append(principal: principal.label, action: "training.finish", target: "run:\(run.id)", detail: "artifact \(hash)")
+            try await finishRun(run, artifact: hash, metrics: metrics, principal: principal)
             var version: ModelVersion?
             if original == nil { version = try await registry.register(model: reranker.name, runID: run.id, artifactHash: hash, gate: gate, by: principal) }
             return TrainingOutcome(run: try await runs.get(run.id), version: version)
-        } catch {
-            try? await runs.fail(run.id, error: "\(error)", at: clock.nowMillis())
-            try? await audit.append(principal: principal.label, action: "training.finish", target: "run:\(run.id)", outcome: "failed", detail: "\(error)")
-            throw error
         }
-    }
-
-    /// A ranker from its artifact's bytes.
-    public static func loadRanker(_ bytes: [UInt8]) throws -> GradientBoostedRanker {
-        let artifact = try ModelArtifact(decoding: bytes)
-        guard artifact.algorithm == .gbdtRanker, let features = artifact.idLists["features"], let booster = artifact.blobs["booster"] else {
-            throw StrataError.invalid("invalid_artifact", "the artifact does not hold a re-ranker")
-        }
-        let spec = try ModelSpec(name: "ranker", algorithm: .gbdtRanker, parameters: artifact.parameters)
-        return try GradientBoostedRanker.load(booster, features: features, parameters: RankerParameters(spec))
     }
 }
 

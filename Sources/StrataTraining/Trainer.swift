@@ -2,7 +2,6 @@ import Foundation
 import StrataCore
 import StrataLake
 import StrataML
-import StrataMetadata
 import StrataRegistry
 import Synchronization
 
@@ -84,17 +83,11 @@ public final class Trainer: Sendable {
         -> TrainingOutcome
     {
         let manifest = try prepared?.0 ?? snapshots.manifest(request.snapshot)
-        let run = RunRecord(
-            id: Self.newRunID(clock.nowMillis()), experiment: request.experiment ?? request.spec.name, model: request.spec.name,
-            algorithm: request.spec.algorithm, status: .running, dataVersion: manifest.version, contractVersion: config.contract.version,
-            codeVersion: codeVersion, strataVersion: StrataVersion.current, parameters: request.spec.parameters,
-            seed: Int64(request.spec.parameters["seed"] ?? 0), host: ProcessInfo.processInfo.hostName, principal: request.principal.label,
-            startedAt: clock.nowMillis(), finishedAt: nil, artifactHash: nil, checkpointHash: nil, checkpointIteration: 0, metrics: [:], error: nil,
-            reproduces: original, inputs: RunInputs(interactions: request.interactions ?? config.training.interactions))
-        try await runs.insert(run)
-        try await audit.append(
-            principal: request.principal.label, action: "training.start", target: "run:\(run.id)",
-            detail: "\(request.spec.name) (\(request.spec.algorithm.rawValue)) on \(manifest.version.prefix(12))")
+        let run = try await startRun(
+            model: request.spec.name, experiment: request.experiment ?? request.spec.name, algorithm: request.spec.algorithm, manifest: manifest,
+            parameters: request.spec.parameters, seed: Int64(request.spec.parameters["seed"] ?? 0), principal: request.principal,
+            reproducing: original, inputs: RunInputs(interactions: request.interactions ?? config.training.interactions),
+            detail: "\(request.spec.name) (\(request.spec.algorithm.rawValue))")
         return try await execute(
             run, manifest: manifest, spec: request.spec, resumeFrom: nil, principal: request.principal, register: register, split: prepared?.1)
     }
@@ -156,7 +149,7 @@ public final class Trainer: Sendable {
     ) async throws -> TrainingOutcome {
         var run = started
         var timings = StageTimings(runID: run.id, observer: observer)
-        do {
+        return try await failingRun(run, principal: principal) {
             let policy = run.inputs.interactions ?? config.training.interactions
             let split = try await timings.measure("read") { () async throws -> EvaluationSplit in
                 if let prepared { return prepared.sampled(users: Self.evaluatedUsers) }
@@ -201,7 +194,7 @@ public final class Trainer: Sendable {
                         model: model, train: split.train, heldOut: split.test, manifest: manifest, lakeRoot: lakeRoot, contract: contract, window: window)
                 }
             }
-            try await BaselineStore(store: runs.store).put(runID: run.id, baseline)
+            try await runs.baselines.put(runID: run.id, baseline)
             let artifact = try await timings.measure("artifact") { try await blobs.put(model.artifact().encoded()) }
             var metrics = Self.metrics(holdout)
             metrics["train_interactions"] = Double(split.train.matrix.nonZeros)
@@ -221,11 +214,9 @@ public final class Trainer: Sendable {
             run.status = .finished
             run.artifactHash = artifact
             run.metrics = metrics
-            run.finishedAt = clock.nowMillis()
-            try await runs.finish(
-                run.id, artifactHash: artifact, metrics: metrics, iterationMetrics: iterationMetrics.map { ($0.step, $0.name, $0.value, $0.at) },
-                at: run.finishedAt!)
-            try await audit.append(principal: principal.label, action: "training.finish", target: "run:\(run.id)", detail: "artifact \(artifact)")
+            run.finishedAt = try await finishRun(
+                run, artifact: artifact, metrics: metrics, iterationMetrics: iterationMetrics.map { ($0.step, $0.name, $0.value, $0.at) },
+                principal: principal)
             if let mirror {
                 do {
                     let mlflowRun = try await mirror.mirror(run, iterationMetrics: iterationMetrics.map { ($0.step, $0.name, $0.value, $0.at) })
@@ -241,10 +232,6 @@ public final class Trainer: Sendable {
                 version = try await registry.register(model: spec.name, runID: run.id, artifactHash: artifact, gate: gate, by: principal)
             }
             return TrainingOutcome(run: try await runs.get(run.id), version: version)
-        } catch {
-            try? await runs.fail(run.id, error: "\(error)", at: clock.nowMillis())
-            try? await audit.append(principal: principal.label, action: "training.finish", target: "run:\(run.id)", outcome: "failed", detail: "\(error)")
-            throw error
         }
     }
 

@@ -69,7 +69,7 @@ import Testing
         let activity = try ServingActivity(lake: lake, logger: quietLogger)
         let cache = MemoryRecommendationCache()
         let controller = DeploymentController(
-            store: DeploymentStore(store: store),
+            store: DeploymentStore(records: DeploymentRecords(store: store)),
             service: RecommendationService(lake: lake, features: features, activity: activity, cache: cache, metrics: ServingMetrics()), registry: registry,
             loader: ModelLoader(registry: registry, runs: runs, blobs: blobs),
             precomputer: Precomputer(lake: lake, activity: activity, cache: cache, topN: 50, threads: 2),

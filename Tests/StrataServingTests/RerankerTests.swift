@@ -83,7 +83,8 @@ import Testing
         let cache = MemoryRecommendationCache()
         let service = RecommendationService(lake: lake, features: features, activity: activity, cache: cache, metrics: ServingMetrics())
         let controller = DeploymentController(
-            store: DeploymentStore(store: store), service: service, registry: registry, loader: ModelLoader(registry: registry, runs: runs, blobs: blobs),
+            store: DeploymentStore(records: DeploymentRecords(store: store)), service: service, registry: registry,
+            loader: ModelLoader(registry: registry, runs: runs, blobs: blobs),
             precomputer: Precomputer(lake: lake, activity: activity, cache: cache, topN: 50, threads: 2), audit: audit, lake: lake, logger: quietLogger)
         try await controller.start()
         #expect(service.reranker?.reference == version.reference)

@@ -100,4 +100,14 @@ public enum ModelTrainer {
         case .gbdtRanker: throw StrataError.invalid("not_a_recommender", "the artifact holds a re-ranker, which re-orders another model's candidates")
         }
     }
+
+    /// Reads a re-ranker's artifact (serving loads it; training compares against production's).
+    public static func loadRanker(_ bytes: [UInt8]) throws -> GradientBoostedRanker {
+        let artifact = try ModelArtifact(decoding: bytes)
+        guard artifact.algorithm == .gbdtRanker, let features = artifact.idLists["features"], let booster = artifact.blobs["booster"] else {
+            throw StrataError.invalid("invalid_artifact", "the artifact does not hold a re-ranker")
+        }
+        let spec = try ModelSpec(name: "ranker", algorithm: .gbdtRanker, parameters: artifact.parameters)
+        return try GradientBoostedRanker.load(booster, features: features, parameters: RankerParameters(spec))
+    }
 }

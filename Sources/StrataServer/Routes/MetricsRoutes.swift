@@ -3,6 +3,7 @@ import StrataCore
 import StrataFeatures
 import StrataLake
 import StrataMonitoring
+import StrataRegistry
 import StrataServing
 import StrataTraining
 

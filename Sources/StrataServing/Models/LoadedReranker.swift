@@ -1,7 +1,6 @@
 import StrataCore
 import StrataFeatures
 import StrataML
-import StrataTraining
 
 /// The learning-to-rank stage in production: re-orders the live model's best candidates by
 /// gradient-boosted trees over the user's and the items' features, read from the online store
@@ -15,7 +14,7 @@ public final class LoadedReranker: Sendable {
     init(reference: String, artifact bytes: [UInt8]) throws {
         let artifact = try ModelArtifact(decoding: bytes)
         self.reference = reference
-        self.ranker = try Trainer.loadRanker(bytes)
+        self.ranker = try ModelTrainer.loadRanker(bytes)
         self.entities = (artifact.idLists["entities"] ?? []).map { FeatureDefinition.Entity(rawValue: $0) ?? .item }
         self.candidates = artifact.metadata["candidates"] ?? 50
         guard entities.count == ranker.features.count else { throw StrataError.invalid("invalid_artifact", "the re-ranker's features and entities disagree") }

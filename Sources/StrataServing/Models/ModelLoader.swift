@@ -1,7 +1,6 @@
 import StrataCore
 import StrataML
 import StrataRegistry
-import StrataTraining
 import Synchronization
 
 /// Loads model versions from the registry and the blob store, keeping the recently served

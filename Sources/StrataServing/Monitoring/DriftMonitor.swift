@@ -4,7 +4,7 @@ import StrataCore
 import StrataFeatures
 import StrataLake
 import StrataML
-import StrataTraining
+import StrataRegistry
 import Synchronization
 
 /// Drift of what a deployment's control model sees and says, against what it saw at training:

@@ -128,7 +128,7 @@ struct BenchRecommendations: AsyncParsableCommand {
         let service = RecommendationService(lake: lake, features: features, activity: activity, cache: cache, metrics: ServingMetrics())
         let loader = ModelLoader(registry: registry, runs: RunStore(store: store), blobs: blobs)
         let controller = DeploymentController(
-            store: DeploymentStore(store: store), service: service, registry: registry, loader: loader,
+            store: DeploymentStore(records: DeploymentRecords(store: store)), service: service, registry: registry, loader: loader,
             precomputer: Precomputer(lake: lake, activity: activity, cache: cache, topN: config.serving.cacheTopN, threads: threads), audit: audit, lake: lake,
             logger: logger)
         try await controller.start()

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import StrataCore
+import StrataRegistry
 import StrataTraining
 
 /// `strata runs ls|show|compare`: experiment tracking.

@@ -137,7 +137,7 @@ extension Governance {
         let (cache, bus) = try Self.onlineBackends(config: config, logger: logger)
         let service = RecommendationService(lake: lake, features: features, activity: activity, cache: cache, metrics: ServingMetrics())
         return DeploymentController(
-            store: DeploymentStore(store: store), service: service, registry: registry,
+            store: DeploymentStore(records: DeploymentRecords(store: store)), service: service, registry: registry,
             loader: ModelLoader(registry: registry, runs: runs, blobs: blobs, searchBreadth: config.serving.ann.efSearch),
             precomputer: Precomputer(
                 lake: lake, activity: activity, cache: cache, topN: config.serving.cacheTopN, threads: config.serving.precompute.threads,

@@ -33,6 +33,49 @@ public struct RunRecord: Sendable, Equatable {
     /// The settings of strata.yaml the artifact depends on, as they were for this run.
     public var inputs = RunInputs()
 
+    /// A run as it starts: running, nothing produced yet.
+    public init(
+        id: String, experiment: String, model: String, algorithm: Algorithm, dataVersion: String, contractVersion: String, codeVersion: String,
+        parameters: [String: Double], seed: Int64, host: String, principal: String, startedAt: Int64, reproduces: String?, inputs: RunInputs,
+        strataVersion: String = StrataVersion.current
+    ) {
+        self.init(
+            id: id, experiment: experiment, model: model, algorithm: algorithm, status: .running, dataVersion: dataVersion,
+            contractVersion: contractVersion, codeVersion: codeVersion, strataVersion: strataVersion, parameters: parameters, seed: seed, host: host,
+            principal: principal, startedAt: startedAt, finishedAt: nil, artifactHash: nil, checkpointHash: nil, checkpointIteration: 0, metrics: [:],
+            error: nil, reproduces: reproduces, inputs: inputs)
+    }
+
+    init(
+        id: String, experiment: String, model: String, algorithm: Algorithm, status: Status, dataVersion: String, contractVersion: String,
+        codeVersion: String, strataVersion: String, parameters: [String: Double], seed: Int64, host: String, principal: String, startedAt: Int64,
+        finishedAt: Int64?, artifactHash: String?, checkpointHash: String?, checkpointIteration: Int64, metrics: [String: Double], error: String?,
+        reproduces: String?, inputs: RunInputs
+    ) {
+        self.id = id
+        self.experiment = experiment
+        self.model = model
+        self.algorithm = algorithm
+        self.status = status
+        self.dataVersion = dataVersion
+        self.contractVersion = contractVersion
+        self.codeVersion = codeVersion
+        self.strataVersion = strataVersion
+        self.parameters = parameters
+        self.seed = seed
+        self.host = host
+        self.principal = principal
+        self.startedAt = startedAt
+        self.finishedAt = finishedAt
+        self.artifactHash = artifactHash
+        self.checkpointHash = checkpointHash
+        self.checkpointIteration = checkpointIteration
+        self.metrics = metrics
+        self.error = error
+        self.reproduces = reproduces
+        self.inputs = inputs
+    }
+
     public var json: JSONValue {
         [
             "id": .string(id), "experiment": .string(experiment), "model": .string(model), "algorithm": .string(algorithm.rawValue),
@@ -49,13 +92,13 @@ public struct RunRecord: Sendable, Equatable {
 
 /// Runs and their per-iteration metrics in the metadata store.
 public struct RunStore: Sendable {
-    let store: MetadataStore
+    package let store: MetadataStore
 
     public init(store: MetadataStore) {
         self.store = store
     }
 
-    func insert(_ run: RunRecord) async throws {
+    package func insert(_ run: RunRecord) async throws {
         try await store.transaction { db in
             try await db.raw(
                 """
@@ -70,7 +113,7 @@ public struct RunStore: Sendable {
         }
     }
 
-    func finish(
+    package func finish(
         _ id: String, artifactHash: String, metrics: [String: Double], iterationMetrics: [(step: Int, name: String, value: Double, at: Int64)], at: Int64
     )
         async throws
@@ -91,13 +134,13 @@ public struct RunStore: Sendable {
         }
     }
 
-    func fail(_ id: String, error: String, at: Int64) async throws {
+    package func fail(_ id: String, error: String, at: Int64) async throws {
         try await store.transaction { db in
             try await db.raw("UPDATE runs SET status = 'failed', finished_at = \(bind: at), error = \(bind: error) WHERE id = \(bind: id)").run()
         }
     }
 
-    func noteCheckpoint(_ id: String, hash: String, iteration: Int) async throws {
+    package func noteCheckpoint(_ id: String, hash: String, iteration: Int) async throws {
         try await store.transaction { db in
             try await db.raw("UPDATE runs SET checkpoint_hash = \(bind: hash), checkpoint_iteration = \(bind: Int64(iteration)) WHERE id = \(bind: id)").run()
         }
