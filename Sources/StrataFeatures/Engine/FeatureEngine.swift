@@ -243,6 +243,10 @@ public final class FeatureEngine: Sendable {
         }
     }
 
+    /// Marks every offset below `end` as applied (the replay got there, though its last events
+    /// may have been skipped).
+    func advance(through end: Int64) { progress.withLock { $0.appliedThrough = max($0.appliedThrough, end) } }
+
     func restoreProgress(_ restored: EngineProgress) { progress.withLock { $0 = restored } }
     var progressSnapshot: EngineProgress { progress.withLock { $0 } }
 }

@@ -56,11 +56,11 @@ public final class FeatureStore: Service, LogConsumer, OnlineFeatureReader, Send
         self.skewCheck = skewCheck
         self.path = "\(lake.directory.projectRoot)/features/snapshot.bin"
         let start = MonotonicClock.nanoseconds()
+        // Without a usable snapshot the catch-up below replays everything: the lake's files
+        // for what the log no longer holds, then the log.
         if try engine.restore(from: path) {
             snapshotOffset.withLock { $0 = engine.appliedThrough }
             dropForgottenUsers(snapshotThrough: engine.appliedThrough)
-        } else {
-            try rebuildFromLake()
         }
         let replayedFrom = engine.appliedThrough
         try catchUp()
@@ -76,7 +76,7 @@ public final class FeatureStore: Service, LogConsumer, OnlineFeatureReader, Send
 
     /// A snapshot taken before a forget covered the user's events still holds their state.
     private func dropForgottenUsers(snapshotThrough: Int64) {
-        let stale = Set(lake.forgets.all.filter { $0.throughOffset > snapshotThrough }.map(\.userHash))
+        let stale = lake.events.usersForgotten(after: snapshotThrough)
         guard !stale.isEmpty else { return }
         for user in engine.entityKeys()[.user] ?? [] where stale.contains(ForgetRecord.hash(of: user)) { engine.remove(.user, id: user) }
     }
@@ -89,29 +89,10 @@ public final class FeatureStore: Service, LogConsumer, OnlineFeatureReader, Send
         try checkpoint()
     }
 
-    /// Without a usable snapshot: every event the log no longer holds comes from the lake's
-    /// committed files, in offset order, then the log is replayed.
-    private func rebuildFromLake() throws {
-        let start = lake.log.startOffset
-        guard start > 0 else { return }
-        let now = lake.clock.nowMillis()
-        for (offset, event) in try lake.lakeEvents(before: start) { engine.apply(event, offset: offset, now: now) }
-        engine.restoreProgress(EngineProgress(appliedThrough: start, newest: engine.progressSnapshot.newest))
-    }
-
-    /// Every event at offsets below `end`: the lake's files before the log's start, then the log.
+    /// Every event at offsets below `end` (the lake's files, then the log).
     func history(through end: Int64) throws -> [(offset: Int64, event: Event)] {
-        let start = lake.log.startOffset
-        var events = try lake.lakeEvents(before: min(start, end))
-        guard start < end else { return events }
-        var forgotten = lake.forgets.makeFilter()
-        try lake.log.scan(from: start) { offset, payload in
-            guard offset < end else { return false }
-            let event = try EventCodec.decode(payload)
-            if forgotten.excludes(userID: event.userID, offset: offset) { return true }
-            events.append((offset, event))
-            return true
-        }
+        var events: [(offset: Int64, event: Event)] = []
+        try lake.events.replay(from: 0, to: end) { offset, event in events.append((offset, event)) }
         return events
     }
 
@@ -129,24 +110,21 @@ public final class FeatureStore: Service, LogConsumer, OnlineFeatureReader, Send
     /// Applies every durable log record not applied yet.
     public func catchUp() throws {
         try applying.withLock { _ in
-            let from = max(engine.appliedThrough, lake.log.startOffset)
             let now = lake.clock.nowMillis()
             var lastUser: String?
             let tracking = changed.withLock { $0.tracking }
             var users = Set<String>()
             var items = Set<String>()
-            var forgotten = lake.forgets.makeFilter()
-            try lake.log.scan(from: from) { offset, payload in
-                let event = try EventCodec.decode(payload)
-                if forgotten.excludes(userID: event.userID, offset: offset) { return true }
+            let end = try lake.events.replay(from: engine.appliedThrough) { offset, event in
                 engine.apply(event, offset: offset, now: now)
                 if let user = event.userID { lastUser = user }
                 if tracking {
                     if let user = event.userID { users.insert(user) }
                     if let item = event.itemID { items.insert(item) }
                 }
-                return true
             }
+            // Past any forgotten user's events at the end, which were skipped, not applied.
+            engine.advance(through: end)
             if let lastUser { recentUser.withLock { $0 = lastUser } }
             if tracking, !users.isEmpty || !items.isEmpty {
                 changed.withLock {
@@ -219,7 +197,7 @@ public final class FeatureStore: Service, LogConsumer, OnlineFeatureReader, Send
                 logger.error("the feature store could not read the log", metadata: ["error": "\(error)"])
                 try? await Task.sleep(for: .seconds(1))
             }
-            await lake.log.waitForRecords(from: engine.appliedThrough)
+            await lake.events.waitForEvents(from: engine.appliedThrough)
         }
     }
 
@@ -272,7 +250,7 @@ public final class FeatureStore: Service, LogConsumer, OnlineFeatureReader, Send
     public func status() -> JSONValue {
         let counts = engine.entityCounts
         return [
-            "features": .int(engine.features.count), "applied_through": .int(engine.appliedThrough), "log_end": .int(lake.log.endOffset),
+            "features": .int(engine.features.count), "applied_through": .int(engine.appliedThrough), "log_end": .int(lake.events.end),
             "snapshot_offset": .int(checkpointedThrough), "users": .int(counts[.user] ?? 0), "items": .int(counts[.item] ?? 0),
             "freshness": .array(engine.freshness(now: lake.clock.nowMillis())),
             "skew": skewSamples.withLock { $0.json },

@@ -58,7 +58,7 @@ public final class CatalogView: Service, LogConsumer, Sendable {
         var waiters: [(offset: Int64, continuation: CheckedContinuation<Void, Never>)] = []
     }
 
-    let log: SegmentedLog
+    let events: EventStream
     let path: String
     let logger: Logger
     let forgets: ForgetList
@@ -67,8 +67,8 @@ public final class CatalogView: Service, LogConsumer, Sendable {
     /// range once, in order.
     private let catchingUp = Mutex(())
 
-    public init(log: SegmentedLog, directory: DataDirectory, forgets: ForgetList, logger: Logger) throws {
-        self.log = log
+    public init(events: EventStream, directory: DataDirectory, forgets: ForgetList, logger: Logger) throws {
+        self.events = events
         self.path = "\(directory.catalog)/checkpoint.log"
         self.logger = logger
         self.forgets = forgets
@@ -161,7 +161,7 @@ public final class CatalogView: Service, LogConsumer, Sendable {
                     self.logger.error("catalog view could not read the log", metadata: ["error": "\(error)"])
                     try? await Task.sleep(for: .seconds(1))
                 }
-                await self.log.waitForRecords(from: self.appliedThrough)
+                await self.events.waitForEvents(from: self.appliedThrough)
             }
         }
     }
@@ -172,23 +172,12 @@ public final class CatalogView: Service, LogConsumer, Sendable {
     }
 
     private func applyPending() throws {
-        let from = appliedThrough
-        if from < log.startOffset {
-            logger.warning(
-                "the catalog checkpoint is older than the retained log; catalog changes before the log's start are missing",
-                metadata: ["checkpoint": "\(from)", "log_start": "\(log.startOffset)"])
-        }
         var changes: [(CatalogKind, CatalogEntry?, String, Int64, Int64)] = []
-        var forgotten = forgets.makeFilter()
-        let end = try log.scan(from: max(from, log.startOffset)) { offset, payload in
-            let envelope = try EventCodec.envelope(payload)
-            let isItem = envelope.type.elementsEqual(CatalogEventType.item.utf8)
-            let isUser = !isItem && envelope.type.elementsEqual(CatalogEventType.user.utf8)
-            guard isItem || isUser else { return true }
-            let event = try EventCodec.decode(payload)
-            let kind: CatalogKind = isItem ? .item : .user
-            guard let id = isItem ? event.itemID : event.userID else { return true }
-            if isUser, forgotten.excludes(userID: id, offset: offset) { return true }
+        // Catalog events only (others are skipped undecoded); from the lake's files when the
+        // checkpoint is older than the log's start.
+        let end = try events.replay(from: appliedThrough, types: [CatalogEventType.item, CatalogEventType.user]) { offset, event in
+            let kind: CatalogKind = event.type == CatalogEventType.item ? .item : .user
+            guard let id = kind == .item ? event.itemID : event.userID else { return }
             if event[field: "deleted"]?.boolValue == true {
                 changes.append((kind, nil, id, event.timestamp, offset))
             } else {
@@ -198,7 +187,6 @@ public final class CatalogView: Service, LogConsumer, Sendable {
                     id: id, properties: properties, hidden: event[field: "hidden"]?.boolValue ?? false, updatedAt: event.timestamp, offset: offset)
                 changes.append((kind, entry, id, event.timestamp, offset))
             }
-            return true
         }
         let ready = state.withLock { s -> [CheckedContinuation<Void, Never>] in
             for (kind, entry, id, time, changeOffset) in changes {

@@ -18,6 +18,8 @@ public final class Lake: Sendable {
     public let snapshots: SnapshotStore
     /// Users whose events were forgotten (`strata lake forget`).
     public let forgets: ForgetList
+    /// The events in offset order, lake then log, forgotten users left out: what consumers replay.
+    public let events: EventStream
     public let clock: any WallClock
     let logger: Logger
     private let lock: DirectoryLock
@@ -40,7 +42,9 @@ public final class Lake: Sendable {
             logger: logger.with("component", "ingest"))
         let forgets = try ForgetList(directory: directory)
         self.forgets = forgets
-        self.catalog = try CatalogView(log: log, directory: directory, forgets: forgets, logger: logger.with("component", "catalog"))
+        let events = EventStream(log: log, directory: directory, forgets: forgets)
+        self.events = events
+        self.catalog = try CatalogView(events: events, directory: directory, forgets: forgets, logger: logger.with("component", "catalog"))
         self.compactor = try Compactor(
             directory: directory, log: log, contract: config.contract, config: config.lake, logConfig: config.log, forgets: forgets, clock: clock,
             logger: logger.with("component", "compactor"))
@@ -90,22 +94,6 @@ public final class Lake: Sendable {
     /// wait for the compactor).
     public func committedLakeFiles() throws -> [LakeFile] {
         try LakeState.load(path: "\(directory.lakeState)/state.json").files
-    }
-
-    /// The events at offsets below `end` that only the lake's committed files still hold (the
-    /// log's retention deleted them), in offset order: how a consumer without a checkpoint
-    /// rebuilds what came before the log's start.
-    public func lakeEvents(before end: Int64) throws -> [(offset: Int64, event: Event)] {
-        var events: [(offset: Int64, event: Event)] = []
-        var forgotten = forgets.makeFilter()
-        for file in try committedLakeFiles() where file.firstOffset < end {
-            for (offset, event) in try LakeFileReader.readWithOffsets(path: "\(directory.lake)/\(file.path)", type: file.type) where offset < end {
-                if forgotten.excludes(userID: event.userID, offset: offset) { continue }
-                events.append((offset, event))
-            }
-        }
-        events.sort { $0.offset < $1.offset }
-        return events
     }
 
     /// Forgets a user (see `Compactor.forget`): their events leave the lake's current files and

@@ -119,14 +119,8 @@ public final class ServingActivity: Service, LogConsumer, Sendable {
         if let restored = try Self.load(path, interactionTypes: interactionTypes, logger: logger) {
             state.withLock { $0 = restored }
             state.withLock { $0.recentBucketMinutes = Self.bucketMinutes(window: lake.config.monitoring.windowMillis) }
-        } else if lake.log.startOffset > 0 {
-            let now = lake.clock.nowMillis()
-            let events = try lake.lakeEvents(before: lake.log.startOffset)
-            state.withLock { s in
-                for (_, event) in events { Self.apply(event, to: &s, policy: policy, halfLife: halfLife, now: now) }
-                s.appliedThrough = lake.log.startOffset
-            }
         }
+        // From the checkpoint on; without one, from the lake's files and then the log.
         try catchUp()
         lake.register(self)
     }
@@ -281,12 +275,9 @@ public final class ServingActivity: Service, LogConsumer, Sendable {
     /// Applies every durable record not yet applied.
     public func catchUp() throws {
         try applying.withLock { _ in
-            let from = max(appliedThrough, lake.log.startOffset)
+            let from = appliedThrough
             var events: [Event] = []
-            let end = try lake.log.scan(from: from) { _, payload in
-                events.append(try EventCodec.decode(payload))
-                return true
-            }
+            let end = try lake.events.replay(from: from) { _, event in events.append(event) }
             guard end > from else { return }
             let now = lake.clock.nowMillis()
             state.withLock { s in
@@ -414,7 +405,7 @@ public final class ServingActivity: Service, LogConsumer, Sendable {
                     self.logger.error("serving activity could not read the log", metadata: ["error": "\(error)"])
                     try? await Task.sleep(for: .seconds(1))
                 }
-                await self.lake.log.waitForRecords(from: self.appliedThrough)
+                await self.lake.events.waitForEvents(from: self.appliedThrough)
             }
         }
         do {

@@ -54,7 +54,7 @@ public struct Precomputer: Sendable {
         // The lists are stamped before the activity is read and the activity has applied every
         // event logged by then: an interaction that is not excluded from a list makes it stale.
         let computedAt = lake.clock.nowMillis()
-        await activity.waitUntilApplied(through: lake.log.endOffset)
+        await activity.waitUntilApplied(through: lake.events.end)
         let table = try await OwnThread.run { compute(model, computedAt: computedAt) }
         try await cache.publish(model: model.key, table: table, computedAt: computedAt)
         // The checkpoint becomes the published table: what the next run starts from.

@@ -97,7 +97,7 @@ public final class RecommendationService: Sendable {
         // log's followers have not got there yet. Where that cannot be done (the log could not
         // be read, or the features come from another process) the precomputed list is not
         // trusted and the live model answers from what is known.
-        let acknowledged = lake.log.endOffset
+        let acknowledged = lake.events.end
         var caughtUp = activity.applyThrough(acknowledged)
         if let features, !(await features.applyThrough(acknowledged)) { caughtUp = false }
         let now = lake.clock.nowMillis()
