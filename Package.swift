@@ -84,7 +84,8 @@ let package = Package(
                 .product(name: "DequeModule", package: "swift-collections"),
             ]
         ),
-        // The HTTP API and the dashboard.
+        // The HTTP API and the dashboard. The route table (every operation's path, role and
+        // forwarding) and the OpenAPI document are resources embedded in the binary.
         .target(
             name: "StrataServer",
             dependencies: [
@@ -92,7 +93,8 @@ let package = Package(
                 .product(name: "Hummingbird", package: "hummingbird"), .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-            ]
+            ],
+            resources: [.embedInCode("Resources/routes.json"), .embedInCode("Resources/openapi.json")]
         ),
         .executableTarget(
             name: "strata",

@@ -1,23 +1,28 @@
 #!/usr/bin/env python3
-"""Generates docs/openapi.json, the OpenAPI 3.0.3 description of Strata's HTTP API.
+"""Generates the OpenAPI 3.0.3 description of Strata's HTTP API: Sources/StrataServer/Resources/
+openapi.json (a resource embedded in the binary and served at /openapi.json; docs/openapi.json
+links to it).
 
-The table below (OPERATIONS) holds every route that StrataHTTPServer.router() registers, one
-row per method and path, with the role RoutePolicy.match gives it (None: public), the query
-parameters and body its handler reads, its success responses and the error statuses it can
-answer. 401, 403 and 429 are added to every operation that needs a key, and 503 to every path
-an API replica forwards to the worker (WorkerForwarding.forwardedPrefixes).
+The operations themselves (method, path, role, audit action, whether an API replica forwards
+them, operationId, summary) are declared once, in Sources/StrataServer/Resources/routes.json,
+which the server's router, role policy and forwarding also read. The table below (OPERATIONS)
+adds what only the document needs, per method and path: the query parameters and body the
+handler reads, its success responses and the error statuses it can answer. 401, 403 and 429 are
+added to every operation that needs a key, and 503 to every operation that is forwarded. An
+operation of routes.json without a row here is documented with its summary alone; a row here
+without an operation in routes.json is an error.
 
-Run from anywhere: python3 scripts/openapi.py
+Run from anywhere: python3 scripts/openapi.py (--check: fail if the file is out of date)
 """
 
 import json
 import os
 import re
+import sys
 
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+RESOURCES = os.path.join(ROOT, "Sources", "StrataServer", "Resources")
 ROLES = ["admin", "ingest", "serve", "scientist", "approver"]
-# WorkerForwarding.forwardedPrefixes: on an API replica these answer 503 worker_unavailable
-# when no worker takes the request.
-FORWARDED = ["/v1/events", "/v1/lake", "/v1/features", "/v1/training", "/v1/monitoring", "/v1/evaluation", "/v1/experiments"]
 
 # --- schema helpers -------------------------------------------------------------------------
 
@@ -223,150 +228,138 @@ INGEST_RESULT = obj(
     ["accepted", "duplicates", "rejected"],
 )
 
-# --- the operations -------------------------------------------------------------------------
-# (method, path, role, operationId, summary, parameters, requestBody, responses, error statuses)
+# --- what the document adds to each operation of routes.json -----------------------------------
+# (method, path, parameters, requestBody, responses, error statuses)
 
 OPERATIONS = [
-    # Health, metrics, the dashboard and this document: public.
-    ("get", "/healthz", None, "getHealth", "Liveness: the process is alive", [], None,
+    ("get", "/healthz", [], None,
      ok("Alive", obj({"status": {"type": "string", "enum": ["ok"]}, "version": STR})), ""),
-    ("get", "/readyz", None, "getReadiness", "Readiness: 503 while starting or draining", [], None,
+    ("get", "/readyz", [], None,
      {**ok("Ready", obj({"status": {"type": "string", "enum": ["ready"]}})),
       **ok("Not ready (starting or shutting down)", obj({"status": {"type": "string", "enum": ["not_ready"]}}), status="503",
            headers={"Retry-After": {"schema": {"type": "integer"}, "description": "Seconds"}})}, ""),
-    ("get", "/metrics", None, "getMetrics", "Prometheus metrics (text exposition format 0.0.4)", [], None,
+    ("get", "/metrics", [], None,
      ok("The metrics", STR, "text/plain"), ""),
-    ("get", "/", None, "getDashboard", "The dashboard page", [], None, ok("The page", STR, "text/html"), ""),
-    ("get", "/dashboard.js", None, "getDashboardScript", "The dashboard's script", [], None,
+    ("get", "/", [], None,
+     ok("The page", STR, "text/html"), ""),
+    ("get", "/dashboard.js", [], None,
      ok("The script (served as text/javascript)", STR, "application/javascript"), ""),
-    ("get", "/openapi.json", None, "getOpenAPI", "This OpenAPI document", [], None, ok("The OpenAPI 3.0.3 document"), ""),
-    # Ingestion and the catalogs.
-    ("post", "/v1/events", "ingest", "ingestEvents", "Ingest one event or a batch", [], EVENTS_BODY,
+    ("get", "/openapi.json", [], None,
+     ok("The OpenAPI 3.0.3 document"), ""),
+    ("post", "/v1/events", [], EVENTS_BODY,
      {**ok("A single event accepted (or acknowledged as a duplicate)", INGEST_RESULT, status="202"),
       **ok("A batch: accepted, duplicates and per-event rejections", INGEST_RESULT)}, "400 413 415 503 507"),
     *[
         row
         for kind, plural in [("item", "items"), ("user", "users")]
-        for cap in [kind.capitalize()]
         for row in [
-            ("put", f"/v1/{plural}/{{id}}", "ingest", f"put{cap}", f"Upsert one {kind} (the whole entry)", [], CATALOG_PUT_BODY,
+            ("put", f"/v1/{plural}/{{id}}", [], CATALOG_PUT_BODY,
              ok(f"The stored {kind}"), "400 413 503 507"),
-            ("post", f"/v1/{plural}", "ingest", f"upsert{cap}s", f"Upsert a batch of {kind}s", [], CATALOG_POST_BODY,
+            ("post", f"/v1/{plural}", [], CATALOG_POST_BODY,
              ok("Accepted, duplicates and per-entry rejections", INGEST_RESULT), "400 413 503 507"),
-            ("get", f"/v1/{plural}/{{id}}", "serve", f"get{cap}", f"Read one {kind} of the catalog", [], None, ok(f"The {kind}"), "404"),
-            ("delete", f"/v1/{plural}/{{id}}", "ingest", f"delete{cap}", f"Delete one {kind} (stores a deleted change)", [], None,
+            ("get", f"/v1/{plural}/{{id}}", [], None,
+             ok(f"The {kind}"), "404"),
+            ("delete", f"/v1/{plural}/{{id}}", [], None,
              ok("Deleted", obj({"id": STR, "deleted": BOOL})), "404 503 507"),
         ]
     ],
-    # The lake.
-    ("get", "/v1/lake", "scientist", "getLake", "Layer 1 status: log, lake, consumers", [], None, ok("The status"), ""),
-    ("post", "/v1/lake/compact", "admin", "compactLake", "Compact the log into the lake now", [], None,
+    ("get", "/v1/lake", [], None,
+     ok("The status"), ""),
+    ("post", "/v1/lake/compact", [], None,
      ok("The compaction", obj({"segments": INT, "files": arr(OBJ), "compacted_through": INT})), ""),
-    ("post", "/v1/lake/forget", "admin", "forgetUser",
-     "Forget a user: their events leave the lake's current files (and every later snapshot), the catalog, the online features "
-     "and the cached recommendations; immutable snapshots and model versions that still hold them are listed. Audited by user hash.",
-     [], FORGET_BODY,
+    ("post", "/v1/lake/forget", [], FORGET_BODY,
      ok("What was removed and what still holds the user's events", obj({
          "user_sha256": STR, "through_offset": INT, "removed_events": INT, "rewritten_files": arr(OBJ),
          "affected_snapshots": arr(STR), "affected_model_versions": arr(STR)})), "400 413"),
-    ("get", "/v1/lake/snapshots", "scientist", "listSnapshots", "List the lake's snapshots", [], None,
+    ("get", "/v1/lake/snapshots", [], None,
      ok("The snapshots", obj({"snapshots": arr(OBJ)})), ""),
-    ("post", "/v1/lake/snapshots", "scientist", "createSnapshot", "Snapshot the lake now", [], None,
+    ("post", "/v1/lake/snapshots", [], None,
      ok("The new snapshot's manifest", status="201"), ""),
-    ("get", "/v1/lake/snapshots/{version}", "scientist", "getSnapshot", "One snapshot's manifest", [], None,
+    ("get", "/v1/lake/snapshots/{version}", [], None,
      ok("The manifest", obj({"version": STR, "rows": INT})), "400 404"),
-    ("get", "/v1/lake/dead-letters", "scientist", "listDeadLetters", "Rejected events with their reasons",
-     [qint("from", 0, None, 0, "First dead letter to list"), qint("limit", 1, 1000, 100, "How many")], None,
+    ("get", "/v1/lake/dead-letters", [qint("from", 0, None, 0, "First dead letter to list"), qint("limit", 1, 1000, 100, "How many")], None,
      ok("The dead letters", obj({"total": INT, "dead_letters": arr(OBJ)})), "400 404"),
-    # The contract and the evaluation.
-    ("get", "/v1/contract", "scientist", "getContract", "The contract and its version", [], None,
+    ("get", "/v1/contract", [], None,
      ok("The contract", obj({"version": STR, "contract": OBJ})), ""),
-    ("get", "/v1/contract/export", "scientist", "exportContract", "The contract as a schema for producers",
-     [q("format", {"type": "string", "enum": ["avro", "proto", "json-schema"], "default": "json-schema"}, "Schema language (400 invalid_parameter otherwise)")], None,
+    ("get", "/v1/contract/export", [q("format", {"type": "string", "enum": ["avro", "proto", "json-schema"], "default": "json-schema"}, "Schema language (400 invalid_parameter otherwise)")], None,
      {"200": {"description": "The schema: JSON for avro and json-schema, text for proto",
               "content": {"application/json": {"schema": OBJ}, "text/plain": {"schema": STR}}}}, "400"),
-    ("get", "/v1/evaluation", "scientist", "getEvaluation", "The latest offline evaluation (404 until one has run)", [], None,
+    ("get", "/v1/evaluation", [], None,
      ok("The report"), "404"),
-    # Features.
-    ("get", "/v1/features", "serve", "getFeatures", "Feature definitions, progress, freshness and skew samples", [], None,
+    ("get", "/v1/features", [], None,
      ok("The status", obj({"definitions": arr(OBJ)})), ""),
-    ("get", "/v1/features/{entity}/{id}", "serve", "getEntityFeatures", "One entity's features now",
-     [q("features", CSV, "The features to read, comma-separated (default: every feature of the entity)")], None,
+    ("get", "/v1/features/{entity}/{id}", [q("features", CSV, "The features to read, comma-separated (default: every feature of the entity)")], None,
      ok("The values", ref("FeatureValues")), "400 404"),
-    ("post", "/v1/features/batch", "serve", "getFeaturesBatch", "Many entities' features", [], FEATURE_BATCH_BODY,
+    ("post", "/v1/features/batch", [], FEATURE_BATCH_BODY,
      ok("One result per id", obj({"results": arr(ref("FeatureValues"))})), "400 404 413"),
-    ("post", "/v1/features/check-skew", "scientist", "checkFeatureSkew", "The training/serving skew check",
-     [qint("samples", 1, 100000, 1000, "Entities to sample"),
+    ("post", "/v1/features/check-skew", [qint("samples", 1, 100000, 1000, "Entities to sample"),
       q("mode", {"type": "string", "enum": ["live"]}, "live: the running store's values now against a batch recomputation; "
         "otherwise the check runs on the latest snapshot")], None,
      ok("The skew report (with data_version unless live)"), "400 404"),
-    # Training, the registry, the audit log and keys.
-    ("post", "/v1/training/runs", "scientist", "startTrainingRun", "Train, resume, search, train the reranker or reproduce", [], TRAINING_RUN_BODY,
+    ("post", "/v1/training/runs", [], TRAINING_RUN_BODY,
      ok("The run(s) and the registered version", status="201"), "400 404 409 413"),
-    ("get", "/v1/training/runs", "scientist", "listTrainingRuns", "List training runs",
-     [q("model", STR, "Only this model's runs"), qint("limit", 1, 1000, 100, "How many")], None,
+    ("get", "/v1/training/runs", [q("model", STR, "Only this model's runs"), qint("limit", 1, 1000, 100, "How many")], None,
      ok("The runs", obj({"runs": arr(OBJ)})), "400"),
-    ("get", "/v1/training/runs/{id}", "scientist", "getTrainingRun", "One run with its per-iteration metrics", [], None,
+    ("get", "/v1/training/runs/{id}", [], None,
      ok("The run", obj({"iterations": arr(obj({"step": INT, "name": STR, "value": NUM}))})), "400 404"),
-    ("post", "/v1/training/retrain", "scientist", "retrain", "Snapshot the lake now and retrain (what the schedule does)", [], RETRAIN_BODY,
+    ("post", "/v1/training/retrain", [], RETRAIN_BODY,
      ok("The outcome per model", obj({"results": arr(OBJ)}), status="201"), ""),
-    ("get", "/v1/models", "scientist", "listModelVersions", "List model versions",
-     [q("model", STR, "Only this model's versions")], None, ok("The versions", obj({"versions": arr(OBJ)})), ""),
-    ("get", "/v1/models/{ref}", "scientist", "getModelVersion", "One model version with its approvals and run", [], None,
+    ("get", "/v1/models", [q("model", STR, "Only this model's versions")], None,
+     ok("The versions", obj({"versions": arr(OBJ)})), ""),
+    ("get", "/v1/models/{ref}", [], None,
      ok("The version", obj({"approvals": arr(OBJ), "run": OBJ})), "404"),
-    ("get", "/v1/models/{ref}/artifact", "scientist", "getModelArtifact", "A model version's artifact bytes", [], None,
+    ("get", "/v1/models/{ref}/artifact", [], None,
      ok("The artifact", {"type": "string", "format": "binary"}, "application/octet-stream",
         headers={"ETag": {"schema": STR, "description": "\"sha256:HASH\" of the artifact"}}), "404"),
-    ("post", "/v1/models/{ref}/approve", "approver", "approveModelVersion", "Approve a candidate version", [], APPROVE_BODY,
+    ("post", "/v1/models/{ref}/approve", [], APPROVE_BODY,
      ok("The approved version"), "400 404 409 413"),
-    ("post", "/v1/models/{ref}/promote", "approver", "promoteModelVersion", "Make an approved version production", [], None,
+    ("post", "/v1/models/{ref}/promote", [], None,
      ok("The promoted version"), "404 409"),
-    ("post", "/v1/models/{ref}/rollback", "approver", "rollbackModel", "Put a model's previous production version back", [], None,
+    ("post", "/v1/models/{ref}/rollback", [], None,
      ok("The restored version"), "404 409"),
-    ("get", "/v1/audit", "admin", "listAudit", "The audit log",
-     [q("principal", STR, "Only this principal's entries"), q("action", STR, "Only this action"),
+    ("get", "/v1/audit", [q("principal", STR, "Only this principal's entries"), q("action", STR, "Only this action"),
       q("since", {"type": "string", "format": "date-time"}, "RFC 3339 time (400 invalid_time)"),
       q("until", {"type": "string", "format": "date-time"}, "RFC 3339 time (400 invalid_time)"),
       qint("limit", 1, 100000, 1000, "How many"),
       q("order", {"type": "string", "enum": ["oldest", "newest"], "default": "oldest"}, "Which entries first (400 invalid_order)")], None,
      ok("The entries", obj({"entries": arr(OBJ)})), "400"),
-    ("get", "/v1/audit/verify", "admin", "verifyAudit", "Verify the audit log's hash chain", [], None,
+    ("get", "/v1/audit/verify", [], None,
      ok("The result", obj({"intact": BOOL, "entries": INT, "problem": obj({"seq": INT, "message": STR}, nullable=True)})), ""),
-    ("get", "/v1/keys", "admin", "listKeys", "List API keys", [], None, ok("The keys", obj({"keys": arr(OBJ)})), ""),
-    ("post", "/v1/keys", "admin", "createKey", "Create an API key (its secret is shown once)", [], KEY_BODY,
+    ("get", "/v1/keys", [], None,
+     ok("The keys", obj({"keys": arr(OBJ)})), ""),
+    ("post", "/v1/keys", [], KEY_BODY,
      ok("The key record with the key", obj({"key": STR}), status="201"), "400 413"),
-    ("delete", "/v1/keys/{id}", "admin", "revokeKey", "Revoke an API key", [], None, ok("Revoked", obj({"revoked": STR})), "404"),
-    # Serving.
-    ("get", "/v1/recommendations/{user}", "serve", "getRecommendations", "Recommendations for a user",
-     [N_PARAM, q("exclude", CSV, "Item ids to leave out (comma-separated)"), q("cursor", STR, "The next page's cursor from a previous answer (400 invalid_cursor)"),
+    ("delete", "/v1/keys/{id}", [], None,
+     ok("Revoked", obj({"revoked": STR})), "404"),
+    ("get", "/v1/recommendations/{user}", [N_PARAM, q("exclude", CSV, "Item ids to leave out (comma-separated)"), q("cursor", STR, "The next page's cursor from a previous answer (400 invalid_cursor)"),
       DEPLOYMENT_PARAM, *ITEM_FILTER,
       qbool("exclude_impressed", "Leave out items recently impressed to the user (default serving.exclude_impressed)"),
       q("context", {"type": "object", "additionalProperties": STR},
         "Any other query parameter (not a reserved name nor filter.*) is passed on as request context and echoed in the answer",
         style="form", explode=True)], None,
      ok("The recommendations"), "400 404 503"),
-    ("get", "/v1/items/{id}/similar", "serve", "getSimilarItems", "Items similar to an item (the deployment's control model)",
-     [N_PARAM, DEPLOYMENT_PARAM, q("user", STR, "Leave out what this user interacted with (serving.exclude_seen) and hid"), *ITEM_FILTER],
-     None, ok("The similar items"), "400 404 503"),
-    ("get", "/v1/deployments", "scientist", "listDeployments", "List deployments", [], None,
+    ("get", "/v1/items/{id}/similar", [N_PARAM, DEPLOYMENT_PARAM, q("user", STR, "Leave out what this user interacted with (serving.exclude_seen) and hid"), *ITEM_FILTER], None,
+     ok("The similar items"), "400 404 503"),
+    ("get", "/v1/deployments", [], None,
      ok("The deployments", obj({"deployments": arr(OBJ)})), ""),
-    ("get", "/v1/deployments/{name}", "scientist", "getDeployment",
-     "One deployment: variants, loaded models, cache, statistics, shadow, canary, history", [], None, ok("The deployment"), "404"),
-    ("put", "/v1/deployments/{name}", "approver", "updateDeployment", "Set a deployment's variants (an A/B test), shadow and salt", [], DEPLOYMENT_BODY,
+    ("get", "/v1/deployments/{name}", [], None,
+     ok("The deployment"), "404"),
+    ("put", "/v1/deployments/{name}", [], DEPLOYMENT_BODY,
      ok("The saved deployment"), "400 404 409 413 503"),
-    ("post", "/v1/deployments/{name}/rollback", "approver", "rollbackDeployment", "Roll a deployment back", [], None,
+    ("post", "/v1/deployments/{name}/rollback", [], None,
      ok("The rollback's outcome"), "404 409"),
-    ("post", "/v1/deployments/{name}/canary", "approver", "startCanary", "Ramp a model into a deployment step by step", [], CANARY_BODY,
+    ("post", "/v1/deployments/{name}/canary", [], CANARY_BODY,
      ok("The deployment with its canary", status="202"), "400 404 409 413 503"),
-    ("post", "/v1/deployments/{name}/precompute", "scientist", "precomputeDeployment", "Run the batch job that fills the recommendation cache now",
-     [], None, ok("Users written per model", obj({"users_by_model": {"type": "object", "additionalProperties": INT}})), "404 503"),
-    ("get", "/v1/experiments/{name}", "scientist", "getExperiment", "A deployment's A/B test report", [], None, ok("The report"), "404"),
-    # Monitoring.
-    ("get", "/v1/monitoring/drift", "scientist", "getDrift", "Drift of each deployment's control model against its training baseline", [], None,
+    ("post", "/v1/deployments/{name}/precompute", [], None,
+     ok("Users written per model", obj({"users_by_model": {"type": "object", "additionalProperties": INT}})), "404 503"),
+    ("get", "/v1/experiments/{name}", [], None,
+     ok("The report"), "404"),
+    ("get", "/v1/monitoring/drift", [], None,
      ok("Drift per deployment", obj({"deployments": arr(OBJ)})), ""),
-    ("get", "/v1/monitoring/quality", "scientist", "getQuality", "CTR and conversion per variant against its own history", [], None,
+    ("get", "/v1/monitoring/quality", [], None,
      ok("The quality report"), ""),
-    ("get", "/v1/monitoring/alerts", "scientist", "getAlerts", "Alert states", [], None, ok("The alerts", obj({"alerts": arr(OBJ)})), ""),
+    ("get", "/v1/monitoring/alerts", [], None,
+     ok("The alerts", obj({"alerts": arr(OBJ)})), ""),
 ]
 
 SCHEMAS = {
@@ -406,7 +399,8 @@ SCHEMAS = {
 }
 
 
-def operation(method, path, role, op_id, summary, parameters, body, responses, errors):
+def operation(route, parameters=(), body=None, responses=None, errors=""):
+    path, role = route["path"], route["role"]
     params = [
         {"name": name, "in": "path", "required": True, "schema": {"type": "string"},
          "description": PATH_DESCRIPTIONS.get((path, name), PATH_PARAMS[name])}
@@ -415,15 +409,15 @@ def operation(method, path, role, op_id, summary, parameters, body, responses, e
     codes = set(errors.split())
     if role is not None:
         codes |= {"401", "403", "429"}
-        if any(path == prefix or path.startswith(prefix + "/") for prefix in FORWARDED):
+        if route["forwarded"]:
             codes.add("503")
-    all_responses = dict(responses)
+    all_responses = dict(responses or {"200": {"description": "OK"}})
     for code in sorted(codes):
         if code not in all_responses:
             all_responses[code] = {"$ref": "#/components/responses/Error"}
     op = {
-        "operationId": op_id,
-        "summary": summary,
+        "operationId": route["operation_id"],
+        "summary": route["summary"],
         "tags": [path.split("/")[2] if path.startswith("/v1/") else "server"],
         "x-strata-role": role,
         "parameters": params + list(parameters),
@@ -435,15 +429,27 @@ def operation(method, path, role, op_id, summary, parameters, body, responses, e
     return op
 
 
+def routes():
+    with open(os.path.join(RESOURCES, "routes.json")) as file:
+        return json.load(file)
+
+
 def document():
-    paths = {}
-    seen = set()
+    details = {}
     for row in OPERATIONS:
-        method, path, role = row[0], row[1], row[2]
-        assert (method, path) not in seen, (method, path)
-        assert role is None or role in ROLES, role
-        seen.add((method, path))
-        paths.setdefault(path, {})[method] = operation(*row)
+        key = (row[0].upper(), row[1])
+        assert key not in details, f"{key} has two rows"
+        details[key] = row[2:]
+    paths = {}
+    declared = set()
+    for route in routes():
+        key = (route["method"], route["path"])
+        assert key not in declared, f"{key} is declared twice in routes.json"
+        assert route["role"] is None or route["role"] in ROLES, route["role"]
+        declared.add(key)
+        paths.setdefault(route["path"], {})[route["method"].lower()] = operation(route, *details.get(key, ()))
+    undeclared = sorted(set(details) - declared)
+    assert not undeclared, f"documented here but not declared in routes.json: {undeclared}"
     return {
         "openapi": "3.0.3",
         "info": {
@@ -469,14 +475,20 @@ def document():
 
 
 def main():
-    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    target = os.path.join(root, "docs", "openapi.json")
-    os.makedirs(os.path.dirname(target), exist_ok=True)
+    target = os.path.join(RESOURCES, "openapi.json")
+    text = json.dumps(document(), indent=2, sort_keys=True) + "\n"
+    if "--check" in sys.argv:
+        with open(target) as file:
+            if file.read() != text:
+                print(f"{target} is out of date with routes.json: run scripts/openapi.py", file=sys.stderr)
+                return 1
+        print(f"{os.path.relpath(target, ROOT)} is up to date with routes.json")
+        return 0
     with open(target, "w") as file:
-        json.dump(document(), file, indent=2, sort_keys=True)
-        file.write("\n")
-    print(f"wrote {target}: {len(OPERATIONS)} operations")
+        file.write(text)
+    print(f"wrote {target}: {sum(len(item) for item in document()['paths'].values())} operations")
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

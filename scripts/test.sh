@@ -59,6 +59,9 @@ stage "format (swift format lint)" swift format lint --strict -r Sources Tests
 # The layer rules of ARCHITECTURE.md: imports flow downward, SQL stays in the metadata store and
 # the registry (and the checker refuses an added forbidden import, shown by its self-test).
 stage "layer rules (check-layers)" sh -c 'scripts/check-layers.py && scripts/check-layers.py --self-test >/dev/null'
+# Routes are declared once (Sources/StrataServer/Resources/routes.json); the OpenAPI document
+# generated from them must be current.
+stage "OpenAPI document current (openapi.py --check)" python3 scripts/openapi.py --check
 build() { swift build --build-tests && scripts/stamp-build.sh .build/debug; }
 if stage "build (debug, with tests)" build; then built=1; else built=0; fi
 # The fuzzers' seed corpora and past findings replay through the normal build's parsers.

@@ -33,7 +33,8 @@ public final class KafkaSource: Service, Sendable {
         }
         self.config = config
         self.lake = lake
-        self.decoder = try KafkaMessageDecoder(contract: lake.config.contract, project: lake.config.project, format: format, schemaIDs: config.schemaIDs)
+        self.decoder = try KafkaMessageDecoder(
+            contract: lake.ingestor.contract.contract, project: lake.directory.project, format: format, schemaIDs: config.schemaIDs)
         self.logger = logger.with("component", "kafka")
     }
 

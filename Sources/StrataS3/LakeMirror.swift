@@ -124,15 +124,18 @@ public final class LakeMirror: Sendable {
     }
 }
 
-/// Keeps the bucket up to date with the lake, every `lake.compact_interval` (after the
-/// compaction that runs on the same schedule), until shutdown; failures are retried next time.
+/// Keeps the bucket up to date with the lake, every `intervalMillis` (`lake.compact_interval`:
+/// after the compaction that runs on the same schedule, at least a second), until shutdown;
+/// failures are retried next time.
 public struct LakeMirrorService: Service {
     let mirror: LakeMirror
     let lake: Lake
+    let intervalMillis: Int64
 
-    public init(mirror: LakeMirror, lake: Lake) {
+    public init(mirror: LakeMirror, lake: Lake, intervalMillis: Int64) {
         self.mirror = mirror
         self.lake = lake
+        self.intervalMillis = intervalMillis
     }
 
     public func run() async throws {
@@ -146,7 +149,7 @@ public struct LakeMirrorService: Service {
                 } catch {
                     mirror.logger.warning("uploading the lake to S3 failed; retrying at the next pass", metadata: ["error": "\(error)"])
                 }
-                try? await Task.sleep(for: .milliseconds(max(1000, lake.config.lake.compactIntervalMillis)))
+                try? await Task.sleep(for: .milliseconds(max(1000, intervalMillis)))
             }
         }
     }

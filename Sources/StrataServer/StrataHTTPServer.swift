@@ -14,6 +14,8 @@ import StrataServing
 /// services, then flush and close the lake.
 public struct StrataHTTPServer: Sendable {
     public let lake: Lake
+    /// strata.yaml as loaded; the server hands each component its own sections.
+    public let config: StrataConfig
     public let features: FeatureStore?
     public let readiness = Readiness()
     public let evaluations = EvaluationBoard()
@@ -37,10 +39,12 @@ public struct StrataHTTPServer: Sendable {
     let locateWorker: (@Sendable (_ refresh: Bool) async -> String?)?
 
     public init(
-        lake: Lake, features: FeatureStore? = nil, governance: ServerGovernance? = nil, serving: DeploymentController? = nil, authenticate: Bool = true,
+        lake: Lake, config: StrataConfig, features: FeatureStore? = nil, governance: ServerGovernance? = nil, serving: DeploymentController? = nil,
+        authenticate: Bool = true,
         role: ServerRole = .all, locateWorker: (@Sendable (_ refresh: Bool) async -> String?)? = nil, logger: Logger
     ) {
         self.lake = lake
+        self.config = config
         self.role = role
         self.locateWorker = locateWorker
         self.features = features
@@ -52,18 +56,18 @@ public struct StrataHTTPServer: Sendable {
                 governance.map { governance in
                     DriftWatcher(
                         monitor: DriftMonitor(
-                            controller: serving, baselines: governance.trainer.runs.baselines, features: features, config: lake.config.monitoring,
+                            controller: serving, baselines: governance.trainer.runs.baselines, features: features, config: config.monitoring,
                             clock: lake.clock
                         ),
-                        interval: .milliseconds(lake.config.monitoring.intervalMillis), logger: logger)
+                        interval: .milliseconds(config.monitoring.intervalMillis), logger: logger)
                 }
         }
         let drift = self.drift
         self.alerts =
-            lake.config.alerts.isEmpty || !role.runsBackgroundWork
+            config.alerts.isEmpty || !role.runsBackgroundWork
             ? nil
             : AlertService(
-                rules: lake.config.alerts, lake: lake, features: features, drift: drift, serving: serving,
+                rules: config.alerts, config: config, lake: lake, features: features, drift: drift, serving: serving,
                 retrainer: governance.map { Retrainer(lake: lake, governance: $0, logger: logger) }, audit: governance?.audit, logger: logger)
         self.authenticates = governance != nil && authenticate
         self.logger = logger
@@ -89,55 +93,57 @@ public struct StrataHTTPServer: Sendable {
         if role == .api, let locateWorker {
             router.add(
                 middleware: WorkerForwarding(
-                    maxBodyBytes: lake.config.ingest.maxBodyBytes, patience: .milliseconds(lake.config.server.failoverWaitMillis), locate: locateWorker))
+                    maxBodyBytes: config.ingest.maxBodyBytes, patience: .milliseconds(config.server.failoverWaitMillis), locate: locateWorker))
         }
         if authenticates, let governance {
-            let server = lake.config.server
+            let server = config.server
             let limiter = server.rateLimitPerSecond > 0 ? RateLimiter(rate: server.rateLimitPerSecond, burst: server.rateLimitBurst, clock: lake.clock) : nil
             router.add(middleware: AuthMiddleware(keys: governance.keys, audit: governance.audit, limiter: limiter))
         }
-        HealthRoutes(readiness: readiness).register(on: router)
-        MetricsRoutes(exporter: metrics).register(on: router)
-        EventRoutes(lake: lake).register(on: router)
-        CatalogRoutes(lake: lake).register(on: router)
-        LakeRoutes(lake: lake).register(on: router)
-        ContractRoutes(lake: lake).register(on: router)
-        EvaluationRoutes(board: evaluations).register(on: router)
-        if let features { FeatureRoutes(store: features, lake: lake).register(on: router) }
+        // Every handler is for an operation routes.json declares (the registrar refuses others).
+        let routes = RouteRegistrar(router: router)
+        HealthRoutes(readiness: readiness).register(on: routes)
+        MetricsRoutes(exporter: metrics).register(on: routes)
+        EventRoutes(lake: lake, ingest: config.ingest).register(on: routes)
+        CatalogRoutes(lake: lake, ingest: config.ingest).register(on: routes)
+        LakeRoutes(lake: lake).register(on: routes)
+        ContractRoutes(contract: config.contract, project: config.project).register(on: routes)
+        EvaluationRoutes(board: evaluations).register(on: routes)
+        if let features { FeatureRoutes(store: features, lake: lake, definitions: config.contract.features).register(on: routes) }
         if let governance {
-            var routes = GovernanceRoutes(governance: governance, keys: authenticates ? governance.keys : nil)
-            if let serving { routes.productionChanged = { await serving.watchOnce() } }
-            routes.register(on: router)
-            routes.registerRetraining(on: router, retrainer: Retrainer(lake: lake, governance: governance, logger: logger))
+            var governanceRoutes = GovernanceRoutes(governance: governance, keys: authenticates ? governance.keys : nil)
+            if let serving { governanceRoutes.productionChanged = { await serving.watchOnce() } }
+            governanceRoutes.register(on: routes)
+            governanceRoutes.registerRetraining(on: routes, retrainer: Retrainer(lake: lake, governance: governance, logger: logger))
         }
-        if let serving { ServingRoutes(controller: serving, keys: authenticates ? governance?.keys : nil).register(on: router) }
+        if let serving { ServingRoutes(controller: serving, keys: authenticates ? governance?.keys : nil).register(on: routes) }
         ForgetRoute(lake: lake, features: features, serving: serving, governance: governance, keys: authenticates ? governance?.keys : nil).register(
-            on: router)
+            on: routes)
         if let drift {
-            router.get("/v1/monitoring/drift") { _, _ -> Response in
+            routes.get("/v1/monitoring/drift") { _, _ -> Response in
                 JSONResponse.make(["deployments": .array(await drift.refresh().map(\.json))])
             }
         }
         if let serving {
-            let quality = QualityMonitor(controller: serving, config: lake.config.monitoring, experiments: lake.config.serving.experiments, clock: lake.clock)
-            router.get("/v1/monitoring/quality") { _, _ -> Response in JSONResponse.make(quality.report()) }
+            let quality = QualityMonitor(controller: serving, config: config.monitoring, experiments: config.serving.experiments, clock: lake.clock)
+            routes.get("/v1/monitoring/quality") { _, _ -> Response in JSONResponse.make(quality.report()) }
         }
         let alerts = self.alerts
-        router.get("/v1/monitoring/alerts") { _, _ -> Response in
+        routes.get("/v1/monitoring/alerts") { _, _ -> Response in
             JSONResponse.make(["alerts": .array((alerts?.engine.current ?? []).map(\.json))])
         }
-        DashboardRoutes().register(on: router)
-        router.get("/openapi.json") { _, _ -> Response in JSONResponse.make(serialized: OpenAPIDocument.json.trimmingCharacters(in: .whitespacesAndNewlines)) }
+        DashboardRoutes().register(on: routes)
+        routes.get("/openapi.json") { _, _ -> Response in JSONResponse.make(serialized: OpenAPIDocument.served) }
         return router
     }
 
     /// The audit writer, and the retraining schedule when strata.yaml has one.
     func governanceServices(_ governance: ServerGovernance) -> [any Service] {
         var services: [any Service] = [GovernanceMaintenance(governance: governance, logger: logger)]
-        if role.runsBackgroundWork, let schedule = lake.config.retraining.schedule {
+        if role.runsBackgroundWork, let schedule = config.retraining.schedule {
             services.append(
                 RetrainingScheduler(
-                    retrainer: Retrainer(lake: lake, governance: governance, logger: logger), schedule: schedule, models: lake.config.retraining.models,
+                    retrainer: Retrainer(lake: lake, governance: governance, logger: logger), schedule: schedule, models: config.retraining.models,
                     clock: lake.clock))
         }
         return services
@@ -155,10 +161,10 @@ public struct StrataHTTPServer: Sendable {
         let servingServices: [any Service] = (serving.map { [$0.service.activity, $0] } ?? []) + (drift.map { [$0] } ?? []) + (alerts.map { [$0] } ?? [])
         let application = Application(
             router: router(),
-            server: .http1(configuration: .init(idleTimeout: .milliseconds(lake.config.server.idleTimeoutMillis))),
+            server: .http1(configuration: .init(idleTimeout: .milliseconds(config.server.idleTimeoutMillis))),
             configuration: ApplicationConfiguration(
                 address: .hostname(host, port: port), serverName: "strata/\(StrataVersion.current)",
-                availableConnectionsDelegate: MaximumAvailableConnections(lake.config.server.maxConnections)),
+                availableConnectionsDelegate: MaximumAvailableConnections(config.server.maxConnections)),
             onServerRunning: { channel in
                 readiness.set(true)
                 await onRunning(channel.localAddress?.port ?? port)
@@ -175,7 +181,7 @@ public struct StrataHTTPServer: Sendable {
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger)
         // Past the grace period, in-flight requests are cancelled; the lake still closes cleanly.
-        configuration.maximumGracefulShutdownDuration = .seconds(lake.config.server.shutdownGraceSeconds)
+        configuration.maximumGracefulShutdownDuration = .seconds(config.server.shutdownGraceSeconds)
         let group = ServiceGroup(configuration: configuration)
         do {
             try await group.run()

@@ -22,7 +22,7 @@ import Testing
         let clock = ManualClock(SystemClock().nowMillis())
         let lake = try Fixtures.lake(directory, clock: clock)
         _ = try await lake.ingestor.ingest(events: Fixtures.events(3000, seed: 5, endMillis: clock.nowMillis()), source: "test", allowLate: true)
-        let definitions = lake.config.contract.features
+        let definitions = Fixtures.config.contract.features
         let store = try FeatureStore(lake: lake, definitions: definitions, logger: quietLogger)
         let client = try RedisClient(url: redis.url, connections: 2)
         let publisher = RedisFeaturePublisher(store: store, client: client, namespace: "shop", definitions: definitions, logger: quietLogger)

@@ -34,7 +34,8 @@ import Testing
             threads: 2)
         let models = [try ModelSpec(name: "pop", algorithm: .popularity)]
         let server = StrataHTTPServer(
-            lake: lake, governance: ServerGovernance(keys: keys, audit: audit, registry: registry, trainer: trainer, blobs: blobs, models: models),
+            lake: lake, config: config,
+            governance: ServerGovernance(keys: keys, audit: audit, registry: registry, trainer: trainer, blobs: blobs, models: models),
             logger: quietLogger)
         let (ingestKey, _) = try await keys.create(name: "shop", roles: [.ingest], by: "test")
         let (scientistKey, _) = try await keys.create(name: "sam", roles: [.scientist], by: "test")

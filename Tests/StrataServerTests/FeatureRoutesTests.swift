@@ -21,8 +21,8 @@ import Testing
         defer { directory.remove() }
         let clock = ManualClock(1_800_000_000_000)
         let lake = try Fixtures.lake(directory, clock: clock)
-        let store = try FeatureStore(lake: lake, definitions: lake.config.contract.features, logger: quietLogger)
-        let server = StrataHTTPServer(lake: lake, features: store, logger: quietLogger)
+        let store = try FeatureStore(lake: lake, definitions: Fixtures.config.contract.features, logger: quietLogger)
+        let server = StrataHTTPServer(lake: lake, config: Fixtures.config, features: store, logger: quietLogger)
         let app = Application(router: server.router())
         let now = clock.nowMillis()
         let events = [
@@ -74,7 +74,7 @@ import Testing
             }
             try await client.execute(uri: "/v1/features", method: .get) { response throws in
                 let body = try json(response)
-                #expect(body["definitions"]?.arrayValue?.count == lake.config.contract.features.count)
+                #expect(body["definitions"]?.arrayValue?.count == Fixtures.config.contract.features.count)
                 #expect(body["applied_through"] == 4)
                 let views = body["freshness"]?.arrayValue?.first { $0["feature"] == "user_views_1h" }
                 #expect(views?["within_sla"] == true)

@@ -26,7 +26,8 @@ import Testing
         var role: String?
     }
 
-    static func document() throws -> JSONValue { try JSONValue.parse(OpenAPIDocument.json) }
+    /// What `/openapi.json` answers.
+    static func document() throws -> JSONValue { try JSONValue.parse(OpenAPIDocument.served) }
 
     static func operations(_ document: JSONValue) -> [Operation] {
         var operations: [Operation] = []
@@ -54,7 +55,7 @@ import Testing
         let trainer = Trainer(
             runs: runs, blobs: blobs, registry: registry, audit: audit, directory: lake.directory, config: config, codeVersion: "git:test", threads: 1)
         let features = try FeatureStore(lake: lake, definitions: config.contract.features, logger: quietLogger)
-        let activity = try ServingActivity(lake: lake, logger: quietLogger)
+        let activity = try ServingActivity(lake: lake, settings: ServingSettings(config), logger: quietLogger)
         let cache = MemoryRecommendationCache()
         let controller = DeploymentController(
             store: DeploymentStore(records: DeploymentRecords(store: store)),
@@ -63,15 +64,18 @@ import Testing
             precomputer: Precomputer(lake: lake, activity: activity, cache: cache, topN: 50, threads: 1),
             audit: audit, lake: lake, logger: quietLogger)
         let server = StrataHTTPServer(
-            lake: lake, features: features,
+            lake: lake, config: config, features: features,
             governance: ServerGovernance(keys: keys, audit: audit, registry: registry, trainer: trainer, blobs: blobs, models: config.training.models),
             serving: controller, logger: quietLogger)
         return (server, keys, audit, store)
     }
 
-    @Test func theEmbeddedDocumentIsTheFileAndValid() throws {
+    @Test func theServedDocumentIsTheShippedFileAndValid() throws {
         let file = try String(contentsOf: Self.root.appendingPathComponent("docs/openapi.json"), encoding: .utf8)
-        #expect(file == OpenAPIDocument.json, "run scripts/openapi.py then scripts/embed-files.py")
+        #expect(file == OpenAPIDocument.file, "the embedded resource is docs/openapi.json (rebuild)")
+        // Nothing laid over it from routes.json changes it: the file describes every declared
+        // operation with the role the server enforces.
+        #expect(try JSONValue.parse(file) == Self.document(), "run scripts/openapi.py")
         let document = try Self.document()
         #expect(document["openapi"]?.stringValue?.hasPrefix("3.") == true)
         #expect(document["components"]?["schemas"]?["Error"] != nil)
@@ -88,12 +92,41 @@ import Testing
         #expect(served.subtracting(inDocument).isEmpty, "routes missing from docs/openapi.json: \(served.subtracting(inDocument).sorted())")
         #expect(inDocument.subtracting(served).isEmpty, "documented routes the server lacks: \(inDocument.subtracting(served).sorted())")
         for operation in documented {
-            let rule = RoutePolicy.match(HTTPRequest.Method(rawValue: operation.method)!, Self.concrete(operation.path))
+            let rule = RouteTable.match(HTTPRequest.Method(rawValue: operation.method)!, Self.concrete(operation.path))
             let enforced = rule == nil ? "admin" : rule!.role?.rawValue
             #expect(
                 enforced == operation.role,
                 "\(operation.method) \(operation.path): the server enforces \(enforced ?? "public"), the document says \(operation.role ?? "public")")
         }
+    }
+
+    /// A route is declared in one place, routes.json: the policy, forwarding, the router's check
+    /// and the served document all follow from its entry.
+    @Test func aRouteDeclaredOnceAppearsInThePolicyTheRouterAndTheDocument() throws {
+        var rows = try JSONValue.parse(String(decoding: PackageResources.routes_json, as: UTF8.self)).arrayValue ?? []
+        rows.append([
+            "method": "GET", "path": "/v1/examples/{id}", "role": "scientist", "action": "examples.read", "audits_access": false, "forwarded": true,
+            "operation_id": "getExample", "summary": "One example",
+        ])
+        let table = RouteIndex(try RouteTable.parse(JSONValue.array(rows).serializedBytes))
+
+        let operation = table.match(.get, "/v1/examples/e1")
+        #expect(operation?.role == .scientist && operation?.action == "examples.read")
+        #expect(operation?.auditsAccess == false && operation?.forwarded == true)
+        #expect(table.match(.get, "/v1/examples/e1/more") == nil && table.match(.post, "/v1/examples/e1") == nil)
+
+        let router = Router(context: BasicRequestContext.self)
+        RouteRegistrar(router: router, table: table).get("/v1/examples/:id") { _, _ in "ok" }
+        #expect(router.routes.map { "\($0.method) \($0.path)" } == ["GET /v1/examples/{id}"])
+
+        let document = OpenAPIDocument.merged(try JSONValue.parse(OpenAPIDocument.file), operations: table.operations)
+        let described = document["paths"]?["/v1/examples/{id}"]?["get"]
+        #expect(described?["x-strata-role"] == "scientist")
+        #expect(described?["operationId"] == "getExample" && described?["summary"] == "One example")
+        #expect(described?["parameters"]?.arrayValue?.first?["name"] == "id")
+        for code in ["200", "401", "403", "429", "503"] { #expect(described?["responses"]?[code] != nil, "response \(code)") }
+        // The shipped operations are untouched.
+        #expect(document["paths"]?["/v1/events"] == (try JSONValue.parse(OpenAPIDocument.file))["paths"]?["/v1/events"])
     }
 
     @Test func everyProtectedOperationRefusesMissingAndWrongKeys() async throws {

@@ -15,7 +15,7 @@ import Testing
         var config = Fixtures.config
         config.ingest.maxBodyBytes = 64 * 1024
         let lake = try Fixtures.lake(directory, config: config)
-        let server = StrataHTTPServer(lake: lake, logger: quietLogger)
+        let server = StrataHTTPServer(lake: lake, config: config, logger: quietLogger)
         server.readiness.set(true)
         let app = Application(router: server.router())
         do {
@@ -39,7 +39,7 @@ import Testing
         let directory = TemporaryDirectory()
         defer { directory.remove() }
         let lake = try Fixtures.lake(directory)
-        let server = StrataHTTPServer(lake: lake, logger: quietLogger)
+        let server = StrataHTTPServer(lake: lake, config: Fixtures.config, logger: quietLogger)
         let app = Application(router: server.router())
         try await app.test(.router) { client in
             try await client.execute(uri: "/v1/evaluation", method: .get) { response throws in

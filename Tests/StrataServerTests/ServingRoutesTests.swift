@@ -66,7 +66,7 @@ import Testing
         }
         _ = try await registry.promote("recs@1", by: approver)
         let features = try FeatureStore(lake: lake, definitions: config.contract.features, logger: quietLogger)
-        let activity = try ServingActivity(lake: lake, logger: quietLogger)
+        let activity = try ServingActivity(lake: lake, settings: ServingSettings(config), logger: quietLogger)
         let cache = MemoryRecommendationCache()
         let controller = DeploymentController(
             store: DeploymentStore(records: DeploymentRecords(store: store)),
@@ -76,7 +76,7 @@ import Testing
             audit: audit, lake: lake, logger: quietLogger)
         try await controller.start()
         let server = StrataHTTPServer(
-            lake: lake, features: features,
+            lake: lake, config: config, features: features,
             governance: ServerGovernance(keys: keys, audit: audit, registry: registry, trainer: trainer, blobs: blobs, models: config.training.models),
             serving: controller, logger: quietLogger)
         let (serveKey, _) = try await keys.create(name: "shop", roles: [.serve], by: "test")

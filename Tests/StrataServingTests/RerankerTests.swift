@@ -79,7 +79,7 @@ import Testing
 
         // Serving: a newcomer's live answer is re-ordered, towards what shoppers click.
         let features = try FeatureStore(lake: lake, definitions: config.contract.features, logger: quietLogger)
-        let activity = try ServingActivity(lake: lake, logger: quietLogger)
+        let activity = try ServingActivity(lake: lake, settings: ServingSettings(config), logger: quietLogger)
         let cache = MemoryRecommendationCache()
         let service = RecommendationService(lake: lake, features: features, activity: activity, cache: cache, metrics: ServingMetrics())
         let controller = DeploymentController(

@@ -248,7 +248,7 @@ import Testing
         #expect(exclusions.seen.count == seen[user]!.count)
         #expect(seen[user]!.allSatisfy(exclusions.excludes))
         try fixture.service.activity.checkpoint()
-        let restored = try ServingActivity(lake: fixture.lake, logger: quietLogger)
+        let restored = try ServingActivity(lake: fixture.lake, settings: ServingSettings(fixture.config), logger: quietLogger)
         #expect(restored.exclusions(user, impressedSince: nil).allIDs == exclusions.allIDs)
         #expect(restored.trending(limit: 20).items.map(\.id) == fixture.service.activity.trending(limit: 20).items.map(\.id))
         try await fixture.controller.forget(user: user)

@@ -80,7 +80,7 @@ final class ServingFixture: @unchecked Sendable {
 
     /// A fresh serving layer over the same metadata and lake (what a restart builds).
     func makeController(bus: (any DeploymentChangeBus)? = nil) -> DeploymentController {
-        let activity = try! ServingActivity(lake: lake, logger: quietLogger)
+        let activity = try! ServingActivity(lake: lake, settings: ServingSettings(config), logger: quietLogger)
         let cache = MemoryRecommendationCache()
         let service = RecommendationService(lake: lake, features: features, activity: activity, cache: cache, metrics: ServingMetrics())
         return DeploymentController(

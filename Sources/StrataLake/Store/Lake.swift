@@ -8,7 +8,9 @@ import Synchronization
 /// store, the ingestor, the catalog, the compactor and the snapshots. Holds the directory's
 /// lock while open.
 public final class Lake: Sendable {
-    public let config: StrataConfig
+    /// strata.yaml as the lake was opened with: read inside StrataLake only; every other
+    /// module is handed the sections it needs by whoever wires it.
+    let config: StrataConfig
     public let directory: DataDirectory
     public let log: SegmentedLog
     public let deadLetters: DeadLetterStore

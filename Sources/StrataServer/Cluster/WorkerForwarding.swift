@@ -15,11 +15,6 @@ import StrataCore
 /// with 503 `worker_unavailable`: nothing is acknowledged that the worker did not store, and
 /// retrying an event batch is safe (event ids are deduplicated).
 public struct WorkerForwarding<Context: RequestContext>: RouterMiddleware {
-    /// Path prefixes the worker answers.
-    public static var forwardedPrefixes: [String] {
-        ["/v1/events", "/v1/lake", "/v1/features", "/v1/training", "/v1/monitoring", "/v1/evaluation", "/v1/experiments"]
-    }
-
     let locate: @Sendable (_ refresh: Bool) async -> String?
     let maxBodyBytes: Int
     let patience: Duration
@@ -38,12 +33,13 @@ public struct WorkerForwarding<Context: RequestContext>: RouterMiddleware {
 
     static var hopByHop: Set<String> { ["content-length", "connection", "transfer-encoding", "expect", "keep-alive", "upgrade", "te"] }
 
-    static func isForwarded(_ path: String) -> Bool {
-        forwardedPrefixes.contains { path == $0 || path.hasPrefix($0 + "/") || path.hasPrefix($0 + "?") }
+    /// Whether the operation a request names is one routes.json marks `forwarded`.
+    static func isForwarded(_ method: HTTPRequest.Method, _ path: String) -> Bool {
+        RouteTable.match(method, path)?.forwarded ?? false
     }
 
     public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        guard Self.isForwarded(request.uri.path) else { return try await next(request, context) }
+        guard Self.isForwarded(request.method, request.uri.path) else { return try await next(request, context) }
         var request = request
         let body = try await request.collectBody(upTo: maxBodyBytes)
         let deadline = ContinuousClock.now + patience

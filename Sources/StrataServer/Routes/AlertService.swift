@@ -27,14 +27,25 @@ final class AlertService: Service, Sendable {
     let retrainer: Retrainer?
     let audit: AuditLog?
     let logger: Logger
+    let project: String
+    /// `monitoring`: how often rules are evaluated, the window and the least samples for drift.
+    let monitoring: MonitoringConfig
+    /// `serving.experiments`: the test a CTR drop must pass.
+    let experiments: ExperimentSettings
+    /// `retraining.models`: what a retrain action trains (nil: every model).
+    let retrainModels: [String]?
     /// Running totals over time, for windowed rates.
     private let samples = Mutex<[(at: Int64, totals: [String: Double])]>([])
     private let lastRetrain = Mutex<[String: Int64]>([:])
 
     init(
-        rules: [AlertRule], lake: Lake, features: FeatureStore?, drift: DriftWatcher?, serving: DeploymentController?, retrainer: Retrainer?, audit: AuditLog?,
-        logger: Logger
+        rules: [AlertRule], config: StrataConfig, lake: Lake, features: FeatureStore?, drift: DriftWatcher?, serving: DeploymentController?,
+        retrainer: Retrainer?, audit: AuditLog?, logger: Logger
     ) {
+        self.project = config.project
+        self.monitoring = config.monitoring
+        self.experiments = config.serving.experiments
+        self.retrainModels = config.retraining.models
         self.engine = AlertEngine(rules: rules)
         self.lake = lake
         self.features = features
@@ -46,7 +57,7 @@ final class AlertService: Service, Sendable {
     }
 
     func run() async throws {
-        let interval = lake.config.monitoring.intervalMillis
+        let interval = monitoring.intervalMillis
         await cancelWhenGracefulShutdown {
             while !Task.isCancelled {
                 try? await Task.sleep(for: .milliseconds(interval))
@@ -86,7 +97,7 @@ final class AlertService: Service, Sendable {
             case .webhook(let url):
                 let payload: JSONValue = [
                     "alert": .string(rule.name), "when": .string(rule.kind.rawValue), "value": .string(value), "threshold": .double(rule.threshold),
-                    "state": "firing", "at": .string(EventTime.format(millis: now)), "project": .string(lake.config.project),
+                    "state": "firing", "at": .string(EventTime.format(millis: now)), "project": .string(project),
                 ]
                 let audit = self.audit
                 let logger = self.logger
@@ -114,7 +125,7 @@ final class AlertService: Service, Sendable {
                     logger.error("could not audit the retraining; it is not started", metadata: ["alert": "\(rule.name)", "error": "\(error)"])
                     continue
                 }
-                let models = lake.config.retraining.models
+                let models = retrainModels
                 let logger = self.logger
                 Task.detached {
                     do {
@@ -150,7 +161,7 @@ final class AlertService: Service, Sendable {
 
     /// Each rule's value now.
     func measure(now: Int64) -> [String: Double] {
-        let window = lake.config.monitoring.windowMillis
+        let window = monitoring.windowMillis
         let totals = currentTotals()
         let earlier = samples.withLock { list -> [String: Double]? in
             list.append((now, totals))
@@ -164,7 +175,7 @@ final class AlertService: Service, Sendable {
             switch rule.kind {
             case .drift:
                 let measures = (drift?.reports ?? []).flatMap { $0.features + ($0.scores.map { [$0] } ?? []) }
-                    .filter { $0.samples >= lake.config.monitoring.minSamples && (rule.feature == nil || $0.name == rule.feature) }
+                    .filter { $0.samples >= monitoring.minSamples && (rule.feature == nil || $0.name == rule.feature) }
                 if let worst = measures.map(\.psi).max() { values[rule.name] = worst }
             case .freshness:
                 if let features {
@@ -186,9 +197,9 @@ final class AlertService: Service, Sendable {
                         for variant in state.variants {
                             let change = CTRChange.measure(
                                 serving.service.activity, deployment: state.deployment.name, variant: variant.spec.name, windowStart: now - window,
-                                minImpressions: rule.minImpressions, experiments: lake.config.serving.experiments)
+                                minImpressions: rule.minImpressions, experiments: experiments)
                             guard change.judged, change.before.clicks > 0 else { continue }
-                            worst = max(worst ?? 0, change.significantDrop(alpha: lake.config.serving.experiments.alpha))
+                            worst = max(worst ?? 0, change.significantDrop(alpha: experiments.alpha))
                         }
                     }
                 }

@@ -6,13 +6,15 @@ import StrataLake
 /// The item and user catalogs: upserts (each stored as a catalog event), reads and deletes.
 struct CatalogRoutes {
     let lake: Lake
+    /// `ingest`: the body and batch limits.
+    let ingest: IngestConfig
 
-    func register(on router: Router<BasicRequestContext>) {
+    func register(on router: RouteRegistrar) {
         for kind in [CatalogKind.item, CatalogKind.user] {
             let base = "/v1/\(kind.rawValue)s"
-            router.put(RouterPath("\(base)/:id")) { request, context -> Response in
+            router.put("\(base)/:id") { request, context -> Response in
                 let id = try context.parameters.require("id")
-                let properties = try await request.jsonBody(limit: lake.config.ingest.maxBodyBytes)
+                let properties = try await request.jsonBody(limit: ingest.maxBodyBytes)
                 let result = try await lake.ingestor.upsertCatalog(kind, [CatalogUpsert(id: id, properties: properties)], source: "http")
                 if let rejection = result.rejected.first {
                     throw StrataError.invalid(rejection.code, rejection.message, field: rejection.field)
@@ -20,28 +22,28 @@ struct CatalogRoutes {
                 try waitApplied(result)
                 return JSONResponse.make(lake.catalog.entry(kind, id: id)?.json ?? ["id": .string(id)])
             }
-            router.post(RouterPath(base)) { request, _ -> Response in
-                let body = try await request.jsonBody(limit: lake.config.ingest.maxBodyBytes)
+            router.post(base) { request, _ -> Response in
+                let body = try await request.jsonBody(limit: ingest.maxBodyBytes)
                 guard let entries = body.arrayValue else {
                     throw StrataError.invalid("wrong_type", "send a JSON array of objects, each with an \"id\" and the properties")
                 }
-                guard entries.count <= lake.config.ingest.maxBatchEvents else {
+                guard entries.count <= ingest.maxBatchEvents else {
                     throw StrataError(
-                        .tooLarge, code: "batch_too_large", "the batch holds \(entries.count) entries; the limit is \(lake.config.ingest.maxBatchEvents)")
+                        .tooLarge, code: "batch_too_large", "the batch holds \(entries.count) entries; the limit is \(ingest.maxBatchEvents)")
                 }
                 let upserts = entries.map { entry in CatalogUpsert(id: entry["id"]?.stringValue ?? "", properties: entry) }
                 let result = try await lake.ingestor.upsertCatalog(kind, upserts, source: "http")
                 try waitApplied(result)
                 return JSONResponse.make(result.json)
             }
-            router.get(RouterPath("\(base)/:id")) { _, context -> Response in
+            router.get("\(base)/:id") { _, context -> Response in
                 let id = try context.parameters.require("id")
                 guard let entry = lake.catalog.entry(kind, id: id) else {
                     throw StrataError.notFound("\(kind.rawValue)_not_found", "no \(kind.rawValue) '\(id)' in the catalog")
                 }
                 return JSONResponse.make(entry.json)
             }
-            router.delete(RouterPath("\(base)/:id")) { _, context -> Response in
+            router.delete("\(base)/:id") { _, context -> Response in
                 let id = try context.parameters.require("id")
                 guard lake.catalog.entry(kind, id: id) != nil else {
                     throw StrataError.notFound("\(kind.rawValue)_not_found", "no \(kind.rawValue) '\(id)' in the catalog")

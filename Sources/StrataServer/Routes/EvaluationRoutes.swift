@@ -17,7 +17,7 @@ public final class EvaluationBoard: Sendable {
 struct EvaluationRoutes {
     let board: EvaluationBoard
 
-    func register(on router: Router<BasicRequestContext>) {
+    func register(on router: RouteRegistrar) {
         router.get("/v1/evaluation") { _, _ -> Response in
             guard let report = board.report else {
                 throw StrataError.notFound("no_evaluation", "no evaluation has run in this server yet; `strata evaluate` evaluates from the command line")

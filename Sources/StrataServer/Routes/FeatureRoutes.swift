@@ -9,12 +9,13 @@ import StrataLake
 struct FeatureRoutes {
     let store: FeatureStore
     let lake: Lake
+    let definitions: [FeatureDefinition]
     static let maxBatchEntities = 1000
 
-    func register(on router: Router<BasicRequestContext>) {
+    func register(on router: RouteRegistrar) {
         router.get("/v1/features") { _, _ in
             var status = store.status().objectValue ?? [:]
-            status["definitions"] = .array(lake.config.contract.features.map(\.canonicalJSON))
+            status["definitions"] = .array(definitions.map(\.canonicalJSON))
             return JSONResponse.make(.object(status))
         }
         router.get("/v1/features/:entity/:id") { request, context -> Response in
@@ -46,7 +47,6 @@ struct FeatureRoutes {
                 return JSONResponse.make(sample.json)
             }
             let manifest = try lake.snapshots.manifest("latest")
-            let definitions = lake.config.contract.features
             let events = try PointInTime.events(of: manifest, lakeRoot: lake.directory.lake, definitions: definitions)
             let report = try SkewCheck.run(definitions: definitions, events: events, samples: samples)
             var body = report.json.objectValue!

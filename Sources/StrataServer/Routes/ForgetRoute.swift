@@ -17,7 +17,7 @@ struct ForgetRoute {
     let governance: ServerGovernance?
     let keys: APIKeys?
 
-    func register(on router: Router<BasicRequestContext>) {
+    func register(on router: RouteRegistrar) {
         router.post("/v1/lake/forget") { request, _ -> Response in
             let body = try await request.jsonBody(limit: 4096)
             guard let user = body["user_id"]?.stringValue, !user.isEmpty, user.utf8.count <= 256 else {

@@ -40,7 +40,7 @@ struct GovernanceRoutes {
     /// Told when a model's production version changed here (the serving layer swaps at once).
     var productionChanged: @Sendable () async -> Void = {}
 
-    func register(on router: Router<BasicRequestContext>) {
+    func register(on router: RouteRegistrar) {
         let g = governance
         router.post("/v1/training/runs") { request, _ -> Response in
             let body = try await request.jsonBody(limit: 1 << 16)

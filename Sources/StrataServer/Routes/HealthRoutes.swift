@@ -14,7 +14,7 @@ public final class Readiness: Sendable {
 struct HealthRoutes {
     let readiness: Readiness
 
-    func register(on router: Router<BasicRequestContext>) {
+    func register(on router: RouteRegistrar) {
         router.get("/healthz") { _, _ in
             JSONResponse.make(["status": "ok", "version": .string(StrataVersion.current)])
         }

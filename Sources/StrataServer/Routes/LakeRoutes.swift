@@ -6,7 +6,7 @@ import StrataLake
 struct LakeRoutes {
     let lake: Lake
 
-    func register(on router: Router<BasicRequestContext>) {
+    func register(on router: RouteRegistrar) {
         router.get("/v1/lake") { _, _ in JSONResponse.make(await lake.status()) }
         router.post("/v1/lake/compact") { _, _ -> Response in
             let report = try await lake.maintain(force: true)

@@ -32,7 +32,7 @@ struct MetricsMiddleware<Context: RequestContext>: RouterMiddleware {
 struct MetricsRoutes {
     let exporter: PrometheusExporter
 
-    func register(on router: Router<BasicRequestContext>) {
+    func register(on router: RouteRegistrar) {
         let exporter = self.exporter
         router.get("/metrics") { _, _ -> Response in
             Response(

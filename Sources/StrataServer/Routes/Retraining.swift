@@ -62,7 +62,7 @@ struct RetrainingScheduler: Service {
 }
 
 extension GovernanceRoutes {
-    func registerRetraining(on router: Router<BasicRequestContext>, retrainer: Retrainer) {
+    func registerRetraining(on router: RouteRegistrar, retrainer: Retrainer) {
         router.post("/v1/training/retrain") { request, _ -> Response in
             let body = try? await request.jsonBody(limit: 1 << 16)  // optional: {"models": [...], "reason": "..."}
             let models = body?["models"]?.arrayValue?.compactMap(\.stringValue)

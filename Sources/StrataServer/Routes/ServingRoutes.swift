@@ -10,7 +10,7 @@ struct ServingRoutes {
     /// nil when auth is off.
     let keys: APIKeys?
 
-    func register(on router: Router<BasicRequestContext>) {
+    func register(on router: RouteRegistrar) {
         let controller = self.controller
         let service = controller.service
         let keys = self.keys

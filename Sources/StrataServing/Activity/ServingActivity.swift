@@ -86,6 +86,8 @@ public final class ServingActivity: Service, LogConsumer, Sendable {
 
     static let impressionsKept = 200
     let lake: Lake
+    /// What serving was configured with (the recommendation service and the batch job read it here).
+    public let settings: ServingSettings
     let policy: InteractionPolicy
     let halfLife: Double
     let path: String
@@ -100,25 +102,26 @@ public final class ServingActivity: Service, LogConsumer, Sendable {
     private let applying = Mutex(())
     private let trendingTop = Mutex<(at: Int64, through: Int64, ranking: TrendingRanking)>((0, -1, TrendingRanking(items: [], basis: .decayed)))
 
-    public init(lake: Lake, logger: Logger) throws {
+    public init(lake: Lake, settings: ServingSettings, logger: Logger) throws {
         self.lake = lake
-        self.policy = lake.config.training.interactions
-        self.halfLife = Double(lake.config.serving.trendingHalfLifeMillis)
+        self.settings = settings
+        self.policy = settings.interactions
+        self.halfLife = Double(settings.serving.trendingHalfLifeMillis)
         self.path = "\(lake.directory.projectRoot)/serving/activity.json"
         self.logger = logger
         let policy = self.policy
         let interactionTypes = Array(policy.weights.keys)
         let seen = SeenItems(types: interactionTypes)
-        let excluded = lake.config.serving.excludeSeen.excludedTypes(of: interactionTypes)
+        let excluded = settings.serving.excludeSeen.excludedTypes(of: interactionTypes)
         self.excludedMask = seen.mask(excluded.union(policy.negativeTypes))
         self.historyMask = seen.mask(interactionTypes.filter { !policy.negativeTypes.contains($0) })
-        self.excludesAllSeen = lake.config.serving.excludeSeen == .all
+        self.excludesAllSeen = settings.serving.excludeSeen == .all
         var initial = State(seen: seen)
-        initial.recentBucketMinutes = Self.bucketMinutes(window: lake.config.monitoring.windowMillis)
+        initial.recentBucketMinutes = Self.bucketMinutes(window: settings.monitoringWindowMillis)
         self.state = Mutex(initial)
         if let restored = try Self.load(path, interactionTypes: interactionTypes, logger: logger) {
             state.withLock { $0 = restored }
-            state.withLock { $0.recentBucketMinutes = Self.bucketMinutes(window: lake.config.monitoring.windowMillis) }
+            state.withLock { $0.recentBucketMinutes = Self.bucketMinutes(window: settings.monitoringWindowMillis) }
         }
         // From the checkpoint on; without one, from the lake's files and then the log.
         try catchUp()
@@ -426,7 +429,7 @@ public final class ServingActivity: Service, LogConsumer, Sendable {
         let oldest = lake.clock.nowMillis() / 60_000 - Self.minutesKept
         let (json, through) = state.withLock { s -> (JSONValue, Int64) in
             s.armMinutes = s.armMinutes.mapValues { $0.filter { $0.key >= oldest } }
-            let recentOldest = lake.clock.nowMillis() / 60_000 - lake.config.monitoring.windowMillis / 60_000 - 2 * s.recentBucketMinutes
+            let recentOldest = lake.clock.nowMillis() / 60_000 - settings.monitoringWindowMillis / 60_000 - 2 * s.recentBucketMinutes
             for key in s.recent.keys { s.recent[key]?.prune(before: recentOldest) }
             let users: [String: JSONValue] = s.users.mapValues { user in
                 [

@@ -39,8 +39,8 @@ public struct Precomputer: Sendable {
         self.cache = cache
         self.topN = topN
         self.threads = threads
-        self.activeWindowMillis = lake.config.serving.precompute.activeWindowMillis
-        self.maxReuseAgeMillis = lake.config.serving.cacheTTLMillis / 2
+        self.activeWindowMillis = activity.settings.serving.precompute.activeWindowMillis
+        self.maxReuseAgeMillis = activity.settings.serving.cacheTTLMillis / 2
         self.logger = logger
     }
 

@@ -50,11 +50,9 @@ public final class DeploymentController: Service, Sendable {
         self.audit = audit
         self.lake = lake
         self.logger = logger
-        self.config = lake.config.serving
+        self.config = service.activity.settings.serving
         self.lastPrecompute = Mutex(lake.clock.nowMillis())
-        let models = lake.config.training.models
-        self.defaultModel =
-            lake.config.serving.model ?? lake.config.retraining.models?.first ?? models.first { $0.algorithm != .popularity }?.name ?? models.first?.name
+        self.defaultModel = service.activity.settings.defaultModel
     }
 
     // MARK: - Building states
@@ -76,7 +74,7 @@ public final class DeploymentController: Service, Sendable {
 
     /// Serves the re-ranker's production version (or none), swapping when it changes.
     func refreshReranker() async {
-        guard let name = lake.config.reranker?.name else { return }
+        guard let name = service.activity.settings.reranker else { return }
         let production = try? await registry.resolve("\(name)@production")
         guard production?.reference != service.reranker?.reference else { return }
         guard let production else {

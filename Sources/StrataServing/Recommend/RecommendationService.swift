@@ -57,11 +57,8 @@ public final class RecommendationService: Sendable {
         self.activity = activity
         self.cache = cache
         self.metrics = metrics
-        self.config = lake.config.serving
-        self.recentItemsFeature =
-            lake.config.serving.recentItemsFeature
-            ?? lake.config.contract.features.first { $0.entity == .user && $0.aggregation == .recentItems && $0.window == .lifetime }?.name
-            ?? lake.config.contract.features.first { $0.entity == .user && $0.aggregation == .recentItems }?.name
+        self.config = activity.settings.serving
+        self.recentItemsFeature = activity.settings.recentItemsFeature
     }
 
     // MARK: - Deployments in memory

@@ -46,7 +46,7 @@ struct Bench: AsyncParsableCommand {
                 port = parts.count > 1 ? Int(parts[1]) ?? 8080 : 8080
             } else if !selected.isDisjoint(with: ["http-batch", "http-single"]) {
                 let bound = AsyncStream<Int>.makeStream()
-                let server = StrataHTTPServer(lake: lake, logger: logger)
+                let server = StrataHTTPServer(lake: lake, config: config, logger: logger)
                 serverTask = Task { try await server.run(host: host, port: 0, stop: stop) { bound.continuation.yield($0) } }
                 for await value in bound.stream {
                     port = value

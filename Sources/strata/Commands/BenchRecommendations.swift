@@ -120,7 +120,7 @@ struct BenchRecommendations: AsyncParsableCommand {
             _ = try await lake.ingestor.ingest(events: Array(events[chunk..<min(chunk + 10_000, events.count)]), source: "bench")
         }
         let features = try FeatureStore(lake: lake, definitions: config.contract.features, logger: logger)
-        let activity = try ServingActivity(lake: lake, logger: logger)
+        let activity = try ServingActivity(lake: lake, settings: ServingSettings(config), logger: logger)
         var cacheConfig = config
         cacheConfig.backends.online = online
         let (cache, _) = try Governance.onlineBackends(config: cacheConfig, logger: logger)
@@ -221,7 +221,7 @@ struct BenchRecommendations: AsyncParsableCommand {
         // 4. Over HTTP on loopback.
         if let idsFile { try knownUsers.joined(separator: "\n").write(toFile: idsFile, atomically: true, encoding: .utf8) }
         if let liveIdsFile { try (0..<liveUsers).map { "live-\($0)" }.joined(separator: "\n").write(toFile: liveIdsFile, atomically: true, encoding: .utf8) }
-        let server = StrataHTTPServer(lake: lake, features: features, governance: nil, serving: controller, authenticate: false, logger: logger)
+        let server = StrataHTTPServer(lake: lake, config: config, features: features, governance: nil, serving: controller, authenticate: false, logger: logger)
         let stop = StopHandle()
         let bound = AsyncStream<Int>.makeStream()
         let stopped = AsyncStream<Void>.makeStream()

@@ -115,7 +115,7 @@ struct BenchScale: AsyncParsableCommand {
         let opening = MonotonicClock.nanoseconds()
         let (config, lake) = try options.openLake(logger: logger)
         let governance = try await Governance.open(config: config, dataDirectory: options.dataDirectory(config), logger: logger)
-        let features = try options.openFeatureStore(lake, logger: logger)
+        let features = try options.openFeatureStore(lake, config: config, logger: logger)
         let controller = try governance.deploymentController(lake: lake, features: features, logger: logger)
         try await controller.start()
         let opened = Double(MonotonicClock.nanoseconds() - opening) / 1e9

@@ -32,9 +32,9 @@ struct FeaturesCommand: AsyncParsableCommand {
         @Option(help: "Comma-separated feature names (default: all of the entity's).") var features: String?
 
         func run() async throws {
-            try await withLake(data) { lake in
+            try await withLake(data) { lake, config in
                 guard let kind = FeatureDefinition.Entity(rawValue: entity) else { throw StrataError.invalid("unknown_entity", "entity must be user or item") }
-                let store = try FeatureStore(lake: lake, definitions: lake.config.contract.features, logger: data.bootstrapLogging())
+                let store = try FeatureStore(lake: lake, definitions: config.contract.features, logger: data.bootstrapLogging())
                 let readings = try store.read(kind, id: id, features: features.map { $0.split(separator: ",").map(String.init) })
                 var values: [String: JSONValue] = [:]
                 for reading in readings { values[reading.name] = reading.json }

@@ -14,7 +14,7 @@ struct LakeCommand: AsyncParsableCommand {
         @OptionGroup var data: DataOptions
 
         func run() async throws {
-            try await withLake(data) { lake in output(await lake.status().prettySerialized) }
+            try await withLake(data) { lake, _ in output(await lake.status().prettySerialized) }
         }
     }
 
@@ -23,7 +23,7 @@ struct LakeCommand: AsyncParsableCommand {
         @OptionGroup var data: DataOptions
 
         func run() async throws {
-            try await withLake(data) { lake in
+            try await withLake(data) { lake, _ in
                 let report = try await lake.maintain(force: true)
                 output(
                     "compacted \(report.segments) segment(s) into \(report.files.count) file(s), \(report.rows) rows; lake complete through offset \(report.compactedThrough)"
@@ -37,7 +37,7 @@ struct LakeCommand: AsyncParsableCommand {
         @OptionGroup var data: DataOptions
 
         func run() async throws {
-            try await withLake(data) { lake in output(try await lake.compactor.snapshot().json.prettySerialized) }
+            try await withLake(data) { lake, _ in output(try await lake.compactor.snapshot().json.prettySerialized) }
         }
     }
 
@@ -127,12 +127,12 @@ struct LakeCommand: AsyncParsableCommand {
 }
 
 /// Opens the lake for a maintenance command and closes it afterwards.
-func withLake(_ data: DataOptions, _ body: (Lake) async throws -> Void) async throws {
+func withLake(_ data: DataOptions, _ body: (Lake, StrataConfig) async throws -> Void) async throws {
     let logger = data.bootstrapLogging()
     try await runReportingErrors {
-        let (_, lake) = try data.openLake(logger: logger)
+        let (config, lake) = try data.openLake(logger: logger)
         do {
-            try await body(lake)
+            try await body(lake, config)
         } catch {
             await lake.close()
             throw error

@@ -26,12 +26,15 @@ struct Serve: AsyncParsableCommand {
             let lease = role == .worker ? try await electWorker(logger: logger) : nil
             let (config, lake) = try await openLake(waiting: lease != nil, logger: logger)
             let (host, port) = listen.resolve(config)
-            let (server, governance, firstKey) = try await data.makeServer(lake, auth: auth, role: role, logger: logger)
+            let (server, governance, firstKey) = try await data.makeServer(lake, config: config, auth: auth, role: role, logger: logger)
             if let firstKey { printFirstAdminKey(firstKey) }
             let cluster = self.cluster
             var background: [any Service] = lease.map { [LeaseKeeper(lease: $0, logger: logger)] } ?? []
             if role.runsBackgroundWork, let bucket = try Governance.lakeBucket(config: config, logger: logger) {
-                background.append(LakeMirrorService(mirror: LakeMirror(client: bucket, directory: lake.directory, logger: logger), lake: lake))
+                background.append(
+                    LakeMirrorService(
+                        mirror: LakeMirror(client: bucket, directory: lake.directory, logger: logger), lake: lake,
+                        intervalMillis: config.lake.compactIntervalMillis))
             }
             if role.runsBackgroundWork, let features = server.features, let redis = try Governance.onlineRedis(config: config) {
                 background.append(

@@ -66,20 +66,25 @@ struct Up: AsyncParsableCommand {
                     shift.at = SystemClock().nowMillis() + delay
                 }
                 try await DemoData.loadHistoryIfEmpty(
-                    lake: lake, config: generatorConfig, sessionsPerSecond: rate / LiveEventStream.eventsPerSession,
+                    lake: lake, contract: config.contract, config: generatorConfig, sessionsPerSecond: rate / LiveEventStream.eventsPerSession,
                     slatesPerSecond: Self.demoRequestsPerSecond, logger: logger)
-                if rate > 0 { extra.append(LiveEventStream(lake: lake, config: generatorConfig, eventsPerSecond: rate, shift: shift, logger: logger)) }
+                if rate > 0 {
+                    extra.append(
+                        LiveEventStream(lake: lake, contract: config.contract, config: generatorConfig, eventsPerSecond: rate, shift: shift, logger: logger))
+                }
             }
-            let (server, governance, firstKey) = try await data.makeServer(lake, auth: auth, logger: logger)
+            let (server, governance, firstKey) = try await data.makeServer(lake, config: config, auth: auth, logger: logger)
             if demo, let trainer = server.governance?.trainer {
-                extra.append(DemoEvaluation(lake: lake, board: server.evaluations, trainer: trainer, logger: logger))
+                extra.append(DemoEvaluation(lake: lake, strata: config, board: server.evaluations, trainer: trainer, logger: logger))
                 if let registry = server.governance?.registry, let serving = server.serving {
                     extra.append(
                         DemoServing(
-                            lake: lake, registry: registry, controller: serving, generator: generatorConfig, requestsPerSecond: Self.demoRequestsPerSecond,
+                            lake: lake, strata: config, registry: registry, controller: serving, generator: generatorConfig,
+                            requestsPerSecond: Self.demoRequestsPerSecond,
                             shift: shift, logger: logger))
                 }
             }
+            let project = config.project
             try await server.run(host: host, port: port, extraServices: extra) { bound in
                 let url = "http://\(host == "0.0.0.0" ? "127.0.0.1" : host):\(bound)"
                 logger.info("serving", metadata: ["url": "\(url)", "data_dir": "\(lake.directory.projectRoot)", "demo": "\(demo)"])
@@ -94,7 +99,7 @@ struct Up: AsyncParsableCommand {
                 output(
                     """
 
-                    Strata is up: project '\(lake.config.project)', data in \(lake.directory.projectRoot)
+                    Strata is up: project '\(project)', data in \(lake.directory.projectRoot)
                       dashboard      \(dashboard)
                     \(keyLine)
                       health         \(url)/healthz

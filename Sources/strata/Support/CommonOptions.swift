@@ -35,11 +35,11 @@ struct DataOptions: ParsableArguments {
     }
 
     /// The online feature store over an open lake (snapshot plus log replay).
-    func openFeatureStore(_ lake: Lake, logger: Logger) throws -> FeatureStore {
-        try FeatureStore(
-            lake: lake, definitions: lake.config.contract.features, snapshotInterval: .milliseconds(lake.config.featureStore.snapshotIntervalMillis),
-            skewCheck: lake.config.featureStore.skewCheckIntervalMillis > 0
-                ? (.milliseconds(lake.config.featureStore.skewCheckIntervalMillis), lake.config.featureStore.skewSampleEntities) : nil,
+    func openFeatureStore(_ lake: Lake, config: StrataConfig, logger: Logger) throws -> FeatureStore {
+        let settings = config.featureStore
+        return try FeatureStore(
+            lake: lake, definitions: config.contract.features, snapshotInterval: .milliseconds(settings.snapshotIntervalMillis),
+            skewCheck: settings.skewCheckIntervalMillis > 0 ? (.milliseconds(settings.skewCheckIntervalMillis), settings.skewSampleEntities) : nil,
             logger: logger.with("component", "features"))
     }
 

@@ -13,13 +13,13 @@ import StrataTraining
 /// compacted into the lake and snapshotted.
 enum DemoData {
     static func loadHistoryIfEmpty(
-        lake: Lake, config: GeneratorConfig, sessionsPerSecond: Double, slatesPerSecond: Double, logger: Logger
+        lake: Lake, contract: Contract, config: GeneratorConfig, sessionsPerSecond: Double, slatesPerSecond: Double, logger: Logger
     ) async throws {
         guard lake.log.endOffset == 0 else {
             logger.info("the data directory already holds events; not generating history", metadata: ["events": "\(lake.log.endOffset)"])
             return
         }
-        var generator = SyntheticGenerator(contract: lake.config.contract, config: config)
+        var generator = SyntheticGenerator(contract: contract, config: config)
         let catalog = generator.catalog()
         for chunk in stride(from: 0, to: catalog.items.count, by: 1000) {
             _ = try await lake.ingestor.upsertCatalog(.item, Array(catalog.items[chunk..<min(chunk + 1000, catalog.items.count)]), source: "demo")
@@ -49,6 +49,7 @@ enum DemoData {
 /// requests (with one event in a hundred deliberately broken, to show the dead-letter store).
 struct LiveEventStream: Service {
     let lake: Lake
+    let contract: Contract
     let config: GeneratorConfig
     let eventsPerSecond: Double
     let shift: DemoShift
@@ -62,7 +63,7 @@ struct LiveEventStream: Service {
             // A fresh seed per run, so that live event ids never repeat earlier runs'.
             var live = config
             live.seed = config.seed &+ UInt64(SystemClock().nowMillis())
-            var generator = SyntheticGenerator(contract: lake.config.contract, config: live)
+            var generator = SyntheticGenerator(contract: contract, config: live)
             var batchNumber: UInt64 = 0
             var shifted = false
             while !Task.isCancelled {
@@ -98,6 +99,8 @@ struct LiveEventStream: Service {
 /// their offline evaluation (`GET /v1/evaluation`, and the dashboard's models panel).
 struct DemoEvaluation: Service {
     let lake: Lake
+    /// strata.yaml: the models and the re-ranker to train.
+    let strata: StrataConfig
     let board: EvaluationBoard
     let trainer: Trainer
     let logger: Logger
@@ -106,7 +109,7 @@ struct DemoEvaluation: Service {
         do {
             guard let manifest = try? lake.snapshots.manifest("latest") else { return }
             // Every model of strata.yaml as a recorded run (once: a restart shows the runs it has).
-            var specs = lake.config.training.models
+            var specs = strata.training.models
             if !specs.contains(where: { $0.algorithm == .popularity }) { specs.insert(try ModelSpec(name: "popularity", algorithm: .popularity), at: 0) }
             let principal = Principal(id: "demo", name: "strata up --demo", roles: [.scientist])
             var rows: [JSONValue] = []
@@ -132,7 +135,7 @@ struct DemoEvaluation: Service {
                     run.metrics["test_interactions"] ?? 0
                 )
             }
-            if let reranker = lake.config.reranker,
+            if let reranker = strata.reranker,
                 try await trainer.runs.list(model: reranker.name, limit: 1).first(where: { $0.status == .finished && $0.dataVersion == manifest.version })
                     == nil
             {

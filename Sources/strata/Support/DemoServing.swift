@@ -13,6 +13,8 @@ import StrataServing
 /// dashboard shows live CTR per variant converging.
 struct DemoServing: Service {
     let lake: Lake
+    /// strata.yaml: the models, the deployment, the contract and the re-ranker the demo drives.
+    let strata: StrataConfig
     let registry: ModelRegistry
     let controller: DeploymentController
     let generator: GeneratorConfig
@@ -59,9 +61,9 @@ struct DemoServing: Service {
     /// test it finds). Answers whether there is nothing more to wait for.
     func startABTestWhenReady() async -> Bool {
         guard let model = controller.defaultModel,
-            let challengerModel = lake.config.training.models.first(where: { $0.name != model && $0.algorithm == .itemKNN })?.name
+            let challengerModel = strata.training.models.first(where: { $0.name != model && $0.algorithm == .itemKNN })?.name
         else { return true }
-        let name = lake.config.serving.deployment
+        let name = strata.serving.deployment
         do {
             guard (try? await registry.resolve("\(model)@production")) != nil, let deployment = try await controller.store.get(name) else { return false }
             guard deployment.variants.count == 1, deployment.canary == nil else { return true }
@@ -88,7 +90,7 @@ struct DemoServing: Service {
     /// (`SyntheticGenerator.respond`). After the planted shift, the shifted users like other
     /// categories than the served model learned, so its CTR falls.
     func simulateTraffic() async {
-        var truth = SyntheticGenerator(contract: lake.config.contract, config: generator)
+        var truth = SyntheticGenerator(contract: strata.contract, config: generator)
         var rng = SplitMix64(seed: generator.seed &+ UInt64(lake.clock.nowMillis()))
         var shifted = false
         var batch = 0
@@ -126,7 +128,7 @@ struct DemoServing: Service {
 
     /// Once the demo's re-ranker is trained, the stand-in approver puts it into production.
     func promoteReranker() async {
-        guard let name = lake.config.reranker?.name, (try? await registry.resolve("\(name)@production")) == nil,
+        guard let name = strata.reranker?.name, (try? await registry.resolve("\(name)@production")) == nil,
             let candidate = try? await registry.versions(model: name).last(where: { $0.stage == .candidate })
         else { return }
         do {

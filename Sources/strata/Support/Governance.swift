@@ -102,10 +102,10 @@ enum CodeVersion {
 extension DataOptions {
     /// The HTTP server over an open lake: the feature store, and keys, audit, runs and the
     /// registry from the metadata store (an admin key is created when none exists).
-    func makeServer(_ lake: Lake, auth: AuthOptions, role: ServerRole = .all, logger: Logger) async throws -> (
+    func makeServer(_ lake: Lake, config: StrataConfig, auth: AuthOptions, role: ServerRole = .all, logger: Logger) async throws -> (
         StrataHTTPServer, Governance, firstAdminKey: String?
     ) {
-        let governance = try await Governance.open(config: lake.config, dataDirectory: dataDirectory(lake.config), logger: logger)
+        let governance = try await Governance.open(config: config, dataDirectory: dataDirectory(config), logger: logger)
         if role == .api, governance.store.dialect != .postgres {
             await governance.close()
             throw StrataError.invalid(
@@ -113,16 +113,16 @@ extension DataOptions {
                 "--role api shares the registry with a worker: set backends.metadata (or STRATA_METADATA_URL) to postgres://...")
         }
         let (serverGovernance, firstKey) = try await governance.forServer(authenticate: !auth.noAuth, logger: logger)
-        let features = try openFeatureStore(lake, logger: logger)
+        let features = try openFeatureStore(lake, config: config, logger: logger)
         // API replicas compute no features: they read the worker's from Redis when it is shared.
-        let redis = try Governance.onlineRedis(config: lake.config)
+        let redis = try Governance.onlineRedis(config: config)
         let servingFeatures: any OnlineFeatureReader =
             role == .api && redis != nil
-            ? RedisFeatureReader(client: redis!, namespace: lake.config.project, definitions: lake.config.contract.features) : features
-        let workers = WorkerDirectory(store: governance.store, project: lake.config.project)
+            ? RedisFeatureReader(client: redis!, namespace: config.project, definitions: config.contract.features) : features
+        let workers = WorkerDirectory(store: governance.store, project: config.project)
         let locate: (@Sendable (Bool) async -> String?)? = role == .api ? { @Sendable refresh in await workers.locate(refresh: refresh) } : nil
         let server = StrataHTTPServer(
-            lake: lake, features: features, governance: serverGovernance,
+            lake: lake, config: config, features: features, governance: serverGovernance,
             serving: try governance.deploymentController(lake: lake, features: servingFeatures, batchJobs: role.runsBackgroundWork, logger: logger),
             authenticate: !auth.noAuth, role: role, locateWorker: locate, logger: logger)
         return (server, governance, firstKey)
@@ -133,7 +133,7 @@ extension Governance {
     /// The serving layer over the registry: deployments, the cache and its batch job, the
     /// activity tracker.
     func deploymentController(lake: Lake, features: (any OnlineFeatureReader)?, batchJobs: Bool = true, logger: Logger) throws -> DeploymentController {
-        let activity = try ServingActivity(lake: lake, logger: logger.with("component", "serving"))
+        let activity = try ServingActivity(lake: lake, settings: ServingSettings(config), logger: logger.with("component", "serving"))
         let (cache, bus) = try Self.onlineBackends(config: config, logger: logger)
         let service = RecommendationService(lake: lake, features: features, activity: activity, cache: cache, metrics: ServingMetrics())
         return DeploymentController(
