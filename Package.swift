@@ -127,7 +127,8 @@ let package = Package(
         .target(
             name: "StrataTraining",
             dependencies: [
-                "StrataCore", "StrataLake", "StrataML", "StrataFeatures", "StrataRegistry",
+                "StrataCore", "StrataLake", "StrataML", "StrataFeatures", "StrataRegistry", .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
         // Layer 5: deployments (variants, canaries, rollback), the precomputed cache with its live
@@ -141,8 +142,16 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
-        // Layer 6: Prometheus metrics of every layer (read through collectors the server wires).
-        .target(name: "StrataMonitoring", dependencies: ["StrataCore", .product(name: "Prometheus", package: "swift-prometheus")]),
+        // Layer 6: Prometheus metrics of every layer (read through collectors the server wires), drift
+        // and quality monitors over what serving records, and the alerts that act on them.
+        .target(
+            name: "StrataMonitoring",
+            dependencies: [
+                "StrataCore", "StrataLake", "StrataML", "StrataFeatures", "StrataRegistry", "StrataTraining", "StrataServing",
+                .product(name: "Prometheus", package: "swift-prometheus"), .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
         // Fixtures and helpers shared by the test suites.
         // Scale-out: a RESP client for Redis on SwiftNIO (no Swift Redis client is available offline).
         .target(
@@ -186,10 +195,19 @@ let package = Package(
         .testTarget(name: "StrataS3Tests", dependencies: ["StrataS3", "StrataTesting"]),
         .testTarget(name: "StrataKafkaTests", dependencies: ["StrataKafka", "StrataLake", "StrataTesting"]),
         .testTarget(name: "StrataRedisTests", dependencies: ["StrataRedis", "StrataServing", "StrataFeatures", "StrataTesting"]),
-        .testTarget(name: "StrataMonitoringTests", dependencies: ["StrataMonitoring", "StrataCore"]),
+        .testTarget(
+            name: "StrataMonitoringTests",
+            dependencies: [
+                "StrataMonitoring", "StrataCore", "StrataServing", "StrataRegistry", "StrataMetadata", "StrataTraining", "StrataFeatures", "StrataLake",
+                "StrataML", "StrataTesting",
+            ]
+        ),
         .testTarget(
             name: "StrataServingTests",
-            dependencies: ["StrataServing", "StrataRegistry", "StrataMetadata", "StrataTraining", "StrataFeatures", "StrataLake", "StrataML", "StrataTesting"]
+            dependencies: [
+                "StrataServing", "StrataRegistry", "StrataMetadata", "StrataTraining", "StrataFeatures", "StrataLake", "StrataML", "StrataMonitoring",
+                "StrataTesting",
+            ]
         ),
         .testTarget(
             name: "StrataServerTests",

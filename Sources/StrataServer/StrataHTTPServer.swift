@@ -8,6 +8,7 @@ import StrataFeatures
 import StrataLake
 import StrataMonitoring
 import StrataServing
+import StrataTraining
 
 /// The HTTP API over a project's layers, and its life cycle: run with the lake's services in one
 /// service group; SIGTERM/SIGINT stop the listener, let in-flight requests finish, stop the
@@ -33,6 +34,8 @@ public struct StrataHTTPServer: Sendable {
     public let drift: DriftWatcher?
     /// The alert rules of strata.yaml (nil: none).
     let alerts: AlertService?
+    /// Snapshot-then-train for the schedule, the retrain route and alerts (with governance).
+    let retrainer: Retrainer?
     /// What this process does among several (`all` on one machine).
     public let role: ServerRole
     /// API replicas: where the elected worker is (`refresh`: the last address failed).
@@ -63,12 +66,15 @@ public struct StrataHTTPServer: Sendable {
                 }
         }
         let drift = self.drift
+        let retrainer = governance.map { Retrainer(lake: lake, trainer: $0.trainer, audit: $0.audit, models: $0.models, logger: logger) }
+        self.retrainer = retrainer
         self.alerts =
             config.alerts.isEmpty || !role.runsBackgroundWork
             ? nil
             : AlertService(
-                rules: config.alerts, config: config, lake: lake, features: features, drift: drift, serving: serving,
-                retrainer: governance.map { Retrainer(lake: lake, governance: $0, logger: logger) }, audit: governance?.audit, logger: logger)
+                rules: config.alerts, project: config.project, monitoring: config.monitoring, experiments: config.serving.experiments,
+                retrainModels: config.retraining.models, lake: lake, features: features, drift: drift, serving: serving, retrainer: retrainer,
+                audit: governance?.audit, logger: logger)
         self.authenticates = governance != nil && authenticate
         self.logger = logger
         metrics.addCollector(
@@ -114,24 +120,16 @@ public struct StrataHTTPServer: Sendable {
             var governanceRoutes = GovernanceRoutes(governance: governance, keys: authenticates ? governance.keys : nil)
             if let serving { governanceRoutes.productionChanged = { await serving.watchOnce() } }
             governanceRoutes.register(on: routes)
-            governanceRoutes.registerRetraining(on: routes, retrainer: Retrainer(lake: lake, governance: governance, logger: logger))
+            if let retrainer { governanceRoutes.registerRetraining(on: routes, retrainer: retrainer) }
         }
         if let serving { ServingRoutes(controller: serving, keys: authenticates ? governance?.keys : nil).register(on: routes) }
         ForgetRoute(lake: lake, features: features, serving: serving, governance: governance, keys: authenticates ? governance?.keys : nil).register(
             on: routes)
-        if let drift {
-            routes.get("/v1/monitoring/drift") { _, _ -> Response in
-                JSONResponse.make(["deployments": .array(await drift.refresh().map(\.json))])
-            }
-        }
-        if let serving {
-            let quality = QualityMonitor(controller: serving, config: config.monitoring, experiments: config.serving.experiments, clock: lake.clock)
-            routes.get("/v1/monitoring/quality") { _, _ -> Response in JSONResponse.make(quality.report()) }
-        }
-        let alerts = self.alerts
-        routes.get("/v1/monitoring/alerts") { _, _ -> Response in
-            JSONResponse.make(["alerts": .array((alerts?.engine.current ?? []).map(\.json))])
-        }
+        MonitoringRoutes(
+            drift: drift,
+            quality: serving.map { QualityMonitor(controller: $0, config: config.monitoring, experiments: config.serving.experiments, clock: lake.clock) },
+            alerts: alerts
+        ).register(on: routes)
         DashboardRoutes().register(on: routes)
         routes.get("/openapi.json") { _, _ -> Response in JSONResponse.make(serialized: OpenAPIDocument.served) }
         return router
@@ -140,11 +138,8 @@ public struct StrataHTTPServer: Sendable {
     /// The audit writer, and the retraining schedule when strata.yaml has one.
     func governanceServices(_ governance: ServerGovernance) -> [any Service] {
         var services: [any Service] = [GovernanceMaintenance(governance: governance, logger: logger)]
-        if role.runsBackgroundWork, let schedule = config.retraining.schedule {
-            services.append(
-                RetrainingScheduler(
-                    retrainer: Retrainer(lake: lake, governance: governance, logger: logger), schedule: schedule, models: config.retraining.models,
-                    clock: lake.clock))
+        if role.runsBackgroundWork, let schedule = config.retraining.schedule, let retrainer {
+            services.append(RetrainingScheduler(retrainer: retrainer, schedule: schedule, models: config.retraining.models, clock: lake.clock))
         }
         return services
     }

@@ -2,6 +2,7 @@ import Foundation
 import StrataCore
 import StrataLake
 import StrataML
+import StrataMonitoring
 import StrataServing
 import StrataTesting
 import StrataTraining

@@ -1,4 +1,5 @@
 import StrataCore
+import StrataServing
 
 /// A variant's CTR in the monitoring window against the same variant before it, per user, with
 /// the always-valid test of the A/B report (`SequentialComparison`): the quality check and the

@@ -1,4 +1,5 @@
 import StrataCore
+import StrataServing
 
 /// Prediction quality per variant: CTR and conversion of its recommendations in the
 /// monitoring window against the same variant before the window (its own baseline), judged

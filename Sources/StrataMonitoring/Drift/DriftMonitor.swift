@@ -5,6 +5,7 @@ import StrataFeatures
 import StrataLake
 import StrataML
 import StrataRegistry
+import StrataServing
 import Synchronization
 
 /// Drift of what a deployment's control model sees and says, against what it saw at training:

@@ -1,13 +1,12 @@
 import Foundation
-import Hummingbird
 import Logging
 import ServiceLifecycle
 import StrataCore
 import StrataFeatures
 import StrataLake
-import StrataMonitoring
 import StrataRegistry
 import StrataServing
+import StrataTraining
 import Synchronization
 
 #if canImport(FoundationNetworking)
@@ -18,8 +17,8 @@ import Synchronization
 /// a log line, a webhook (POST, retried), or a retraining run (at most once per cooldown)
 /// whose experiment names the alert, so its candidate's lineage leads back to it. Every
 /// action is audited.
-final class AlertService: Service, Sendable {
-    let engine: AlertEngine
+public final class AlertService: Service, Sendable {
+    public let engine: AlertEngine
     let lake: Lake
     let features: FeatureStore?
     let drift: DriftWatcher?
@@ -38,14 +37,16 @@ final class AlertService: Service, Sendable {
     private let samples = Mutex<[(at: Int64, totals: [String: Double])]>([])
     private let lastRetrain = Mutex<[String: Int64]>([:])
 
-    init(
-        rules: [AlertRule], config: StrataConfig, lake: Lake, features: FeatureStore?, drift: DriftWatcher?, serving: DeploymentController?,
-        retrainer: Retrainer?, audit: AuditLog?, logger: Logger
+    /// `project`, `monitoring`, `serving.experiments` and `retraining.models` are those of
+    /// strata.yaml; the other readers are whichever layers this process runs (nil: none).
+    public init(
+        rules: [AlertRule], project: String, monitoring: MonitoringConfig, experiments: ExperimentSettings, retrainModels: [String]?, lake: Lake,
+        features: FeatureStore?, drift: DriftWatcher?, serving: DeploymentController?, retrainer: Retrainer?, audit: AuditLog?, logger: Logger
     ) {
-        self.project = config.project
-        self.monitoring = config.monitoring
-        self.experiments = config.serving.experiments
-        self.retrainModels = config.retraining.models
+        self.project = project
+        self.monitoring = monitoring
+        self.experiments = experiments
+        self.retrainModels = retrainModels
         self.engine = AlertEngine(rules: rules)
         self.lake = lake
         self.features = features
@@ -56,7 +57,7 @@ final class AlertService: Service, Sendable {
         self.logger = logger
     }
 
-    func run() async throws {
+    public func run() async throws {
         let interval = monitoring.intervalMillis
         await cancelWhenGracefulShutdown {
             while !Task.isCancelled {
@@ -68,7 +69,7 @@ final class AlertService: Service, Sendable {
     }
 
     /// One evaluation of every rule, and the actions of those that began firing.
-    func evaluateOnce() async {
+    public func evaluateOnce() async {
         // Drift comes from the watcher's latest pass (it recomputes on the same interval).
         let now = lake.clock.nowMillis()
         let values = measure(now: now)
