@@ -123,8 +123,9 @@ public struct StrataHTTPServer: Sendable {
             if let retrainer { governanceRoutes.registerRetraining(on: routes, retrainer: retrainer) }
         }
         if let serving { ServingRoutes(controller: serving, keys: authenticates ? governance?.keys : nil).register(on: routes) }
-        ForgetRoute(lake: lake, features: features, serving: serving, governance: governance, keys: authenticates ? governance?.keys : nil).register(
-            on: routes)
+        let forgetting = UserForgetting(
+            lake: lake, features: features, serving: serving, registry: governance?.registry, runs: governance?.trainer.runs, audit: governance?.audit)
+        ForgetRoute(forgetting: forgetting, keys: authenticates ? governance?.keys : nil).register(on: routes)
         MonitoringRoutes(
             drift: drift,
             quality: serving.map { QualityMonitor(controller: $0, config: config.monitoring, experiments: config.serving.experiments, clock: lake.clock) },
