@@ -152,7 +152,6 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
-        // Fixtures and helpers shared by the test suites.
         // Scale-out: a RESP client for Redis on SwiftNIO (no Swift Redis client is available offline).
         .target(
             name: "StrataRedis",
@@ -175,7 +174,8 @@ let package = Package(
                 "StrataCore", "StrataLake", "CRdKafka", .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]),
-        .target(name: "StrataTesting", dependencies: ["StrataCore", "StrataLake"]),
+        // Fixtures and the conformance suites each backend implementation runs (blob store, cache).
+        .target(name: "StrataTesting", dependencies: ["StrataCore", "StrataLake", "StrataServing"]),
         // Coverage-guided fuzzing of the input parsers (scripts/fuzz.sh); a normal build replays inputs.
         .target(name: "CFuzzDriver"),
         .executableTarget(

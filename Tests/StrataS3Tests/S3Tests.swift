@@ -117,6 +117,24 @@ import Testing
         await #expect(throws: S3Error.self) { try await nowhere.put("x", Data([1])) }
     }
 
+    /// The bucket's blob store passes the conformance suite every blob store runs; bytes damaged
+    /// in the bucket are refused even with a good copy gone from the local cache.
+    @Test func theBucketBlobStoreConforms() async throws {
+        guard let moto = try MotoServer() else {
+            peerMissing("SKIPPED (S3): pip install 'moto[server]' awscli (scripts/install-deps.sh --with-test-peers) to run the S3 suite")
+            return
+        }
+        let directory = TemporaryDirectory()
+        defer { directory.remove() }
+        let client = S3Client(location: try S3Location(url: "s3://strata-blobs/shop?endpoint=http://127.0.0.1:\(moto.port)", environment: Self.credentials))
+        try await client.createBucket()
+        let store = S3BlobStore(client: client, cacheDirectory: directory.file("cache"))
+        try await BlobStoreConformance.check(store) { hash in
+            try await client.put(store.key(hash), Data("not what was stored".utf8))
+            if let cached = store.cachePath(hash) { try? FileManager.default.removeItem(atPath: cached) }
+        }
+    }
+
     @Test func anUnreachableServiceFailsClearlyAfterRetries() async throws {
         let port = LocalPorts.free()
         let client = S3Client(location: try S3Location(url: "s3://b?endpoint=http://127.0.0.1:\(port)", environment: Self.credentials), attempts: 2)

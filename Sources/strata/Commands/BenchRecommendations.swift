@@ -123,7 +123,7 @@ struct BenchRecommendations: AsyncParsableCommand {
         let activity = try ServingActivity(lake: lake, settings: ServingSettings(config), logger: logger)
         var cacheConfig = config
         cacheConfig.backends.online = online
-        let (cache, _) = try Governance.onlineBackends(config: cacheConfig, logger: logger)
+        let (cache, _) = try Backends.recommendationCache(cacheConfig, logger: logger)
         print("recommendation cache: \(online)")
         let service = RecommendationService(lake: lake, features: features, activity: activity, cache: cache, metrics: ServingMetrics())
         let loader = ModelLoader(registry: registry, runs: RunStore(store: store), blobs: blobs)

@@ -30,17 +30,17 @@ struct Serve: AsyncParsableCommand {
             if let firstKey { printFirstAdminKey(firstKey) }
             let cluster = self.cluster
             var background: [any Service] = lease.map { [LeaseKeeper(lease: $0, logger: logger)] } ?? []
-            if role.runsBackgroundWork, let bucket = try Governance.lakeBucket(config: config, logger: logger) {
+            if role.runsBackgroundWork, let bucket = try Backends.lakeBucket(config, logger: logger) {
                 background.append(
                     LakeMirrorService(
                         mirror: LakeMirror(client: bucket, directory: lake.directory, logger: logger), lake: lake,
                         intervalMillis: config.lake.compactIntervalMillis))
             }
-            if role.runsBackgroundWork, let features = server.features, let redis = try Governance.onlineRedis(config: config) {
+            if role.runsBackgroundWork, let features = server.features, let redis = try Backends.onlineRedis(config) {
                 background.append(
                     RedisFeaturePublisher(store: features, client: redis, namespace: config.project, definitions: config.contract.features, logger: logger))
             }
-            if role.runsBackgroundWork, let kafka = try Self.kafkaConfig(config) {
+            if role.runsBackgroundWork, let kafka = Backends.kafka(config) {
                 background.append(try KafkaSource(config: kafka, lake: lake, logger: logger))
             }
             do {
@@ -69,24 +69,12 @@ struct Serve: AsyncParsableCommand {
         }
     }
 
-    /// The Kafka source: `backends.stream` of strata.yaml, or env STRATA_STREAM_URL (with the
-    /// file's `kafka:` settings).
-    static func kafkaConfig(_ config: StrataConfig) throws -> KafkaConfig? {
-        guard let url = ProcessInfo.processInfo.environment["STRATA_STREAM_URL"], !url.isEmpty, !url.hasPrefix("log:") else { return config.kafka }
-        var kafka = try KafkaConfig(url: url, project: config.project)
-        if let file = config.kafka {
-            (kafka.format, kafka.schemaIDs, kafka.batchSize, kafka.properties) = (file.format, file.schemaIDs, file.batchSize, file.properties)
-        }
-        return kafka
-    }
-
     /// Waits (as a standby) until this process is the project's worker.
     func electWorker(logger: Logger) async throws -> WorkerLease {
         let config = try data.loadConfig()
         let directory = DataDirectory(root: data.dataDirectory(config), project: config.project)
-        let url = ProcessInfo.processInfo.environment["STRATA_METADATA_URL"] ?? config.backends.metadata
         let lease = try await WorkerLease.acquire(
-            url: url, defaultSQLitePath: "\(directory.projectRoot)/metadata.sqlite", project: config.project, logger: logger
+            url: config.backends.metadata, defaultSQLitePath: Backends.metadataSQLitePath(directory), project: config.project, logger: logger
         ) { logger.info("standby: another worker holds the lease; taking over when it stops") }
         logger.info("elected the project's worker", metadata: ["project": "\(config.project)"])
         return lease
@@ -114,12 +102,9 @@ struct ListenOptions: ParsableArguments {
     @Option(help: "Port to listen on; 0 picks a free one (env STRATA_PORT; default from strata.yaml, 8080).")
     var port: Int?
 
+    /// The flags, else the configuration (where STRATA_HOST / STRATA_PORT were applied).
     func resolve(_ config: StrataCore.StrataConfig) -> (String, Int) {
-        let environment = ProcessInfo.processInfo.environment
-        return (
-            host ?? environment["STRATA_HOST"] ?? config.server.host,
-            port ?? environment["STRATA_PORT"].flatMap(Int.init) ?? config.server.port
-        )
+        (host ?? config.server.host, port ?? config.server.port)
     }
 }
 

@@ -17,16 +17,24 @@ struct DataOptions: ParsableArguments {
     var logFormat: String?
 
     /// The configuration: the file named by flag or environment, ./strata.yaml, or the example.
+    /// strata.yaml (flag, env STRATA_CONFIG, ./strata.yaml, or the built-in example) with the
+    /// `STRATA_*` overrides applied: the only place the environment changes the configuration.
     func loadConfig() throws -> StrataConfig {
         let environment = ProcessInfo.processInfo.environment
-        if let path = config ?? environment["STRATA_CONFIG"] { return try StrataConfig.load(path: path) }
-        if FileManager.default.fileExists(atPath: "strata.yaml") { return try StrataConfig.load(path: "strata.yaml") }
-        return StrataConfig.example()
+        let file: StrataConfig
+        if let path = config ?? environment["STRATA_CONFIG"] {
+            file = try StrataConfig.load(path: path)
+        } else if FileManager.default.fileExists(atPath: "strata.yaml") {
+            file = try StrataConfig.load(path: "strata.yaml")
+        } else {
+            file = StrataConfig.example()
+        }
+        return try file.applyingEnvironment(environment)
     }
 
-    /// The data directory: flag, then environment, then the file's `data_dir`, then ./strata-data.
+    /// The data directory: flag, then `data_dir` (env STRATA_DATA_DIR over the file's), then ./strata-data.
     func dataDirectory(_ config: StrataConfig) -> String {
-        dataDir ?? ProcessInfo.processInfo.environment["STRATA_DATA_DIR"] ?? config.dataDirectory ?? "./strata-data"
+        dataDir ?? config.dataDirectory ?? "./strata-data"
     }
 
     func bootstrapLogging() -> Logger {

@@ -26,40 +26,13 @@ struct Governance: Sendable {
 
     static func open(config: StrataConfig, dataDirectory: String, logger: Logger) async throws -> Governance {
         let directory = DataDirectory(root: dataDirectory, project: config.project)
-        let url = ProcessInfo.processInfo.environment["STRATA_METADATA_URL"] ?? config.backends.metadata
-        let store = try await MetadataStore.open(url: url, defaultSQLitePath: "\(directory.projectRoot)/metadata.sqlite", logger: logger)
+        let store = try await Backends.metadata(config, directory: directory, logger: logger)
         let audit = AuditLog(store: store, anchor: AuditAnchor(path: "\(directory.projectRoot)/audit/anchors.log"))
         return Governance(
             store: store, audit: audit, keys: try await APIKeys(store: store),
             registry: ModelRegistry(
                 store: store, audit: audit, rules: GovernanceRules(allowSelfApproval: config.registry.allowSelfApproval)),
-            runs: RunStore(store: store), directory: directory, config: config, blobs: try Self.blobStore(config: config, directory: directory, logger: logger))
-    }
-
-    /// What `backends.lake` names (env STRATA_LAKE_URL wins): the project folder, or an
-    /// S3-compatible bucket every replica reads, with a local copy of the blobs fetched.
-    static func blobStore(config: StrataConfig, directory: DataDirectory, logger: Logger) throws -> any BlobStore {
-        guard let client = try lakeBucket(config: config, logger: logger) else { return FileBlobStore(root: "\(directory.projectRoot)/blobs") }
-        return S3BlobStore(client: client, cacheDirectory: "\(directory.projectRoot)/blob-cache")
-    }
-
-    /// The bucket of `backends.lake` (env STRATA_LAKE_URL wins); nil for the local folder.
-    static func lakeBucket(config: StrataConfig, logger: Logger) throws -> S3Client? {
-        let url = ProcessInfo.processInfo.environment["STRATA_LAKE_URL"] ?? config.backends.lake
-        guard url.hasPrefix("s3://") else {
-            guard url.hasPrefix("file:") else {
-                throw StrataError.invalid("unsupported_backend", "STRATA_LAKE_URL '\(url)' is not file: or s3://bucket/prefix")
-            }
-            return nil
-        }
-        do {
-            let location = try S3Location(url: url)
-            logger.info(
-                "lake and artifacts in S3", metadata: ["bucket": "\(location.bucket)", "prefix": "\(location.prefix)", "endpoint": "\(location.endpoint)"])
-            return S3Client(location: location)
-        } catch {
-            throw StrataError.invalid("invalid_backend_url", "\(error)", field: "backends.lake")
-        }
+            runs: RunStore(store: store), directory: directory, config: config, blobs: try Backends.blobs(config, directory: directory, logger: logger))
     }
 
     /// `observer`: told as each stage of a run ends (the command line prints it).
@@ -67,7 +40,7 @@ struct Governance: Sendable {
         Trainer(
             runs: runs, blobs: blobs, registry: registry, audit: audit, directory: directory, config: config,
             codeVersion: CodeVersion.current, threads: threads ?? ProcessInfo.processInfo.activeProcessorCount,
-            mirror: (ProcessInfo.processInfo.environment["STRATA_MLFLOW_URI"] ?? config.mlflowURI).map(MLflowMirror.init(baseURL:)), observer: observer)
+            mirror: config.mlflowURI.map(MLflowMirror.init(baseURL:)), observer: observer)
     }
 
     /// Who runs a command: the key in `STRATA_API_KEY` (its roles apply), or the local user,
@@ -115,7 +88,7 @@ extension DataOptions {
         let (serverGovernance, firstKey) = try await governance.forServer(authenticate: !auth.noAuth, logger: logger)
         let features = try openFeatureStore(lake, config: config, logger: logger)
         // API replicas compute no features: they read the worker's from Redis when it is shared.
-        let redis = try Governance.onlineRedis(config: config)
+        let redis = try Backends.onlineRedis(config)
         let servingFeatures: any OnlineFeatureReader =
             role == .api && redis != nil
             ? RedisFeatureReader(client: redis!, namespace: config.project, definitions: config.contract.features) : features
@@ -134,7 +107,7 @@ extension Governance {
     /// activity tracker.
     func deploymentController(lake: Lake, features: (any OnlineFeatureReader)?, batchJobs: Bool = true, logger: Logger) throws -> DeploymentController {
         let activity = try ServingActivity(lake: lake, settings: ServingSettings(config), logger: logger.with("component", "serving"))
-        let (cache, bus) = try Self.onlineBackends(config: config, logger: logger)
+        let (cache, bus) = try Backends.recommendationCache(config, logger: logger)
         let service = RecommendationService(lake: lake, features: features, activity: activity, cache: cache, metrics: ServingMetrics())
         return DeploymentController(
             store: DeploymentStore(records: DeploymentRecords(store: store)), service: service, registry: registry,
@@ -143,32 +116,6 @@ extension Governance {
                 lake: lake, activity: activity, cache: cache, topN: config.serving.cacheTopN, threads: config.serving.precompute.threads,
                 logger: logger.with("component", "precompute")), audit: audit, lake: lake,
             logger: logger.with("component", "serving"), bus: bus, runsBatchJobs: batchJobs)
-    }
-}
-
-extension Governance {
-    /// What `backends.online` names (env STRATA_ONLINE_URL wins): the cache in memory, or in
-    /// Redis shared by every replica (its keys expire an hour after the cache TTL) with
-    /// deployment changes announced over Redis pub/sub.
-    static func onlineBackends(config: StrataConfig, logger: Logger) throws -> (any RecommendationCacheStore, (any DeploymentChangeBus)?) {
-        guard let client = try onlineRedis(config: config) else { return (MemoryRecommendationCache(), nil) }
-        logger.info(
-            "recommendation cache in Redis", metadata: ["host": "\(client.endpoint.host):\(client.endpoint.port)", "db": "\(client.endpoint.database)"])
-        let cache = RedisRecommendationCache(
-            client: client, namespace: config.project, expireMillis: max(config.serving.cacheTTLMillis, config.serving.precomputeIntervalMillis) + 3_600_000)
-        return (cache, RedisDeploymentBus(client: client, namespace: config.project))
-    }
-
-    /// A client of the Redis `backends.online` names (env STRATA_ONLINE_URL wins); nil for `memory:`.
-    static func onlineRedis(config: StrataConfig) throws -> RedisClient? {
-        let url = ProcessInfo.processInfo.environment["STRATA_ONLINE_URL"] ?? config.backends.online
-        guard url.hasPrefix("redis://") else {
-            guard url.hasPrefix("memory:") else {
-                throw StrataError.invalid("unsupported_backend", "STRATA_ONLINE_URL '\(url)' is not memory: or redis://host:port")
-            }
-            return nil
-        }
-        return try RedisClient(url: url, connections: 8)
     }
 }
 
