@@ -25,7 +25,7 @@ public struct StrataHTTPServer: Sendable {
     let logger: Logger
 
     /// Keys, audit, runs and the registry (nil: none of their routes, and no auth).
-    public let governance: ServerGovernance?
+    public let governance: RegistryServices?
     /// Whether requests need an API key (only with governance).
     public let authenticates: Bool
     /// Deployments and the recommendation path (nil: no serving routes).
@@ -42,7 +42,7 @@ public struct StrataHTTPServer: Sendable {
     let locateWorker: (@Sendable (_ refresh: Bool) async -> String?)?
 
     public init(
-        lake: Lake, config: StrataConfig, features: FeatureStore? = nil, governance: ServerGovernance? = nil, serving: DeploymentController? = nil,
+        lake: Lake, config: StrataConfig, features: FeatureStore? = nil, governance: RegistryServices? = nil, serving: DeploymentController? = nil,
         authenticate: Bool = true,
         role: ServerRole = .all, locateWorker: (@Sendable (_ refresh: Bool) async -> String?)? = nil, logger: Logger
     ) {
@@ -137,7 +137,7 @@ public struct StrataHTTPServer: Sendable {
     }
 
     /// The audit writer, and the retraining schedule when strata.yaml has one.
-    func governanceServices(_ governance: ServerGovernance) -> [any Service] {
+    func governanceServices(_ governance: RegistryServices) -> [any Service] {
         var services: [any Service] = [GovernanceMaintenance(governance: governance, logger: logger)]
         if role.runsBackgroundWork, let schedule = config.retraining.schedule, let retrainer {
             services.append(RetrainingScheduler(retrainer: retrainer, schedule: schedule, models: config.retraining.models, clock: lake.clock))

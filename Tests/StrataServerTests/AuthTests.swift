@@ -35,7 +35,7 @@ import Testing
         let models = [try ModelSpec(name: "pop", algorithm: .popularity)]
         let server = StrataHTTPServer(
             lake: lake, config: config,
-            governance: ServerGovernance(keys: keys, audit: audit, registry: registry, trainer: trainer, blobs: blobs, models: models),
+            governance: RegistryServices(keys: keys, audit: audit, registry: registry, trainer: trainer, blobs: blobs, models: models),
             logger: quietLogger)
         let (ingestKey, _) = try await keys.create(name: "shop", roles: [.ingest], by: "test")
         let (scientistKey, _) = try await keys.create(name: "sam", roles: [.scientist], by: "test")

@@ -41,7 +41,7 @@ import Testing
             runs: RunStore(store: store), blobs: blobs, registry: registry, audit: audit, directory: lake.directory, config: config, codeVersion: "git:test",
             threads: 1)
         let server = StrataHTTPServer(
-            lake: lake, config: config, governance: ServerGovernance(keys: keys, audit: audit, registry: registry, trainer: trainer, blobs: blobs, models: []),
+            lake: lake, config: config, governance: RegistryServices(keys: keys, audit: audit, registry: registry, trainer: trainer, blobs: blobs, models: []),
             logger: quietLogger)
         let (busy, busyRecord) = try await keys.create(name: "busy", roles: [.scientist], by: "test")
         let (calm, _) = try await keys.create(name: "calm", roles: [.scientist], by: "test")

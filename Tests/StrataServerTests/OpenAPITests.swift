@@ -65,7 +65,7 @@ import Testing
             audit: audit, lake: lake, logger: quietLogger)
         let server = StrataHTTPServer(
             lake: lake, config: config, features: features,
-            governance: ServerGovernance(keys: keys, audit: audit, registry: registry, trainer: trainer, blobs: blobs, models: config.training.models),
+            governance: RegistryServices(keys: keys, audit: audit, registry: registry, trainer: trainer, blobs: blobs, models: config.training.models),
             serving: controller, logger: quietLogger)
         return (server, keys, audit, store)
     }

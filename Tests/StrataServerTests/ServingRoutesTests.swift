@@ -77,7 +77,7 @@ import Testing
         try await controller.start()
         let server = StrataHTTPServer(
             lake: lake, config: config, features: features,
-            governance: ServerGovernance(keys: keys, audit: audit, registry: registry, trainer: trainer, blobs: blobs, models: config.training.models),
+            governance: RegistryServices(keys: keys, audit: audit, registry: registry, trainer: trainer, blobs: blobs, models: config.training.models),
             serving: controller, logger: quietLogger)
         let (serveKey, _) = try await keys.create(name: "shop", roles: [.serve], by: "test")
         let (scientistKey, _) = try await keys.create(name: "sam", roles: [.scientist], by: "test")

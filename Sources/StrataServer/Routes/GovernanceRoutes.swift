@@ -6,8 +6,9 @@ import StrataCore
 import StrataRegistry
 import StrataTraining
 
-/// What the server needs from the metadata store: keys, the audit log, runs and the registry.
-public struct ServerGovernance: Sendable {
+/// The registry side of the server: API keys, the audit log, the model registry, the trainer with
+/// its blob store, and the models, searches and re-ranker of strata.yaml it may train.
+public struct RegistryServices: Sendable {
     public let keys: APIKeys
     public let audit: AuditLog
     public let registry: ModelRegistry
@@ -34,7 +35,7 @@ public struct ServerGovernance: Sendable {
 
 /// Training runs, the registry, the audit log and keys over HTTP.
 struct GovernanceRoutes {
-    let governance: ServerGovernance
+    let governance: RegistryServices
     /// nil when auth is off.
     let keys: APIKeys?
     /// Told when a model's production version changed here (the serving layer swaps at once).
@@ -173,7 +174,7 @@ struct GovernanceRoutes {
 /// Writes queued audit entries every half second, and once more at shutdown; reloads keys
 /// every few seconds so revocations made elsewhere take effect.
 struct GovernanceMaintenance: Service {
-    let governance: ServerGovernance
+    let governance: RegistryServices
     let logger: Logger
 
     func run() async throws {

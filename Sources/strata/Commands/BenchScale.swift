@@ -114,7 +114,7 @@ struct BenchScale: AsyncParsableCommand {
         let options = try DataOptions.parse(["--data-dir", "\(root)/data", "--config", configPath])
         let opening = MonotonicClock.nanoseconds()
         let (config, lake) = try options.openLake(logger: logger)
-        let governance = try await Governance.open(config: config, dataDirectory: options.dataDirectory(config), logger: logger)
+        let governance = try await ProjectMetadata.open(config: config, dataDirectory: options.dataDirectory(config), logger: logger)
         let features = try options.openFeatureStore(lake, config: config, logger: logger)
         let controller = try governance.deploymentController(lake: lake, features: features, logger: logger)
         try await controller.start()

@@ -12,8 +12,9 @@ import StrataServer
 import StrataServing
 import StrataTraining
 
-/// The metadata store and what lives in it: the audit log, API keys, the registry and runs.
-struct Governance: Sendable {
+/// A project's metadata store and what lives in it (the audit log, API keys, the registry, runs),
+/// with the blob store of its artifacts: what every command that touches models opens.
+struct ProjectMetadata: Sendable {
     let store: MetadataStore
     let audit: AuditLog
     let keys: APIKeys
@@ -24,11 +25,11 @@ struct Governance: Sendable {
     /// Model artifacts and checkpoints: the project folder, or the bucket of `backends.lake`.
     let blobs: any BlobStore
 
-    static func open(config: StrataConfig, dataDirectory: String, logger: Logger) async throws -> Governance {
+    static func open(config: StrataConfig, dataDirectory: String, logger: Logger) async throws -> ProjectMetadata {
         let directory = DataDirectory(root: dataDirectory, project: config.project)
         let store = try await Backends.metadata(config, directory: directory, logger: logger)
         let audit = AuditLog(store: store, anchor: AuditAnchor(path: "\(directory.projectRoot)/audit/anchors.log"))
-        return Governance(
+        return ProjectMetadata(
             store: store, audit: audit, keys: try await APIKeys(store: store),
             registry: ModelRegistry(
                 store: store, audit: audit, rules: GovernanceRules(allowSelfApproval: config.registry.allowSelfApproval)),
@@ -76,9 +77,9 @@ extension DataOptions {
     /// The HTTP server over an open lake: the feature store, and keys, audit, runs and the
     /// registry from the metadata store (an admin key is created when none exists).
     func makeServer(_ lake: Lake, config: StrataConfig, auth: AuthOptions, role: ServerRole = .all, logger: Logger) async throws -> (
-        StrataHTTPServer, Governance, firstAdminKey: String?
+        StrataHTTPServer, ProjectMetadata, firstAdminKey: String?
     ) {
-        let governance = try await Governance.open(config: config, dataDirectory: dataDirectory(config), logger: logger)
+        let governance = try await ProjectMetadata.open(config: config, dataDirectory: dataDirectory(config), logger: logger)
         if role == .api, governance.store.dialect != .postgres {
             await governance.close()
             throw StrataError.invalid(
@@ -102,7 +103,7 @@ extension DataOptions {
     }
 }
 
-extension Governance {
+extension ProjectMetadata {
     /// The serving layer over the registry: deployments, the cache and its batch job, the
     /// activity tracker.
     func deploymentController(lake: Lake, features: (any OnlineFeatureReader)?, batchJobs: Bool = true, logger: Logger) throws -> DeploymentController {
@@ -125,10 +126,10 @@ struct AuthOptions: ParsableArguments {
     var noAuth = false
 }
 
-extension Governance {
+extension ProjectMetadata {
     /// The server's view, and an admin key created (and returned, to print once) when no key
     /// exists yet.
-    func forServer(authenticate: Bool, logger: Logger) async throws -> (ServerGovernance, firstAdminKey: String?) {
+    func forServer(authenticate: Bool, logger: Logger) async throws -> (RegistryServices, firstAdminKey: String?) {
         var firstKey: String?
         if authenticate, try await keys.isEmpty() {
             let (key, record) = try await keys.create(name: "admin", roles: [.admin], by: "strata (first start)")
@@ -138,7 +139,7 @@ extension Governance {
         if !authenticate { logger.warning("API keys are OFF (--no-auth): every request acts as an admin. Never expose this server.") }
         let trainer = self.trainer()
         return (
-            ServerGovernance(
+            RegistryServices(
                 keys: keys, audit: audit, registry: registry, trainer: trainer, blobs: blobs,
                 models: config.training.models, searches: config.searches, reranker: config.reranker), firstKey
         )
@@ -146,11 +147,11 @@ extension Governance {
 }
 
 /// Opens the metadata store for a command, runs `body`, closes it (errors reported as one line).
-func withGovernance(_ data: DataOptions, _ body: (Governance) async throws -> Void) async throws {
+func withGovernance(_ data: DataOptions, _ body: (ProjectMetadata) async throws -> Void) async throws {
     let logger = data.bootstrapLogging()
     try await runReportingErrors {
         let config = try data.loadConfig()
-        let governance = try await Governance.open(config: config, dataDirectory: data.dataDirectory(config), logger: logger)
+        let governance = try await ProjectMetadata.open(config: config, dataDirectory: data.dataDirectory(config), logger: logger)
         do {
             try await body(governance)
         } catch {
