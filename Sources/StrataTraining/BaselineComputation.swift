@@ -23,7 +23,7 @@ extension ModelBaseline {
                 needed.formUnion(contract.features.first { $0.name == part }?.sources ?? [])
             }
         }
-        let files = manifest.files.filter { needed.contains($0.type) }
+        let snapshot = SnapshotReader(manifest: manifest, lakeRoot: lakeRoot)
         // The fields those features aggregate or filter on: the only columns decoded besides the envelope.
         let involved = contract.features.filter { feature in
             numeric.contains { $0.name == feature.name || $0.numerator == feature.name || $0.denominator == feature.name }
@@ -31,9 +31,8 @@ extension ModelBaseline {
         let fields = Set(involved.compactMap(\.field) + involved.flatMap { $0.filters.map(\.field) })
         // Who was active, and when the data ends, from two columns of the files features read
         // (one file per thread); whole events are built for the sampled users only, below.
-        let activity = try Parallel.map(files.count, threads: Parallel.coreCount) { index in
-            let columns = try LakeColumns(path: "\(lakeRoot)/\(files[index].path)", columns: ["user_id", "timestamp"])
-            return (users: columns.strings("user_id"), timestamps: columns.millis("timestamp").map { $0 ?? 0 })
+        let activity = try snapshot.columns(types: needed, ["user_id", "timestamp"]) { _, columns in
+            (users: columns.strings("user_id"), timestamps: columns.millis("timestamp").map { $0 ?? 0 })
         }
         let asOf = numeric.isEmpty ? 0 : (activity.lazy.compactMap { $0.timestamps.max() }.max() ?? 0) + 1
         var activeIDs = Set<String>()
@@ -56,9 +55,7 @@ extension ModelBaseline {
             let queries = picked.map { FeatureQuery(entity: .user, id: train.users.id(at: Int32($0)), time: asOf) }
             // User features read only their user's events: the sampled users' are all it needs.
             let pickedIDs = Set(queries.map(\.id))
-            let theirs = try Parallel.map(files.count, threads: Parallel.coreCount) { index in
-                try LakeFileReader.readWithOffsets(path: "\(lakeRoot)/\(files[index].path)", type: files[index].type, users: pickedIDs, fields: fields)
-            }.flatMap { $0 }
+            let theirs = try snapshot.events(types: needed, users: pickedIDs, fields: fields)
             let readings = try PointInTime.compute(definitions: contract.features, events: theirs, queries: queries, features: numeric.map(\.name))
             for (column, feature) in numeric.enumerated() {
                 features[feature.name] = .baseline(readings.compactMap { $0[column].value?.featureNumber })

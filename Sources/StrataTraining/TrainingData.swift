@@ -20,10 +20,10 @@ public enum TrainingData {
     public static func interactions(_ manifest: SnapshotManifest, lakeRoot: String, policy: InteractionPolicy, threads: Int = Parallel.coreCount) throws
         -> [TimedInteraction]
     {
-        let files = manifest.files.filter { policy.weights[$0.type] != nil }
-        let read = try Parallel.map(files.count, threads: threads) { index in
-            FileRows(try LakeColumns(path: "\(lakeRoot)/\(files[index].path)", columns: ["offset", "user_id", "item_id", "timestamp"]))
-        }
+        let snapshot = SnapshotReader(manifest: manifest, lakeRoot: lakeRoot)
+        let types = Set(policy.weights.keys)
+        let files = snapshot.files(types: types)
+        let read = try snapshot.columns(types: types, ["offset", "user_id", "item_id", "timestamp"], threads: threads) { _, columns in FileRows(columns) }
         let reference = read.lazy.compactMap { $0.timestamps.max() }.max() ?? 0
         var interactions: [TimedInteraction] = []
         interactions.reserveCapacity(read.reduce(0) { $0 + $1.timestamps.count })

@@ -40,11 +40,6 @@ public enum PointInTime {
 
     /// The events of a snapshot that feed `definitions`, with their log offsets.
     public static func events(of manifest: SnapshotManifest, lakeRoot: String, definitions: [FeatureDefinition]) throws -> [(offset: Int64, event: Event)] {
-        let sources = Set(definitions.flatMap(\.sources))
-        var events: [(offset: Int64, event: Event)] = []
-        for file in manifest.files where sources.contains(file.type) {
-            events += try LakeFileReader.readWithOffsets(path: "\(lakeRoot)/\(file.path)", type: file.type)
-        }
-        return events
+        try SnapshotReader(manifest: manifest, lakeRoot: lakeRoot).events(types: Set(definitions.flatMap(\.sources)))
     }
 }

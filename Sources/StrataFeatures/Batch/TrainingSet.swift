@@ -109,10 +109,7 @@ public enum TrainingSetBuilder {
         var types = Set(needed.flatMap(\.sources))
         types.insert(spec.spine)
         if let label = spec.label { types.insert(label) }
-        var events: [(offset: Int64, event: Event)] = []
-        for file in manifest.files where types.contains(file.type) {
-            events += try LakeFileReader.readWithOffsets(path: "\(lakeRoot)/\(file.path)", type: file.type)
-        }
+        let events = try SnapshotReader(manifest: manifest, lakeRoot: lakeRoot).events(types: types)
         let spine = events.filter { $0.event.type == spec.spine && $0.event.userID != nil && $0.event.itemID != nil }.sorted { $0.offset < $1.offset }
 
         // Label times per (user, item), sorted, for a binary search per row.

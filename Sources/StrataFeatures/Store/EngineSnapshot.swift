@@ -54,11 +54,15 @@ extension FeatureEngine {
     func restore(from path: String) throws -> Bool {
         var header: JSONValue?
         var loaded: [(FeatureDefinition.Entity, String, [(any FeatureWindow)?])] = []
+        let expected = definitionsHash
         let exists = try FramedFile.forEach(path) { payload in
             if header == nil {
                 header = try JSONValue.parse(payload)
                 return
             }
+            // A snapshot of other definitions (a feature added or changed since) is not read:
+            // its entities hold other states, and the store rebuilds from the lake and the log.
+            guard header?["definitions"]?.stringValue == expected else { return }
             var reader = PayloadReader(payload)
             let entity: FeatureDefinition.Entity = try reader.byte() == 0 ? .user : .item
             let key = try reader.string()

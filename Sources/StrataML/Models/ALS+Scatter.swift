@@ -1,3 +1,5 @@
+import StrataCore
+
 extension ALSModel {
     /// Partitions of the target rows in scattering mode: fixed, so results never depend on the
     /// thread count. Few, because each partition rereads the fixed factors it needs (measured:

@@ -182,19 +182,3 @@ public struct ItemKNNModel: Recommender {
             items: try artifact.ids("items"), neighborIndptr: indptr, neighborIndices: indices, neighborSimilarities: values)
     }
 }
-
-/// One slot per chunk, written by whichever thread ran the chunk and read after all finish.
-final class ChunkResults<Value>: @unchecked Sendable {
-    private(set) var values: [Value?]
-    private let lock = NSLock()
-
-    init(count: Int) {
-        values = Array(repeating: nil, count: count)
-    }
-
-    func set(_ index: Int, _ value: Value) {
-        lock.lock()
-        values[index] = value
-        lock.unlock()
-    }
-}

@@ -1,4 +1,5 @@
 import Dispatch
+import Foundation
 
 /// Work split across threads so that the result never depends on how many there are: the
 /// range is cut into fixed chunks (independent of the thread count) and each chunk's output
@@ -39,3 +40,19 @@ public enum Parallel {
 #if canImport(Glibc)
     import Glibc
 #endif
+
+/// One slot per chunk, written by whichever thread ran the chunk and read after all finish.
+public final class ChunkResults<Value>: @unchecked Sendable {
+    public private(set) var values: [Value?]
+    private let lock = NSLock()
+
+    public init(count: Int) {
+        values = Array(repeating: nil, count: count)
+    }
+
+    public func set(_ index: Int, _ value: Value) {
+        lock.lock()
+        values[index] = value
+        lock.unlock()
+    }
+}
