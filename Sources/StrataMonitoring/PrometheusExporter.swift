@@ -72,7 +72,8 @@ public struct MetricsSink: Sendable {
     /// A running total kept elsewhere (monotonic since the process started): the counter grows
     /// by what the total grew since the last scrape. The full name is `strata_<name>_total`.
     public func counter(_ name: String, help: String, labels: [(String, String)] = [], total: Double) {
-        let key = name + labels.map { "|\($0.0)=\($0.1)" }.joined()
+        // Length-prefixed parts: no two label sets share a key, whatever their values hold.
+        let key = ([name] + labels.flatMap { [$0.0, $0.1] }).map { "\($0.utf8.count):\($0)" }.joined()
         let delta = exporter.totals.withLock { totals -> Double in
             let grown = max(0, total - (totals[key] ?? 0))
             totals[key] = max(total, totals[key] ?? 0)

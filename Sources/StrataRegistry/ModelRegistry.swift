@@ -209,13 +209,16 @@ public final class ModelRegistry: Sendable {
         guard principal.has(.approver) else {
             try await refuse("model.rollback", model, principal, "approver_role_required", "rolling back needs the approver role", .forbidden)
         }
-        let target = try await store.transaction { db -> Int64 in
+        let target = try await store.transaction { db -> Int64? in
             guard
                 let previous = try await db.raw("SELECT version FROM aliases WHERE model = \(bind: model) AND alias = 'previous'").first()?
                     .decode(column: "version", as: Int64.self)
-            else { throw StrataError(.conflict, code: "nothing_to_roll_back", "\(model) has no previous production version") }
+            else { return nil }
             try await Self.makeProduction(db, model: model, version: previous)
             return previous
+        }
+        guard let target else {
+            try await refuse("model.rollback", model, principal, "nothing_to_roll_back", "\(model) has no previous production version", .conflict)
         }
         try await audit.append(principal: principal.label, action: "model.rollback", target: "\(model)@\(target)")
         return try await resolve("\(model)@\(target)")

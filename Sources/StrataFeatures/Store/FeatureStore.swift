@@ -27,7 +27,9 @@ extension OnlineFeatureReader {
 public final class FeatureStore: Service, LogConsumer, OnlineFeatureReader, Sendable {
     public let consumerName = "features"
     public let engine: FeatureEngine
-    let lake: Lake
+    /// The project's events, lake then log (the store keeps its own position in them).
+    let events: EventStream
+    let clock: any WallClock
     let logger: Logger
     let path: String
     /// Serialises applying and snapshotting (a snapshot must not race an apply).
@@ -45,16 +47,31 @@ public final class FeatureStore: Service, LogConsumer, OnlineFeatureReader, Send
     /// a publisher to a shared store turns it on).
     private let changed = Mutex<(tracking: Bool, users: Set<String>, items: Set<String>)>((false, [], []))
 
-    public init(
+    /// Over an open lake: its events and clock, its project folder for the snapshot, and
+    /// registered with it so that log retention keeps what a restart replays.
+    public convenience init(
         lake: Lake, definitions: [FeatureDefinition], snapshotInterval: Duration = .seconds(300), skewCheck: (interval: Duration, entities: Int)? = nil,
         logger: Logger
     ) throws {
-        self.lake = lake
+        try self.init(
+            events: lake.events, clock: lake.clock, snapshotPath: "\(lake.directory.projectRoot)/features/snapshot.bin", definitions: definitions,
+            snapshotInterval: snapshotInterval, skewCheck: skewCheck, logger: logger)
+        lake.register(self)
+    }
+
+    /// The store over `events`, its snapshot at `snapshotPath`: restored, then the events after
+    /// it replayed.
+    public init(
+        events: EventStream, clock: any WallClock, snapshotPath: String, definitions: [FeatureDefinition], snapshotInterval: Duration = .seconds(300),
+        skewCheck: (interval: Duration, entities: Int)? = nil, logger: Logger
+    ) throws {
+        self.events = events
+        self.clock = clock
         self.engine = FeatureEngine(definitions: definitions)
         self.logger = logger
         self.snapshotInterval = snapshotInterval
         self.skewCheck = skewCheck
-        self.path = "\(lake.directory.projectRoot)/features/snapshot.bin"
+        self.path = snapshotPath
         let start = MonotonicClock.nanoseconds()
         // Without a usable snapshot the catch-up below replays everything: the lake's files
         // for what the log no longer holds, then the log.
@@ -71,12 +88,11 @@ public final class FeatureStore: Service, LogConsumer, OnlineFeatureReader, Send
                 "replayed": "\(engine.appliedThrough - replayedFrom)",
                 "ms": "\((MonotonicClock.nanoseconds() - start) / 1_000_000)",
             ])
-        lake.register(self)
     }
 
     /// A snapshot taken before a forget covered the user's events still holds their state.
     private func dropForgottenUsers(snapshotThrough: Int64) {
-        let stale = lake.events.usersForgotten(after: snapshotThrough)
+        let stale = events.usersForgotten(after: snapshotThrough)
         guard !stale.isEmpty else { return }
         for user in engine.entityKeys()[.user] ?? [] where stale.contains(ForgetRecord.hash(of: user)) { engine.remove(.user, id: user) }
     }
@@ -91,9 +107,9 @@ public final class FeatureStore: Service, LogConsumer, OnlineFeatureReader, Send
 
     /// Every event at offsets below `end` (the lake's files, then the log).
     func history(through end: Int64) throws -> [(offset: Int64, event: Event)] {
-        var events: [(offset: Int64, event: Event)] = []
-        try lake.events.replay(from: 0, to: end) { offset, event in events.append((offset, event)) }
-        return events
+        var history: [(offset: Int64, event: Event)] = []
+        try events.replay(from: 0, to: end) { offset, event in history.append((offset, event)) }
+        return history
     }
 
     /// Runs `body` while no event is applied.
@@ -110,12 +126,12 @@ public final class FeatureStore: Service, LogConsumer, OnlineFeatureReader, Send
     /// Applies every durable log record not applied yet.
     public func catchUp() throws {
         try applying.withLock { _ in
-            let now = lake.clock.nowMillis()
+            let now = clock.nowMillis()
             var lastUser: String?
             let tracking = changed.withLock { $0.tracking }
             var users = Set<String>()
             var items = Set<String>()
-            let end = try lake.events.replay(from: engine.appliedThrough) { offset, event in
+            let end = try events.replay(from: engine.appliedThrough) { offset, event in
                 engine.apply(event, offset: offset, now: now)
                 if let user = event.userID { lastUser = user }
                 if tracking {
@@ -152,7 +168,7 @@ public final class FeatureStore: Service, LogConsumer, OnlineFeatureReader, Send
     // MARK: - Reading
 
     public func read(_ entity: FeatureDefinition.Entity, ids: [String], features: [String]?) throws(StrataError) -> [[FeatureReading]] {
-        let now = lake.clock.nowMillis()
+        let now = clock.nowMillis()
         var result: [[FeatureReading]] = []
         result.reserveCapacity(ids.count)
         for id in ids { result.append(try engine.read(entity, id: id, features: features, at: now)) }
@@ -160,7 +176,7 @@ public final class FeatureStore: Service, LogConsumer, OnlineFeatureReader, Send
     }
 
     public func read(_ entity: FeatureDefinition.Entity, id: String, features: [String]? = nil) throws(StrataError) -> [FeatureReading] {
-        try engine.read(entity, id: id, features: features, at: lake.clock.nowMillis())
+        try engine.read(entity, id: id, features: features, at: clock.nowMillis())
     }
 
     // MARK: - Running
@@ -197,7 +213,7 @@ public final class FeatureStore: Service, LogConsumer, OnlineFeatureReader, Send
                 logger.error("the feature store could not read the log", metadata: ["error": "\(error)"])
                 try? await Task.sleep(for: .seconds(1))
             }
-            await lake.events.waitForEvents(from: engine.appliedThrough)
+            await events.waitForEvents(from: engine.appliedThrough)
         }
     }
 
@@ -206,7 +222,7 @@ public final class FeatureStore: Service, LogConsumer, OnlineFeatureReader, Send
     private func settleEverySecond() async {
         while !Task.isCancelled {
             try? await Task.sleep(for: .seconds(1))
-            engine.settle(at: lake.clock.nowMillis())
+            engine.settle(at: clock.nowMillis())
         }
     }
 
@@ -250,9 +266,9 @@ public final class FeatureStore: Service, LogConsumer, OnlineFeatureReader, Send
     public func status() -> JSONValue {
         let counts = engine.entityCounts
         return [
-            "features": .int(engine.features.count), "applied_through": .int(engine.appliedThrough), "log_end": .int(lake.events.end),
+            "features": .int(engine.features.count), "applied_through": .int(engine.appliedThrough), "log_end": .int(events.end),
             "snapshot_offset": .int(checkpointedThrough), "users": .int(counts[.user] ?? 0), "items": .int(counts[.item] ?? 0),
-            "freshness": .array(engine.freshness(now: lake.clock.nowMillis())),
+            "freshness": .array(engine.freshness(now: clock.nowMillis())),
             "skew": skewSamples.withLock { $0.json },
             "recent_user": recentUser.withLock { $0 }.map(JSONValue.string) ?? .null,
         ]

@@ -38,7 +38,7 @@ extension FeatureStore {
         }
         // Online values and the log offset they cover, with no event applied in between.
         let (time, through, online) = try withApplyingPaused { () throws(StrataError) in
-            let time = lake.clock.nowMillis()
+            let time = clock.nowMillis()
             return (time, engine.appliedThrough, try queries.map { query throws(StrataError) in try engine.read(query.entity, id: query.id, at: time) })
         }
         for index in queries.indices { queries[index].time = time }

@@ -47,13 +47,13 @@ public final class AlertEngine: Sendable {
 
     public var current: [AlertStatus] { statuses.withLock { $0 } }
 
-    /// One evaluation: `values[rule name]` (nil or missing: not judged, state kept).
+    /// One evaluation: `values[rule name]` (nil, missing or NaN: not judged, state kept).
     public func evaluate(_ values: [String: Double], now: Int64) -> [AlertTransition] {
         statuses.withLock { all in
             var transitions: [AlertTransition] = []
             for index in all.indices {
                 var status = all[index]
-                guard let value = values[status.rule.name] else { continue }
+                guard let value = values[status.rule.name], !value.isNaN else { continue }
                 status.value = value
                 let breached = value > status.rule.threshold
                 switch (status.state, breached) {

@@ -100,7 +100,8 @@ public struct DeploymentRecords: Sendable {
 
     public func history(_ name: String, limit: Int = 100) async throws -> [DeploymentEvent] {
         try await store.read { db in
-            try await db.raw("SELECT * FROM deployment_events WHERE name = \(bind: name) ORDER BY at DESC LIMIT \(bind: limit)").all().map { row in
+            try await db.raw("SELECT * FROM deployment_events WHERE name = \(bind: name) ORDER BY at DESC, revision DESC LIMIT \(bind: limit)").all().map {
+                row in
                 DeploymentEvent(
                     revision: try row.decode(column: "revision", as: Int64.self), at: try row.decode(column: "at", as: Int64.self),
                     principal: try row.decode(column: "principal", as: String.self), kind: try row.decode(column: "kind", as: String.self),

@@ -146,8 +146,14 @@ public struct RunStore: Sendable {
         }
     }
 
+    /// The run with this id, or the only run whose id starts with it (a prefix as `strata runs`
+    /// prints); an exact id wins over longer ids it begins, and `_` or `%` match only themselves.
     public func get(_ id: String) async throws -> RunRecord {
-        let rows = try await store.read { db in try await db.raw("SELECT * FROM runs WHERE id = \(bind: id) OR id LIKE \(bind: id + "%") ORDER BY id").all() }
+        let rows = try await store.read { db in
+            if let exact = try await db.raw("SELECT * FROM runs WHERE id = \(bind: id)").first() { return [exact] }
+            let pattern = id.replacing("\\", with: "\\\\").replacing("%", with: "\\%").replacing("_", with: "\\_") + "%"
+            return try await db.raw("SELECT * FROM runs WHERE id LIKE \(bind: pattern) ESCAPE '\\' ORDER BY id").all()
+        }
         guard rows.count == 1, let row = rows.first else {
             throw rows.isEmpty
                 ? StrataError.notFound("run_not_found", "no run \(id)") : StrataError.invalid("ambiguous_run", "\(id) matches \(rows.count) runs")

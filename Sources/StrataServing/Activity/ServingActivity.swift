@@ -85,7 +85,9 @@ public final class ServingActivity: Service, LogConsumer, Sendable {
     }
 
     static let impressionsKept = 200
-    let lake: Lake
+    /// The project's events, lake then log (the activity keeps its own position in them).
+    let events: EventStream
+    let clock: any WallClock
     /// What serving was configured with (the recommendation service and the batch job read it here).
     public let settings: ServingSettings
     let policy: InteractionPolicy
@@ -102,12 +104,24 @@ public final class ServingActivity: Service, LogConsumer, Sendable {
     private let applying = Mutex(())
     private let trendingTop = Mutex<(at: Int64, through: Int64, ranking: TrendingRanking)>((0, -1, TrendingRanking(items: [], basis: .decayed)))
 
-    public init(lake: Lake, settings: ServingSettings, logger: Logger) throws {
-        self.lake = lake
+    /// Over an open lake: its events and clock, its project folder for the checkpoint, and
+    /// registered with it so that log retention keeps what a restart replays.
+    public convenience init(lake: Lake, settings: ServingSettings, logger: Logger) throws {
+        try self.init(
+            events: lake.events, clock: lake.clock, checkpointPath: "\(lake.directory.projectRoot)/serving/activity.json", settings: settings,
+            logger: logger)
+        lake.register(self)
+    }
+
+    /// The activity over `events`, its checkpoint at `checkpointPath`: restored, then the
+    /// events after it replayed.
+    public init(events: EventStream, clock: any WallClock, checkpointPath: String, settings: ServingSettings, logger: Logger) throws {
+        self.events = events
+        self.clock = clock
         self.settings = settings
         self.policy = settings.interactions
         self.halfLife = Double(settings.serving.trendingHalfLifeMillis)
-        self.path = "\(lake.directory.projectRoot)/serving/activity.json"
+        self.path = checkpointPath
         self.logger = logger
         let policy = self.policy
         let interactionTypes = Array(policy.weights.keys)
@@ -125,7 +139,6 @@ public final class ServingActivity: Service, LogConsumer, Sendable {
         }
         // From the checkpoint on; without one, from the lake's files and then the log.
         try catchUp()
-        lake.register(self)
     }
 
     // MARK: - Reading
@@ -196,7 +209,7 @@ public final class ServingActivity: Service, LogConsumer, Sendable {
     /// `minimumTrendingWeight` of them), interactions over the whole history. Ties go to the
     /// more popular item, then the smaller id. Recomputed at most once a second.
     public func trending(limit: Int = 500) -> TrendingRanking {
-        let now = lake.clock.nowMillis()
+        let now = clock.nowMillis()
         let through = appliedThrough
         if let fresh = trendingTop.withLock({ top in now - top.at < 1000 && top.through == through ? top.ranking : nil }) {
             return TrendingRanking(items: Array(fresh.items.prefix(limit)), basis: fresh.basis)
@@ -279,12 +292,12 @@ public final class ServingActivity: Service, LogConsumer, Sendable {
     public func catchUp() throws {
         try applying.withLock { _ in
             let from = appliedThrough
-            var events: [Event] = []
-            let end = try lake.events.replay(from: from) { _, event in events.append(event) }
+            var pending: [Event] = []
+            let end = try events.replay(from: from) { _, event in pending.append(event) }
             guard end > from else { return }
-            let now = lake.clock.nowMillis()
+            let now = clock.nowMillis()
             state.withLock { s in
-                for event in events { Self.apply(event, to: &s, policy: policy, halfLife: halfLife, now: now) }
+                for event in pending { Self.apply(event, to: &s, policy: policy, halfLife: halfLife, now: now) }
                 s.appliedThrough = max(s.appliedThrough, end)
             }
         }
@@ -408,7 +421,7 @@ public final class ServingActivity: Service, LogConsumer, Sendable {
                     self.logger.error("serving activity could not read the log", metadata: ["error": "\(error)"])
                     try? await Task.sleep(for: .seconds(1))
                 }
-                await self.lake.events.waitForEvents(from: self.appliedThrough)
+                await self.events.waitForEvents(from: self.appliedThrough)
             }
         }
         do {
@@ -426,10 +439,10 @@ public final class ServingActivity: Service, LogConsumer, Sendable {
 
     @discardableResult
     public func checkpoint() throws -> Int64 {
-        let oldest = lake.clock.nowMillis() / 60_000 - Self.minutesKept
+        let oldest = clock.nowMillis() / 60_000 - Self.minutesKept
         let (json, through) = state.withLock { s -> (JSONValue, Int64) in
             s.armMinutes = s.armMinutes.mapValues { $0.filter { $0.key >= oldest } }
-            let recentOldest = lake.clock.nowMillis() / 60_000 - settings.monitoringWindowMillis / 60_000 - 2 * s.recentBucketMinutes
+            let recentOldest = clock.nowMillis() / 60_000 - settings.monitoringWindowMillis / 60_000 - 2 * s.recentBucketMinutes
             for key in s.recent.keys { s.recent[key]?.prune(before: recentOldest) }
             let users: [String: JSONValue] = s.users.mapValues { user in
                 [
