@@ -20,7 +20,7 @@ import Testing
         let clock = ManualClock(Self.start)
         let lake = try Fixtures.lake(directory, config: config, clock: clock)
         let store = try FeatureStore(lake: lake, definitions: config.contract.features, logger: quietLogger)
-        let events = Fixtures.events(100_000, seed: 21, endMillis: Self.start + 3 * 86_400_000)
+        let events = Fixtures.events(30_000, seed: 21, endMillis: Self.start + 3 * 86_400_000)
         let times = events.map { event -> Int64 in if case .millis(let t) = event.time { t } else { 0 } }
         #expect(zip(times, times.dropFirst()).allSatisfy { $0 <= $1 }, "the generated stream is in time order")
 
