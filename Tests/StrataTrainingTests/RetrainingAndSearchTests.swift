@@ -14,36 +14,8 @@ import Testing
 @Suite(.serialized) struct RetrainingAndSearchTests {
     static let scientist = Principal(id: "sci", name: "sam", roles: [.scientist])
 
-    /// A lake with 3,000 generated events (no snapshot yet) and a trainer over SQLite.
-    struct Setup {
-        let directory: TemporaryDirectory
-        let lake: Lake
-        let store: MetadataStore
-        let audit: AuditLog
-        let registry: ModelRegistry
-        let trainer: Trainer
-
-        init(config: StrataConfig = Fixtures.config) async throws {
-            directory = TemporaryDirectory("strata-retrain")
-            lake = try Fixtures.lake(directory, config: config)
-            _ = try await lake.ingestor.ingest(events: Fixtures.events(3000, seed: 47), source: "test", allowLate: true)
-            store = try await MetadataStore.open(url: "sqlite:", defaultSQLitePath: directory.file("metadata.sqlite"), logger: quietLogger)
-            audit = AuditLog(store: store)
-            registry = ModelRegistry(store: store, audit: audit)
-            trainer = Trainer(
-                runs: RunStore(store: store), blobs: FileBlobStore(root: directory.file("blobs")), registry: registry, audit: audit,
-                directory: DataDirectory(root: directory.path, project: config.project), config: config, codeVersion: "git:test", threads: 2)
-        }
-
-        func close() async {
-            await lake.close()
-            await store.close()
-            directory.remove()
-        }
-    }
-
     @Test func aModelThatCannotFitFailsItsRunWhileTheOthersRetrain() async throws {
-        let setup = try await Setup()
+        let setup = try await TrainerFixture(seed: 47, snapshot: false)
         // EASE with no regularization is a valid spec that the fit refuses.
         let models = [
             try ModelSpec(name: "pop", algorithm: .popularity), try ModelSpec(name: "ease-bad", algorithm: .ease, parameters: ["regularization": 0]),
@@ -99,7 +71,7 @@ import Testing
         let search = try #require(config.searches["knn"])
         #expect(search.method == .grid && search.halving == nil)
         #expect(search.candidates().count == 4)
-        let setup = try await Setup(config: config)
+        let setup = try await TrainerFixture(config: config, seed: 47, snapshot: false)
         _ = try await setup.lake.maintain(force: true)
         _ = try await setup.lake.compactor.snapshot()
         let base = try #require(config.training.models.first { $0.name == "knn" })

@@ -15,45 +15,14 @@ import Testing
 @Suite(.serialized) struct RunLifecycleTests {
     static let scientist = Principal(id: "sci", name: "sam", roles: [.scientist])
 
-    /// A small shop lake (3,000 generated events) with one snapshot, and a trainer over SQLite.
-    struct Setup {
-        let directory: TemporaryDirectory
-        let store: MetadataStore
-        let audit: AuditLog
-        let registry: ModelRegistry
-        let trainer: Trainer
-        let snapshot: String
-        let config: StrataConfig
-
-        init(observer: TrainingObserver? = nil) async throws {
-            directory = TemporaryDirectory("strata-training")
-            config = Fixtures.config
-            let lake = try Fixtures.lake(directory, config: config)
-            _ = try await lake.ingestor.ingest(events: Fixtures.events(3000, seed: 41), source: "test", allowLate: true)
-            _ = try await lake.maintain(force: true)
-            snapshot = try await lake.compactor.snapshot().version
-            await lake.close()
-            store = try await MetadataStore.open(url: "sqlite:", defaultSQLitePath: directory.file("metadata.sqlite"), logger: quietLogger)
-            audit = AuditLog(store: store)
-            registry = ModelRegistry(store: store, audit: audit)
-            trainer = Trainer(
-                runs: RunStore(store: store), blobs: FileBlobStore(root: directory.file("blobs")), registry: registry, audit: audit,
-                directory: DataDirectory(root: directory.path, project: config.project), config: config, codeVersion: "git:lifecycle", threads: 2,
-                observer: observer)
-        }
-
-        func close() async {
-            await store.close()
-            directory.remove()
-        }
-    }
-
     @Test func aFinishedRunRecordsItsInputsArtifactMetricsAndAudit() async throws {
         let stages = Mutex<[String]>([])
-        let setup = try await Setup(observer: { _, stage, seconds in
-            stages.withLock { $0.append(stage) }
-            #expect(seconds >= 0)
-        })
+        let setup = try await TrainerFixture(
+            seed: 41, snapshot: true, codeVersion: "git:lifecycle",
+            observer: { _, stage, seconds in
+                stages.withLock { $0.append(stage) }
+                #expect(seconds >= 0)
+            })
         let spec = try ModelSpec(name: "als", algorithm: .als, parameters: ["factors": 8, "iterations": 3])
         let outcome = try await setup.trainer.train(TrainingRequest(spec: spec, principal: Self.scientist))
         let run = outcome.run
@@ -99,7 +68,7 @@ import Testing
     }
 
     @Test func aRunThatCannotReadItsDataIsMarkedFailedAndAudited() async throws {
-        let setup = try await Setup()
+        let setup = try await TrainerFixture(seed: 41, snapshot: true, codeVersion: "git:lifecycle")
         let spec = try ModelSpec(name: "pop", algorithm: .popularity)
         // Interactions of a type no event has: nothing to train on.
         let policy = InteractionPolicy(weights: ["no_such_type": 1])
@@ -130,7 +99,7 @@ import Testing
     }
 
     @Test func anUnknownSnapshotIsRefusedBeforeARunStarts() async throws {
-        let setup = try await Setup()
+        let setup = try await TrainerFixture(seed: 41, snapshot: true, codeVersion: "git:lifecycle")
         let spec = try ModelSpec(name: "pop", algorithm: .popularity)
         var thrown: StrataError?
         do {
@@ -145,7 +114,7 @@ import Testing
     }
 
     @Test func finishedRunsCannotBeResumedAndUnknownOnesAreNotFound() async throws {
-        let setup = try await Setup()
+        let setup = try await TrainerFixture(seed: 41, snapshot: true, codeVersion: "git:lifecycle")
         let outcome = try await setup.trainer.train(TrainingRequest(spec: try ModelSpec(name: "pop", algorithm: .popularity), principal: Self.scientist))
         var finished: StrataError?
         do {
@@ -169,10 +138,10 @@ import Testing
     /// A run that stopped before finishing (its process killed before any checkpoint) resumes
     /// on its recorded data and inputs, and produces the artifact a fresh run produces.
     @Test func anInterruptedRunResumesToTheSameArtifact() async throws {
-        let setup = try await Setup()
+        let setup = try await TrainerFixture(seed: 41, snapshot: true, codeVersion: "git:lifecycle")
         let spec = try ModelSpec(name: "knn", algorithm: .itemKNN, parameters: ["neighbors": 10])
         let interrupted = RunRecord(
-            id: "r-interrupted", experiment: "knn", model: "knn", algorithm: .itemKNN, dataVersion: setup.snapshot,
+            id: "r-interrupted", experiment: "knn", model: "knn", algorithm: .itemKNN, dataVersion: setup.snapshot ?? "",
             contractVersion: setup.config.contract.version, codeVersion: "git:lifecycle", parameters: spec.parameters, seed: 0, host: "h",
             principal: Self.scientist.label, startedAt: 1, reproduces: nil, inputs: RunInputs(interactions: setup.config.training.interactions))
         try await setup.trainer.runs.insert(interrupted)
