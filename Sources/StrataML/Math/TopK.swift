@@ -3,6 +3,7 @@
 public enum TopK {
     /// The indices of the `n` highest finite scores, best first; `excluded` indices are skipped.
     public static func select(_ scores: UnsafeBufferPointer<Float>, n: Int, excluded: (Int) -> Bool = { _ in false }) -> [(index: Int, score: Float)] {
+        guard n > 0 else { return [] }
         // "a ranks below b": a lower score, or an equal score and a higher index.
         var heap = BoundedMinHeap<Float>(capacity: n, below: { a, b in a.score < b.score || (a.score == b.score && a.index > b.index) })
         // Once the heap is full, most scores fall below its root: reject those without calls.
