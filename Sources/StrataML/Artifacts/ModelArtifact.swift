@@ -82,7 +82,7 @@ public struct ModelArtifact: Sendable, Equatable {
         var position = 16 + headerLength
         for section in sections {
             guard let name = section["name"]?.stringValue, let kind = section["kind"]?.stringValue, let length = section["bytes"]?.intValue,
-                length >= 0, position + Int(length) <= bytes.count
+                length >= 0, length <= bytes.count - position
             else { throw corrupt("section table does not fit the file") }
             let slice = bytes[position..<(position + Int(length))]
             position += Int(length)
