@@ -63,12 +63,17 @@ public struct EventStream: Sendable {
         Set(forgets.all.filter { $0.throughOffset > offset }.map(\.userHash))
     }
 
+    /// The lake files compaction has committed (read from its state file, so callers need not
+    /// wait for the compactor).
+    public func committedFiles() throws -> [LakeFile] {
+        try LakeState.load(path: "\(directory.lakeState)/state.json").files
+    }
+
     /// The events in `[from, before)` that only the lake's committed files hold, in offset
     /// order (every file of a type in `types`, or of every type).
     func lakeEvents(from: Int64, before end: Int64, types: Set<String>?) throws -> [(offset: Int64, event: Event)] {
         var events: [(offset: Int64, event: Event)] = []
-        let files = try LakeState.load(path: "\(directory.lakeState)/state.json").files
-        for file in files where file.firstOffset < end && file.lastOffset >= from && types.map({ $0.contains(file.type) }) ?? true {
+        for file in try committedFiles() where file.firstOffset < end && file.lastOffset >= from && types.map({ $0.contains(file.type) }) ?? true {
             for (offset, event) in try LakeFileReader.readWithOffsets(path: "\(directory.lake)/\(file.path)", type: file.type)
             where offset >= from && offset < end {
                 events.append((offset, event))

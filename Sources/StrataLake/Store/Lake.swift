@@ -94,9 +94,7 @@ public final class Lake: Sendable {
 
     /// The lake files compaction has committed (read from its state file, so callers need not
     /// wait for the compactor).
-    public func committedLakeFiles() throws -> [LakeFile] {
-        try LakeState.load(path: "\(directory.lakeState)/state.json").files
-    }
+    public func committedLakeFiles() throws -> [LakeFile] { try events.committedFiles() }
 
     /// Forgets a user (see `Compactor.forget`): their events leave the lake's current files and
     /// every reader of the log skips them; the catalog drops their entry.

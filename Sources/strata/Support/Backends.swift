@@ -69,6 +69,7 @@ enum Backends {
         return (cache, RedisDeploymentBus(client: client, namespace: config.project))
     }
 
-    /// `backends.stream`: the Kafka source's settings for `kafka://`; nil for the embedded log.
-    static func kafka(_ config: StrataConfig) -> KafkaConfig? { config.backends.stream.hasPrefix("kafka://") ? config.kafka : nil }
+    /// `backends.stream`: the Kafka source's settings for `kafka://`; nil for the embedded log
+    /// (loading the configuration, and its environment overrides, set them only for Kafka).
+    static func kafka(_ config: StrataConfig) -> KafkaConfig? { config.kafka }
 }
