@@ -4,7 +4,7 @@
 # (pyarrow, DuckDB) that read the lake, MLflow's tracking server, Prometheus and promtool, and headless
 # Chromium with Selenium for the dashboard test, redis-server for the Redis suite, moto_server
 # and the AWS CLI for the S3 suite, fastavro and confluent-kafka for the Kafka suite, nginx for the
-# multi-replica test, schemathesis for the API fuzz test, in the tests
+# multi-replica test, schemathesis for the API fuzz test, gdb for the backtraces of a hung test run, in the tests
 # (--with-test-peers), and the load
 # generator the HTTP benchmarks compare with (--with-bench-tools: wrk).
 # Idempotent: a second run installs nothing.
@@ -14,7 +14,7 @@ with_test_peers=0
 packages=(libzstd-dev libsnappy-dev zlib1g-dev libsqlite3-dev libopenblas-dev liblapacke-dev libxgboost-dev librdkafka-dev libhnswlib-dev pkg-config)
 for flag in "$@"; do
   case "$flag" in
-    --with-test-peers) with_test_peers=1; packages+=(prometheus chromium chromium-driver redis-server nginx-light curl openssl) ;;
+    --with-test-peers) with_test_peers=1; packages+=(prometheus chromium chromium-driver redis-server nginx-light curl openssl gdb) ;;
     --with-bench-tools) packages+=(wrk) ;;
     *) echo "install-deps: unknown option $flag" >&2; exit 2 ;;
   esac

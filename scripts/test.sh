@@ -72,15 +72,17 @@ replay() {
 }
 if [ "$built" = 1 ]; then stage "fuzz corpora replay" replay; else skip "fuzz corpora replay" "build failed"; fi
 if [ $# -gt 0 ]; then
-  if [ "$built" = 1 ]; then stage "swift test $*" swift test --skip-build "$@"; else skip "swift test $*" "build failed"; fi
+  if [ "$built" = 1 ]; then stage "swift test $*" scripts/test-with-deadline.sh "${STRATA_TEST_DEADLINE:-1800}" "$@"; else skip "swift test $*" "build failed"; fi
 else
   # The swap tests print how fast a promotion or rollback reaches every replica (their assertions
   # are causal, not timed): they run alone and one at a time, after the other suites, so that
   # the rest of the suite's load is not in the figures they print.
   swaps="MultiReplicaTests|SwapUnderLoadTests"
   if [ "$built" = 1 ]; then
-    stage "swift test (all suites but the swaps)" swift test --skip-build --skip "$swaps"
-    stage "swift test (swap figures, alone)" swift test --skip-build --no-parallel --filter "$swaps"
+    # Each under a deadline far above its usual time (about 10 min and 1 min here): a hung test
+    # fails its stage and names itself instead of using up CI's budget in silence.
+    stage "swift test (all suites but the swaps)" scripts/test-with-deadline.sh "${STRATA_TEST_DEADLINE:-1800}" --skip "$swaps"
+    stage "swift test (swap figures, alone)" scripts/test-with-deadline.sh 600 --no-parallel --filter "$swaps"
   else
     skip "swift test (all suites but the swaps)" "build failed"
     skip "swift test (swap figures, alone)" "build failed"
