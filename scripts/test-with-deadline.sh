@@ -11,6 +11,7 @@ cd "$(dirname "$0")/.."
 limit=$1
 shift
 log=$(mktemp -t strata-test-XXXXXX.log)
+trap 'rm -f "$log"' EXIT
 
 # In a session of its own, so that the servers and peers the tests started go with it.
 setsid stdbuf -oL -eL swift test --skip-build "$@" > >(tee "$log") 2>&1 &

@@ -1,6 +1,7 @@
 import Foundation
 import StrataCore
 import StrataTesting
+import Synchronization
 import Testing
 
 #if canImport(FoundationNetworking)
@@ -13,6 +14,13 @@ final class ServerProcess: @unchecked Sendable {
     let process = Process()
     private(set) var port = 0
     private let errors = Pipe()
+    /// Everything the process wrote to standard error so far, and whether it has closed it. A
+    /// thread of its own drains the pipe from the start: a pipe nobody reads fills up (64 KiB),
+    /// and the server's next log line then blocks it, and every request behind it, until
+    /// each of the test's requests times out.
+    private let written = WrittenLog()
+    /// How many of those bytes `startupLog` holds.
+    private var startupBytes = 0
 
     /// The `strata` binary next to the test bundle (the test target depends on it).
     static var binary: String {
@@ -45,6 +53,16 @@ final class ServerProcess: @unchecked Sendable {
         process.standardError = errors
         process.standardOutput = FileHandle.nullDevice
         try process.run()
+        let (handle, written) = (errors.fileHandleForReading, self.written)
+        Thread {
+            while true {
+                let chunk = PipeReading.available(handle)
+                written.state.withLock { log in
+                    if chunk.isEmpty { log.ended = true } else { log.bytes += chunk }
+                }
+                if chunk.isEmpty { return }
+            }
+        }.start()
         if waitForServing { try awaitServing() }
     }
 
@@ -87,51 +105,40 @@ final class ServerProcess: @unchecked Sendable {
         return (arguments + ["--config", path], path)
     }
 
-    /// Reads the log until the "serving" line (which names the bound port); a standby worker
-    /// reaches it only once elected. The limit only bounds a hang (it ends early if the
-    /// process exits): a busy machine may take minutes to open the lake and build deployments.
+    /// Waits for the "serving" line (which names the bound port); a standby worker reaches it
+    /// only once elected. The limit only bounds a hang (it ends early if the process exits): a
+    /// busy machine may take minutes to open the lake and build deployments.
     func awaitServing(timeout: TimeInterval = 300) throws {
-        var seen = startupLog
-        let deadline = Date().addingTimeInterval(timeout)
-        var found: Int?
-        while found == nil && Date() < deadline && process.isRunning {
-            // At most a second's wait for output, so that a process that hangs silently still
-            // meets the deadline.
-            var descriptor = pollfd(fd: errors.fileHandleForReading.fileDescriptor, events: Int16(POLLIN), revents: 0)
-            guard poll(&descriptor, 1, 1000) > 0 else { continue }
-            let data = PipeReading.available(errors.fileHandleForReading)
-            seen += String(decoding: data, as: UTF8.self)
-            for line in seen.split(separator: "\n") where line.contains("\"msg\":\"serving\"") {
-                if let json = try? JSONValue.parse(String(line)), let url = json["url"]?.stringValue,
-                    let port = url.split(separator: ":").last.flatMap({ Int($0) })
-                {
-                    found = port
-                }
-            }
+        let line = try awaitLogLine(containing: "\"msg\":\"serving\"", timeout: timeout, what: "strata serve did not start")
+        guard let url = line["url"]?.stringValue, let port = url.split(separator: ":").last.flatMap({ Int($0) }) else {
+            throw StrataError.internal("the serving line names no port: \(line)")
         }
-        startupLog = seen
-        guard let found else {
-            let why = process.isRunning ? "not serving after \(Int(timeout)) s" : "it exited"
-            process.terminate()
-            throw StrataError.internal("strata serve did not start (\(why)): \(seen)")
-        }
-        port = found
+        self.port = port
     }
 
-    /// Reads the log until a line containing `marker` (the start-up log included) and answers it
-    /// parsed. The limit only bounds a hang.
-    func awaitLogLine(containing marker: String, timeout: TimeInterval = 300) throws -> JSONValue {
+    /// Waits for a log line containing `marker` (from the start of the log) and answers it
+    /// parsed; `startupLog` is then the log up to that moment. The limit only bounds a hang.
+    @discardableResult
+    func awaitLogLine(containing marker: String, timeout: TimeInterval = 300, what: String? = nil) throws -> JSONValue {
         let deadline = Date().addingTimeInterval(timeout)
+        var exitedAt: Date?
         while true {
-            for line in startupLog.split(separator: "\n") where line.contains(marker) {
+            let (bytes, ended) = written.state.withLock { ($0.bytes, $0.ended) }
+            let text = String(decoding: bytes, as: UTF8.self)
+            (startupLog, startupBytes) = (text, bytes.count)
+            for line in text.split(separator: "\n") where line.contains(marker) {
                 if let json = try? JSONValue.parse(String(line)) { return json }
             }
-            guard Date() < deadline, process.isRunning else {
-                throw StrataError.internal("no log line with \(marker) (\(process.isRunning ? "time ran out" : "the process exited")): \(startupLog)")
+            // The log ends once the process has exited and the reader has drained the pipe
+            // (given a moment, in case a child of the process still holds it open).
+            if !process.isRunning, exitedAt == nil { exitedAt = Date() }
+            let exited = ended || (exitedAt.map { Date().timeIntervalSince($0) > 2 } ?? false)
+            guard Date() < deadline, !exited else {
+                let why = exited ? "the process exited" : "time ran out after \(Int(timeout)) s"
+                if process.isRunning { process.terminate() }
+                throw StrataError.internal("\(what ?? "no log line with \(marker)") (\(why)): \(text)")
             }
-            var descriptor = pollfd(fd: errors.fileHandleForReading.fileDescriptor, events: Int16(POLLIN), revents: 0)
-            guard poll(&descriptor, 1, 1000) > 0 else { continue }
-            startupLog += String(decoding: PipeReading.available(errors.fileHandleForReading), as: UTF8.self)
+            usleep(20_000)
         }
     }
 
@@ -152,9 +159,12 @@ final class ServerProcess: @unchecked Sendable {
         return process.terminationStatus
     }
 
-    /// What the process wrote to standard error since start (after it exited).
-    func remainingLog() -> String {
-        String(decoding: PipeReading.readToEnd(errors.fileHandleForReading), as: UTF8.self)
+    /// What the process wrote to standard error after `startupLog` (waits for it to exit and
+    /// its log to end; the limit only bounds a hang).
+    func remainingLog(timeout: Duration = .seconds(300)) -> String {
+        let deadline = ContinuousClock.now + timeout
+        while !written.state.withLock({ $0.ended }) && ContinuousClock.now < deadline { usleep(20_000) }
+        return String(decoding: written.state.withLock { $0.bytes }.dropFirst(startupBytes), as: UTF8.self)
     }
 
     /// POSTs a JSON body to `path` and parses the answer.
@@ -184,4 +194,9 @@ final class ServerProcess: @unchecked Sendable {
             return nil
         }
     }
+}
+
+/// A child's standard error as read so far, shared with the thread that reads it.
+private final class WrittenLog: Sendable {
+    let state = Mutex<(bytes: [UInt8], ended: Bool)>(([], false))
 }
