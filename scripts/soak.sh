@@ -4,11 +4,13 @@
 # at fixed rates (`strata bench http`, open loop) and event batches posted in a loop — then
 # reports requests, failures, p50/p99 per route, and the server's resident memory at start and
 # end; fails if any request failed or the server logged an error. scripts/test.sh runs a short one
-# on the debug build. Usage: scripts/soak.sh [--seconds 600] [--rate 1000] [--users 20000] [--build release|debug]
+# on the debug build it has just built (--no-build: building the product alone would recompile
+# packages the test build compiled with other settings).
+# Usage: scripts/soak.sh [--seconds 600] [--rate 1000] [--users 20000] [--build release|debug] [--no-build]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-seconds=600 rate=1000 users=20000 port=18491 build=release
+seconds=600 rate=1000 users=20000 port=18491 build=release rebuild=1
 while [ $# -gt 0 ]; do
   case "$1" in
     --seconds) seconds=$2; shift 2 ;;
@@ -16,13 +18,17 @@ while [ $# -gt 0 ]; do
     --users) users=$2; shift 2 ;;
     --port) port=$2; shift 2 ;;
     --build) build=$2; shift 2 ;;
+    --no-build) rebuild=0; shift ;;
     *) echo "unknown option $1" >&2; exit 2 ;;
   esac
 done
 
-scripts/install-deps.sh >&2
-swift build -c "$build" --product strata >&2
 strata=.build/$build/strata
+if [ "$rebuild" = 1 ]; then
+  scripts/install-deps.sh >&2
+  swift build -c "$build" --product strata >&2
+fi
+[ -x "$strata" ] || { echo "soak.sh: no $strata (build it, or run without --no-build)" >&2; exit 2; }
 work=$(mktemp -d)
 trap 'kill "$server" "${pids[@]}" 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$work"' EXIT
 pids=()

@@ -89,12 +89,12 @@ else
   fi
   # Coverage-guided fuzzing of the event parser, the strata.yaml loader and the Parquet reader,
   # a bounded time each (scripts/fuzz.sh runs longer ones by hand). It builds its own binary.
-  stage "fuzzing (libFuzzer)" scripts/fuzz.sh --seconds "${STRATA_FUZZ_SECONDS:-45}" --seed "${STRATA_FUZZ_SEED:-1}"
+  stage "fuzzing (libFuzzer)" scripts/fuzz.sh --seconds "${STRATA_FUZZ_SECONDS:-20}" --seed "${STRATA_FUZZ_SEED:-1}"
   # A short soak on the debug build: recommendations, feature reads and event batches from three
   # processes at once for 60 s; any failed request or logged server error fails it
   # (scripts/soak.sh --seconds 600 on the release build gives the figures in the README).
   if [ "$built" = 1 ]; then
-    stage "soak (debug)" scripts/soak.sh --seconds "${STRATA_SOAK_SECONDS:-60}" --rate 200 --users 2000 --build debug
+    stage "soak (debug)" scripts/soak.sh --seconds "${STRATA_SOAK_SECONDS:-60}" --rate 200 --users 2000 --build debug --no-build
   else
     skip "soak (debug)" "build failed"
   fi
