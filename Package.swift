@@ -174,8 +174,8 @@ let package = Package(
                 "StrataCore", "StrataLake", "CRdKafka", .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]),
-        // Fixtures and the conformance suites each backend implementation runs (blob store, cache).
-        .target(name: "StrataTesting", dependencies: ["StrataCore", "StrataLake", "StrataServing"]),
+        // Fixtures and the conformance suites each backend implementation runs (blob store, cache, metadata store).
+        .target(name: "StrataTesting", dependencies: ["StrataCore", "StrataLake", "StrataMetadata", "StrataServing"]),
         // Coverage-guided fuzzing of the input parsers (scripts/fuzz.sh); a normal build replays inputs.
         .target(name: "CFuzzDriver"),
         .executableTarget(
