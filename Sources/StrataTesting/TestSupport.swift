@@ -157,7 +157,11 @@ public enum PipeReading {
 }
 
 /// Runs a program to completion; returns its exit status, standard output and standard error.
-public func runProcess(_ executable: String, _ arguments: [String]) throws -> (status: Int32, output: String, errors: String) {
+/// Past `timeout`, which only bounds a hang (a busy machine may be many times slower than
+/// usual), the program is killed and the call throws, naming it and what it printed.
+public func runProcess(_ executable: String, _ arguments: [String], timeout: Duration = .seconds(900)) throws -> (
+    status: Int32, output: String, errors: String
+) {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: executable)
     process.arguments = arguments
@@ -173,8 +177,22 @@ public func runProcess(_ executable: String, _ arguments: [String]) throws -> (s
         errorData.withLock { $0 = PipeReading.readToEnd(errors.fileHandleForReading) }
         done.signal()
     }.start()
+    let finished = Mutex(false)
+    let timedOut = Mutex(false)
+    let seconds = Double(timeout.components.seconds) + Double(timeout.components.attoseconds) / 1e18
+    DispatchQueue.global().asyncAfter(deadline: .now() + seconds) {
+        guard !finished.withLock({ $0 }), process.isRunning else { return }
+        timedOut.withLock { $0 = true }
+        kill(process.processIdentifier, SIGKILL)
+    }
     let data = PipeReading.readToEnd(output.fileHandleForReading)
     process.waitUntilExit()
+    finished.withLock { $0 = true }
     done.wait()
-    return (process.terminationStatus, String(decoding: data, as: UTF8.self), String(decoding: errorData.withLock { $0 }, as: UTF8.self))
+    let (out, err) = (String(decoding: data, as: UTF8.self), String(decoding: errorData.withLock { $0 }, as: UTF8.self))
+    if timedOut.withLock({ $0 }) {
+        throw WaitFailed(
+            "\(executable) \(arguments.joined(separator: " ")) ran past \(timeout) and was killed; it printed:\n\(out.suffix(2000))\n\(err.suffix(4000))")
+    }
+    return (process.terminationStatus, out, err)
 }

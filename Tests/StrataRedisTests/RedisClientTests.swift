@@ -108,20 +108,25 @@ import Testing
         guard let server = try server() else { return }
         let client = try RedisClient(url: server.url)
         defer { client.close() }
-        var events = client.subscribe(["deployments"]).makeAsyncIterator()
-        #expect(await events.next() == .subscribed)
+        let events = Collected(client.subscribe(["deployments"]))
+        defer { events.cancel() }
+        try await events.waitFor(1, "the subscription")
+        #expect(events.all == [.subscribed])
         #expect(try await client.publish("deployments", Array("rev 1".utf8)) == 1)
-        #expect(await events.next() == .message(channel: "deployments", payload: Array("rev 1".utf8)))
+        try await events.waitFor(2, "the first message")
+        #expect(events.all.last == .message(channel: "deployments", payload: Array("rev 1".utf8)))
         server.kill()
         try server.start()
-        #expect(await events.next() == .subscribed)
+        try await events.waitFor(3, "the subscription again after the restart")
+        #expect(events.all.last == .subscribed)
         // Until the publishing side has reconnected too: then exactly the one subscriber hears it.
         try await waitUntil("a publish to reach the resubscribed client", timeout: .seconds(60)) {
             let delivered = (try? await client.publish("deployments", Array("rev 2".utf8))) ?? 0
             #expect(delivered <= 1)
             return delivered == 1
         }
-        #expect(await events.next() == .message(channel: "deployments", payload: Array("rev 2".utf8)))
+        try await events.waitFor(4, "the message after the restart")
+        #expect(events.all[3] == .message(channel: "deployments", payload: Array("rev 2".utf8)))
     }
 
     @Test func deploymentChangesAreAnnouncedToOtherReplicas() async throws {
@@ -132,10 +137,11 @@ import Testing
             one.close()
             two.close()
         }
-        var heard = RedisDeploymentBus(client: two, namespace: "shop").changes().makeAsyncIterator()
-        #expect(await heard.next() != nil)  // subscribed: look once
+        let heard = Collected(RedisDeploymentBus(client: two, namespace: "shop").changes())
+        defer { heard.cancel() }
+        try await heard.waitFor(1, "the subscription (the bus says to look once)")
         await RedisDeploymentBus(client: one, namespace: "shop").announce()
-        #expect(await heard.next() != nil)
+        try await heard.waitFor(2, "the announcement on the other replica")
         // Another project's announcements are not heard.
         #expect(try await one.publish("strata:blog:deployments", [1]) == 0)
     }

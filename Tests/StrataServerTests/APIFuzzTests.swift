@@ -44,7 +44,7 @@ import Testing
                 "run", OpenAPITests.root.appendingPathComponent("docs/openapi.json").path, "--url", base, "-H", "Authorization: Bearer \(admin)",
                 "--checks", "not_a_server_error,status_code_conformance", "--max-examples", "12", "--seed", "7", "--request-timeout", "120",
                 "--phases", "examples,coverage,fuzzing",
-            ])
+            ], timeout: .seconds(1500))
         let summary = result.output.split(separator: "\n").suffix(25).joined(separator: "\n")
         print("schemathesis:\n\(summary)")
         #expect(result.status == 0, "schemathesis found failures:\n\(result.output.suffix(6000))")

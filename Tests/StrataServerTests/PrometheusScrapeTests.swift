@@ -49,9 +49,10 @@ import Testing
             await prometheusAPI(port: port, "query", [URLQueryItem(name: "query", value: promql)])
         }
         @Sendable func query(_ promql: String) async -> [JSONValue] { await answer(promql)?["data"]?["result"]?.arrayValue ?? [] }
-        // The limits only bound a hang: Prometheus may take minutes to start on a busy machine.
+        // The limits only bound a hang: Prometheus may take minutes to start and scrape on a
+        // busy machine (seen: not yet up after 180 s while the suites started together).
         do {
-            try await waitUntil("Prometheus to scrape the server", timeout: .seconds(180), interval: .milliseconds(500)) {
+            try await waitUntil("Prometheus to scrape the server", timeout: .seconds(600), interval: .milliseconds(500)) {
                 guard prometheus.isRunning else { throw StrataError.internal("Prometheus exited (status \(prometheus.terminationStatus))") }
                 return !(await query(#"up{job="strata"} == 1"#)).isEmpty
             }

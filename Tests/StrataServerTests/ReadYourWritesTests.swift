@@ -99,6 +99,10 @@ import Testing
                             } else {
                                 _ = try? await recommend(users[(round * 31 + client) % users.count])
                             }
+                            // Paced (each client up to 20 requests a second; the ingesting ones
+                            // 1,000 events a second): load enough to keep the log's tails busy,
+                            // without taking the cores the rest of the test run shares.
+                            try? await Task.sleep(for: .milliseconds(50))
                         }
                     }
                 }
