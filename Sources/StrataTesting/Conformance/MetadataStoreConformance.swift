@@ -155,7 +155,8 @@ public enum MetadataStoreConformance {
     }
 
     /// Text the store must hand back byte for byte (compared as UTF-8: Swift's `==` would let a
-    /// database that normalised Unicode pass).
+    /// database that normalised Unicode pass). None holds a NUL: SQLite hands such a string back
+    /// cut at the NUL, silently, and PostgreSQL refuses it (invalid byte sequence, 22021).
     static var texts: [String] {
         // A quarter of a million characters of varied text, two- to four-byte characters included.
         var state: UInt64 = 0x9E37_79B9_7F4A_7C15
@@ -198,8 +199,9 @@ public enum MetadataStoreConformance {
         #expect(matched == [Int64(precomposed)], "a bound string finds its own row, and only it")
     }
 
-    /// 64-bit integers at and near their limits, and doubles (finite, not negative zero: SQLite
-    /// keeps neither NaN nor the sign of zero, PostgreSQL keeps both) round-trip bit for bit.
+    /// 64-bit integers at and near their limits, and doubles round-trip bit for bit. Finite and
+    /// not negative zero: SQLite refuses NaN (stored as NULL) and hands -0.0 back as 0.0, where
+    /// PostgreSQL keeps both (infinities round-trip on both).
     static func numberRoundTrips(_ store: MetadataStore, _ tables: Tables) async throws {
         let table = tables.numbers
         let integers: [Int64] = [.min, .min + 1, -1, 0, 1, Int64(Int32.max) + 1, (1 << 53) + 1, .max - 1, .max]
