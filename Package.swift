@@ -175,7 +175,7 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]),
         // Fixtures and the conformance suites each backend implementation runs (blob store, cache, metadata store).
-        .target(name: "StrataTesting", dependencies: ["StrataCore", "StrataLake", "StrataMetadata", "StrataServing"]),
+        .target(name: "StrataTesting", dependencies: ["StrataCore", "StrataLake", "StrataFeatures", "StrataMetadata", "StrataServing"]),
         // Coverage-guided fuzzing of the input parsers (scripts/fuzz.sh); a normal build replays inputs.
         .target(name: "CFuzzDriver"),
         .executableTarget(
