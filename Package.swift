@@ -174,8 +174,14 @@ let package = Package(
                 "StrataCore", "StrataLake", "CRdKafka", .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]),
-        // Fixtures and the conformance suites each backend implementation runs (blob store, cache, metadata store).
-        .target(name: "StrataTesting", dependencies: ["StrataCore", "StrataLake", "StrataFeatures", "StrataMetadata", "StrataServing"]),
+        // Fixtures (a training project among them) and the conformance suites each backend
+        // implementation runs (blob store, cache, metadata store, online features, event sources).
+        .target(
+            name: "StrataTesting",
+            dependencies: [
+                "StrataCore", "StrataLake", "StrataFeatures", "StrataMetadata", "StrataRegistry", "StrataServing", "StrataTraining",
+                .product(name: "SQLKit", package: "sql-kit"),
+            ]),
         // Coverage-guided fuzzing of the input parsers (scripts/fuzz.sh); a normal build replays inputs.
         .target(name: "CFuzzDriver"),
         .executableTarget(
@@ -187,6 +193,7 @@ let package = Package(
         .testTarget(name: "StrataMLTests", dependencies: ["StrataML", "StrataTesting"]),
         .testTarget(name: "StrataFeaturesTests", dependencies: ["StrataFeatures", "StrataTesting"]),
         .testTarget(name: "StrataTrainingTests", dependencies: ["StrataTraining", "StrataRegistry", "StrataMetadata", "StrataLake", "StrataTesting"]),
+        .testTarget(name: "StrataMLflowTests", dependencies: ["StrataTraining", "StrataRegistry", "StrataLake", "StrataTesting"]),
         .testTarget(
             name: "StrataRegistryTests",
             dependencies: ["StrataRegistry", "StrataMetadata", "StrataTraining", "StrataTesting", .product(name: "SQLKit", package: "sql-kit")]

@@ -35,7 +35,8 @@ BACKEND_CEILING = 5  # row index of layers 3 and 5
 BACKEND_USERS = {"StrataServer", "strata"}
 # SQL stays behind the metadata store and the registry: no other module writes a query.
 SQL_MODULES = {"SQLKit", "SQLiteKit", "PostgresKit"}
-SQL_USERS = {"StrataMetadata", "StrataRegistry"}
+# StrataTesting too: the metadata store's conformance suite writes its own tables to check it.
+SQL_USERS = {"StrataMetadata", "StrataRegistry", "StrataTesting"}
 # Support targets outside the layers: test fixtures and the fuzzing driver read lower rows.
 SUPPORT = {"StrataTesting": 5, "StrataFuzz": 2}  # the highest row each may read
 

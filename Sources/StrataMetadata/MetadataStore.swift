@@ -122,11 +122,26 @@ public final class MetadataStore: Sendable {
 
     /// A lost connection is a clear 503 (the next call reconnects), not a driver's error.
     private func explained(_ error: any Error) -> any Error {
+        if let duplicate = Self.duplicateKey(error) { return duplicate }
         guard dialect == .postgres, !connection.withLock({ $0 }).isOpen(), !(error is StrataError) else { return error }
         return StrataError(
             .unavailable, code: "metadata_unavailable",
             "lost the connection to PostgreSQL at \(location) (\(String(describing: error).prefix(120)))\(reconnect == nil ? "" : "; the next request reconnects, retry")"
         )
+    }
+
+    /// A write refused for a duplicate key, as one error on both dialects (each driver words it
+    /// its own way: SQLite's UNIQUE constraint, PostgreSQL's SQLSTATE 23505); nil for any other.
+    static func duplicateKey(_ error: any Error) -> StrataError? {
+        let detail: String
+        if let sqlite = error as? SQLiteError, sqlite.message.contains("UNIQUE constraint failed") {
+            detail = sqlite.message
+        } else if let postgres = error as? PSQLError, postgres.serverInfo?[.sqlState] == "23505" {
+            detail = postgres.serverInfo?[.message] ?? "duplicate key"
+        } else {
+            return nil
+        }
+        return StrataError(.conflict, code: "duplicate_key", "a row with this key already exists (\(detail))")
     }
 
     /// Runs `body` alone and atomically: committed if it returns, rolled back if it throws.

@@ -149,7 +149,8 @@ public struct RedisFeatureReader: OnlineFeatureReader {
         let all = encoding.names(entity)
         let wanted = features ?? all
         for name in wanted where !all.contains(name) {
-            throw StrataError.notFound("unknown_feature", "'\(name)' is not a \(entity.rawValue) feature (GET /v1/features lists them)")
+            throw FeatureDefinition.refusal(for: name, entity: entity, among: encoding.definitions)
+                ?? StrataError.internal("feature '\(name)' is neither known nor refused")
         }
         let values = (try? await client.mget(ids.map { "\(prefix)\(entity.rawValue):\($0)" })) ?? Array(repeating: nil, count: ids.count)
         return values.map { bytes in

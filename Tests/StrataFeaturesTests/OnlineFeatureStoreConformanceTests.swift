@@ -15,17 +15,11 @@ import Testing
         let now: Int64 = 1_790_000_000_000
         let lake = try Fixtures.lake(directory, clock: ManualClock(now))
         let store = try FeatureStore(lake: lake, definitions: Fixtures.config.contract.features, logger: quietLogger)
-        // The store answers an empty id list before it looks at the features asked, so an
-        // unknown feature with no ids is answered (no rows) where the engine and Redis refuse it.
-        try await withKnownIssue("FeatureStore.read answers no ids without checking the features asked") {
-            try await OnlineFeatureStoreConformance.check(now: now, reader: store) { events in
-                let result = try await lake.ingestor.ingest(events: events, source: "conformance", allowLate: true)
-                #expect(result.rejected.isEmpty && result.accepted == events.count)
-                let offsets = try #require(result.offsets)
-                #expect(await store.applyThrough(offsets.upperBound))
-            }
-        } matching: { issue in
-            issue.comments.contains { $0.rawValue == OnlineFeatureStoreConformance.refusalWithoutIDs }
+        try await OnlineFeatureStoreConformance.check(now: now, reader: store) { events in
+            let result = try await lake.ingestor.ingest(events: events, source: "conformance", allowLate: true)
+            #expect(result.rejected.isEmpty && result.accepted == events.count)
+            let offsets = try #require(result.offsets)
+            #expect(await store.applyThrough(offsets.upperBound))
         }
         await lake.close()
     }

@@ -29,7 +29,7 @@ import Testing
 
     @Test func aFilterThatExcludesNinetyNinePercentStillGetsNItems() throws {
         let dimension = 8
-        let vectors = Self.vectors(items: 20_000, dimension: dimension, seed: 3)
+        let vectors = Self.vectors(items: 5_000, dimension: dimension, seed: 3)
         let index = try ANNIndex.build(vectors: vectors, dimension: dimension, parameters: ANNParameters())
         let query = Self.vectors(items: 1, dimension: dimension, seed: 4)
         // Only every hundredth item passes.
@@ -38,7 +38,7 @@ import Testing
         #expect(found.count == 10)
         #expect(found.allSatisfy { $0.index % 100 == 0 })
         // Fewer pass than asked: every one that passes, no more.
-        let rare: (Int) -> Bool = { $0 % 5000 != 0 }
+        let rare: (Int) -> Bool = { $0 % 1250 != 0 }
         let few = query.withUnsafeBufferPointer { index.search($0.baseAddress!, n: 10, excluded: rare) }
         #expect(few.count == 4)
     }

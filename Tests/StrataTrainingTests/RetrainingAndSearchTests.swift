@@ -15,7 +15,7 @@ import Testing
     static let scientist = Principal(id: "sci", name: "sam", roles: [.scientist])
 
     @Test func aModelThatCannotFitFailsItsRunWhileTheOthersRetrain() async throws {
-        let setup = try await TrainerFixture(seed: 47, snapshot: false)
+        let setup = try await TrainingProject(seed: 47, snapshot: false)
         // EASE with no regularization is a valid spec that the fit refuses.
         let models = [
             try ModelSpec(name: "pop", algorithm: .popularity), try ModelSpec(name: "ease-bad", algorithm: .ease, parameters: ["regularization": 0]),
@@ -71,7 +71,7 @@ import Testing
         let search = try #require(config.searches["knn"])
         #expect(search.method == .grid && search.halving == nil)
         #expect(search.candidates().count == 4)
-        let setup = try await TrainerFixture(config: config, seed: 47, snapshot: false)
+        let setup = try await TrainingProject(config: config, seed: 47, snapshot: false)
         _ = try await setup.lake.maintain(force: true)
         _ = try await setup.lake.compactor.snapshot()
         let base = try #require(config.training.models.first { $0.name == "knn" })

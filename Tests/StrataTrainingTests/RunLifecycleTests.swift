@@ -17,7 +17,7 @@ import Testing
 
     @Test func aFinishedRunRecordsItsInputsArtifactMetricsAndAudit() async throws {
         let stages = Mutex<[String]>([])
-        let setup = try await TrainerFixture(
+        let setup = try await TrainingProject(
             seed: 41, snapshot: true, codeVersion: "git:lifecycle",
             observer: { _, stage, seconds in
                 stages.withLock { $0.append(stage) }
@@ -68,7 +68,7 @@ import Testing
     }
 
     @Test func aRunThatCannotReadItsDataIsMarkedFailedAndAudited() async throws {
-        let setup = try await TrainerFixture(seed: 41, snapshot: true, codeVersion: "git:lifecycle")
+        let setup = try await TrainingProject(seed: 41, snapshot: true, codeVersion: "git:lifecycle")
         let spec = try ModelSpec(name: "pop", algorithm: .popularity)
         // Interactions of a type no event has: nothing to train on.
         let policy = InteractionPolicy(weights: ["no_such_type": 1])
@@ -99,7 +99,7 @@ import Testing
     }
 
     @Test func anUnknownSnapshotIsRefusedBeforeARunStarts() async throws {
-        let setup = try await TrainerFixture(seed: 41, snapshot: true, codeVersion: "git:lifecycle")
+        let setup = try await TrainingProject(seed: 41, snapshot: true, codeVersion: "git:lifecycle")
         let spec = try ModelSpec(name: "pop", algorithm: .popularity)
         var thrown: StrataError?
         do {
@@ -114,7 +114,7 @@ import Testing
     }
 
     @Test func finishedRunsCannotBeResumedAndUnknownOnesAreNotFound() async throws {
-        let setup = try await TrainerFixture(seed: 41, snapshot: true, codeVersion: "git:lifecycle")
+        let setup = try await TrainingProject(seed: 41, snapshot: true, codeVersion: "git:lifecycle")
         let outcome = try await setup.trainer.train(TrainingRequest(spec: try ModelSpec(name: "pop", algorithm: .popularity), principal: Self.scientist))
         var finished: StrataError?
         do {
@@ -138,7 +138,7 @@ import Testing
     /// A run that stopped before finishing (its process killed before any checkpoint) resumes
     /// on its recorded data and inputs, and produces the artifact a fresh run produces.
     @Test func anInterruptedRunResumesToTheSameArtifact() async throws {
-        let setup = try await TrainerFixture(seed: 41, snapshot: true, codeVersion: "git:lifecycle")
+        let setup = try await TrainingProject(seed: 41, snapshot: true, codeVersion: "git:lifecycle")
         let spec = try ModelSpec(name: "knn", algorithm: .itemKNN, parameters: ["neighbors": 10])
         let interrupted = RunRecord(
             id: "r-interrupted", experiment: "knn", model: "knn", algorithm: .itemKNN, dataVersion: setup.snapshot ?? "",

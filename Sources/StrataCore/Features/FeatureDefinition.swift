@@ -146,3 +146,18 @@ public struct FeatureFilter: Sendable, Equatable, CustomStringConvertible {
         }
     }
 }
+
+extension FeatureDefinition {
+    /// Why a reader of `entity` features cannot answer `name` (nil: it can), with the same code
+    /// and message from every online store: an unknown name is not found; another entity
+    /// kind's feature is invalid input.
+    public static func refusal(for name: String, entity: Entity, among definitions: [FeatureDefinition]) -> StrataError? {
+        guard let definition = definitions.first(where: { $0.name == name }) else {
+            return .notFound("unknown_feature", "no feature '\(name)' (features: \(definitions.map(\.name).joined(separator: ", ")))")
+        }
+        guard definition.entity == entity else {
+            return .invalid("wrong_entity", "'\(name)' describes \(definition.entity.rawValue)s, not \(entity.rawValue)s", field: "features")
+        }
+        return nil
+    }
+}

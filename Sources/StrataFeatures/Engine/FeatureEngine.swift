@@ -194,12 +194,9 @@ public final class FeatureEngine: Sendable {
         guard let names else { return entityFeatures[entity] ?? [] }
         var result: [CompiledFeature] = []
         for name in names {
-            guard let feature = byName[name] else {
-                throw StrataError.notFound("unknown_feature", "no feature '\(name)' (features: \(features.map(\.definition.name).joined(separator: ", ")))")
-            }
-            guard feature.definition.entity == entity else {
-                throw StrataError.invalid(
-                    "wrong_entity", "'\(name)' describes \(feature.definition.entity.rawValue)s, not \(entity.rawValue)s", field: "features")
+            guard let feature = byName[name], feature.definition.entity == entity else {
+                throw FeatureDefinition.refusal(for: name, entity: entity, among: features.map(\.definition))
+                    ?? StrataError.internal("feature '\(name)' is neither known nor refused")
             }
             result.append(feature)
         }

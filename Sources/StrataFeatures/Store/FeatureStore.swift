@@ -168,6 +168,11 @@ public final class FeatureStore: Service, LogConsumer, OnlineFeatureReader, Send
     // MARK: - Reading
 
     public func read(_ entity: FeatureDefinition.Entity, ids: [String], features: [String]?) throws(StrataError) -> [[FeatureReading]] {
+        // The names are checked even when no ids are asked: a wrong request is refused whatever its ids.
+        if ids.isEmpty {
+            _ = try engine.resolve(features, entity: entity)
+            return []
+        }
         let now = clock.nowMillis()
         var result: [[FeatureReading]] = []
         result.reserveCapacity(ids.count)

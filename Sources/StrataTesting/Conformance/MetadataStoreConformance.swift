@@ -1,4 +1,5 @@
 import Foundation
+import SQLKit
 import StrataCore
 import StrataMetadata
 import Synchronization
@@ -268,9 +269,9 @@ public enum MetadataStoreConformance {
         #expect(try await Self.count(store, table) == 2, "the store works on after a refused write")
         for error in [inTransaction, alone].compactMap({ $0 }) {
             #expect((error as? StrataError)?.code != "metadata_unavailable", "a refused write is not a lost connection: \(error)")
-            withKnownIssue("MetadataStore passes the driver's own error through (SQLiteError, PSQLError), not one error for both dialects") {
-                #expect((error as? StrataError)?.kind == .conflict, "a duplicate key surfaces as \(String(reflecting: type(of: error)))")
-            }
+            #expect(
+                (error as? StrataError)?.kind == .conflict && (error as? StrataError)?.code == "duplicate_key",
+                "a duplicate key surfaces as one error on every dialect, not \(String(reflecting: error))")
         }
     }
 

@@ -10,13 +10,6 @@ import Testing
 /// exactly the features asked in the order asked, an empty request answered empty, unknown
 /// features refused as the engine refuses them, and later events replacing the values read.
 public enum OnlineFeatureStoreConformance {
-    /// The comment of the check that a feature of the other entity kind is refused as the engine
-    /// refuses it (`wrong_entity`): a store that differs names it in `withKnownIssue`.
-    public static let otherEntityRefusal = "a feature of the other entity kind is refused as the engine refuses it"
-    /// The comment of the check that an unknown feature is refused even when no ids are asked
-    /// (the engine checks the names before any entity): a store that differs names it.
-    public static let refusalWithoutIDs = "an unknown feature is refused even when no ids are asked"
-
     /// Checks `reader`, whose store computes `definitions` (over the contract of `Fixtures.config`)
     /// and reads at `now` (its clock stands still there). `feed` stores events where that store
     /// computes from them and returns once `reader` answers with them applied; it is called
@@ -91,8 +84,8 @@ public enum OnlineFeatureStoreConformance {
         let cases: [(features: [String], ids: [String], comment: String)] = [
             (["no_such_feature"], [ids[0]], "an unknown feature is refused as the engine refuses it"),
             ([own, "no_such_feature"], [ids[0], ids[1]], "a request with one unknown feature among known ones is refused"),
-            ([other], [ids[0]], otherEntityRefusal),
-            (["no_such_feature"], [], refusalWithoutIDs),
+            ([other], [ids[0]], "a feature of the other entity kind is refused as the engine refuses it (wrong_entity)"),
+            (["no_such_feature"], [], "an unknown feature is refused even when no ids are asked"),
         ]
         for (features, asked, comment) in cases {
             let expected = await outcome { _ = try reference.engine.read(entity, id: ids[0], features: features, at: reference.now) }

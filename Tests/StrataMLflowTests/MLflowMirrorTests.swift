@@ -12,7 +12,8 @@ import Testing
 #endif
 
 /// Runs mirrored to a real `mlflow server` (installed by the test script from PyPI); skipped
-/// with a message when MLflow is not installed.
+/// with a message when MLflow is not installed. A target of its own, like the other real peers'
+/// (Redis, S3, Kafka): MLflow's start takes most of a minute, and StrataTrainingTests stays fast.
 @Suite(.serialized) struct MLflowMirrorTests {
     @Test func finishedRunsAppearInMLflowWithTheirLineageParamsAndMetrics() async throws {
         guard (try? runProcess("/usr/bin/env", ["python3", "-c", "import mlflow"]))?.status == 0 else {
@@ -40,10 +41,8 @@ import Testing
             return (response as? HTTPURLResponse)?.statusCode == 200
         }
 
-        let (plain, _, store) = try await ReproducibilityTests.setUp(directory)
-        let trainer = Trainer(
-            runs: plain.runs, blobs: plain.blobs, registry: plain.registry, audit: plain.audit, directory: DataDirectory(root: directory.path, project: "shop"),
-            config: plain.config, codeVersion: "git:test", threads: 2, mirror: MLflowMirror(baseURL: base))
+        let project = try await TrainingProject(events: 6000, seed: 21, snapshot: true, mirror: MLflowMirror(baseURL: base))
+        let trainer = project.trainer
         let spec = try ModelSpec(name: "als", algorithm: .als, parameters: ["factors": 8, "iterations": 4])
         let outcome = try await trainer.train(
             TrainingRequest(spec: spec, experiment: "mirror-test", principal: Principal(id: "s", name: "sam", roles: [.scientist])))
@@ -70,7 +69,7 @@ import Testing
         #expect(run["info"]?["status"] == "FINISHED")
         let history = try await mirror.call("metrics/get-history?run_id=\(run["info"]?["run_id"]?.stringValue ?? "")&metric_key=iteration_seconds", nil)
         #expect(history["metrics"]?.arrayValue?.count == 4, "one point per iteration")
-        await store.close()
+        await project.close()
     }
 
     /// Stops the server and every process under it (uvicorn, the job runner and its workers),
