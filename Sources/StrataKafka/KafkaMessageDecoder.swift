@@ -71,10 +71,15 @@ public struct KafkaMessageDecoder: Sendable {
 
     func schemaID(_ bytes: UnsafeRawBufferPointer) -> Int { Int(bytes[1]) << 24 | Int(bytes[2]) << 16 | Int(bytes[3]) << 8 | Int(bytes[4]) }
 
+    /// The same reason codes as `POST /v1/events` gives the same bytes.
     func json(_ bytes: UnsafeRawBufferPointer) throws(Failure) -> JSONValue {
-        guard let value = try? JSONValue.parse(bytes), case .object = value else {
-            throw Failure(code: "invalid_json", message: "the message is not a JSON object")
+        let value: JSONValue
+        do {
+            value = try JSONValue.parse(bytes)
+        } catch {
+            throw Failure(code: "malformed_json", message: "the message is not valid JSON: \(error)")
         }
+        guard case .object = value else { throw Failure(code: "not_an_object", message: "each event must be a JSON object") }
         return value
     }
 

@@ -84,20 +84,13 @@ import Testing
         }
     }
 
-    /// The suite records an issue under `codeDiffers` for each payload whose dead-letter code is
-    /// not the HTTP API's: the Kafka decoder calls a message that is not a JSON object
-    /// `invalid_json`, where the ingestor (and so `POST /v1/events`) says `malformed_json`.
-    /// Marked known so that the rest of the suite guards Kafka; once the codes agree this
-    /// known issue stops occurring and the test fails until the mark is removed.
+    /// The dead letters carry the HTTP API's reason codes (the suite first found the decoder
+    /// calling bad JSON `invalid_json` where `POST /v1/events` says `malformed_json`).
     @Test func theKafkaSourceConforms() async throws {
         let directory = TemporaryDirectory()
         defer { directory.remove() }
         let harness = try KafkaHarness(directory)
-        try await withKnownIssue("Kafka dead-letters a payload that is not JSON as invalid_json, the HTTP API as malformed_json") {
-            try await EventSourceConformance.check(deliver: harness.deliver, restart: harness.restart, lake: { harness.lake })
-        } matching: { issue in
-            issue.comments.contains { $0.rawValue.hasPrefix(EventSourceConformance.codeDiffers) }
-        }
+        try await EventSourceConformance.check(deliver: harness.deliver, restart: harness.restart, lake: { harness.lake })
         try await harness.stop()
         await harness.checker.close()
     }

@@ -167,7 +167,7 @@ import Testing
         #expect(lake.ingestor.counts.accepted == good)
         #expect(lake.log.endOffset == Int64(good))
         let letters = try lake.deadLetters.list()
-        #expect(Set(letters.map(\.rejection.code)) == ["invalid_json", "invalid_avro", "unknown_schema_id", "missing_field"])
+        #expect(Set(letters.map(\.rejection.code)) == ["malformed_json", "invalid_avro", "unknown_schema_id", "missing_field"])
         // A stored event carries the Avro record's values.
         let stored = try lake.log.read(from: 0, limit: good).map { try $0.payload.withUnsafeBytes { try EventCodec.decode($0) } }
         #expect(stored.contains { $0.eventID == "a3" && $0.userID == "u3" && $0.timestamp == now - 3000 && $0.itemID == "i3" })
