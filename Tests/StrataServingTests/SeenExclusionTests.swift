@@ -13,13 +13,14 @@ import Testing
 @Suite(.serialized) struct SeenExclusionTests {
     static let day: Int64 = 86_400_000
 
-    /// Long generated histories (hundreds of interactions per user) that ended three months
-    /// ago, imported without a catalog, with an ALS model trained, promoted and precomputed.
-    static func importedShop(configure: (inout StrataConfig) -> Void = { _ in }) async throws -> ServingFixture {
+    /// Generated histories that ended three months ago (`days` long: 30 gives hundreds of
+    /// interactions per user), imported without a catalog, with an ALS model trained, promoted
+    /// and precomputed.
+    static func importedShop(days: Int = 30, configure: (inout StrataConfig) -> Void = { _ in }) async throws -> ServingFixture {
         let fixture = try await ServingFixture(historyLimit: nil, catalog: false, configure: configure) { generator in
             generator.users = 40
             generator.items = 300
-            generator.days = 30
+            generator.days = days
             generator.sessionsPerUserPerDay = 3
             generator.endMillis = SystemClock().nowMillis() - 90 * day
         }
@@ -139,7 +140,7 @@ import Testing
 
     @Test("after importing history that ended months ago, a newcomer gets that history's most popular items in order")
     func trendingAfterAnOldImportIsPopularity() async throws {
-        let fixture = try await Self.importedShop()
+        let fixture = try await Self.importedShop(days: 8)
         defer { Task { await fixture.close() } }
         let weights = fixture.config.training.interactions
         var popularity: [String: Double] = [:]
@@ -173,7 +174,8 @@ import Testing
 
     @Test("exclude_seen: none lets seen items come back; a list of types excludes those types only")
     func excludeSeenPolicies() async throws {
-        let repeats = try await Self.importedShop { $0.serving.excludeSeen = .none }
+        // Shorter histories than the long-history test's: the policies show on any history.
+        let repeats = try await Self.importedShop(days: 8) { $0.serving.excludeSeen = .none }
         defer { Task { await repeats.close() } }
         let everything = Self.histories(repeats)
         var answersWithSeen = 0
@@ -190,7 +192,7 @@ import Testing
             #expect(items.isDisjoint(with: answer.items.map(\.id)), "hidden items never come back")
         }
 
-        let purchasesOnly = try await Self.importedShop { $0.serving.excludeSeen = .types(["purchase"]) }
+        let purchasesOnly = try await Self.importedShop(days: 8) { $0.serving.excludeSeen = .types(["purchase"]) }
         defer { Task { await purchasesOnly.close() } }
         let purchased = Self.histories(purchasesOnly, types: ["purchase"])
         let viewed = Self.histories(purchasesOnly, types: ["view"])

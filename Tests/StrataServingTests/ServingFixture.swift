@@ -107,6 +107,7 @@ final class ServingFixture: @unchecked Sendable {
     var knownUsers: [String] { controller.service.state("default")!.variants[0].model!.recommender.users.ids }
 
     func close() async {
+        await controller.stopBatchJobs()
         await lake.close()
         await store.close()
         directory.remove()

@@ -29,6 +29,8 @@ public struct Precomputer: Sendable {
     let maxReuseAgeMillis: Int64
     let logger: Logger
     let board = PrecomputeBoard()
+    /// Set when the server shuts down (`stop()`).
+    let stopping = StopFlag()
 
     public init(
         lake: Lake, activity: ServingActivity, cache: any RecommendationCacheStore, topN: Int, threads: Int = Parallel.coreCount,
@@ -44,6 +46,11 @@ public struct Precomputer: Sendable {
         self.logger = logger
     }
 
+    /// Stops the batch job for good (the server is shutting down): a run in progress stops
+    /// after the chunks in hand, and none starts again. A thread still scoring when the process
+    /// exits would run into libraries already torn down (seen: OpenBLAS crashing at exit).
+    public func stop() { stopping.set() }
+
     /// The latest run of every model version (for `/metrics`).
     public var progress: [PrecomputeProgress] { board.all }
 
@@ -51,11 +58,14 @@ public struct Precomputer: Sendable {
     /// users written.
     @discardableResult
     public func run(_ model: ServedModel) async throws -> Int {
+        guard !stopping.isSet else { throw CancellationError() }
         // The lists are stamped before the activity is read and the activity has applied every
         // event logged by then: an interaction that is not excluded from a list makes it stale.
         let computedAt = lake.clock.nowMillis()
         await activity.waitUntilApplied(through: lake.events.end)
-        let table = try await OwnThread.run { compute(model, computedAt: computedAt) }
+        let table = try await OwnThread.run { ComputationsAtExit.run(stopping) { compute(model, computedAt: computedAt) } }
+        // Stopped half-way: the finished lists are checkpointed for the next run; none is published.
+        guard !stopping.isSet else { throw CancellationError() }
         try await cache.publish(model: model.key, table: table, computedAt: computedAt)
         // The checkpoint becomes the published table: what the next run starts from.
         do {
@@ -99,7 +109,8 @@ public struct Precomputer: Sendable {
         let checkpointing = Mutex<(any Error)?>(nil)
         let topN = self.topN
         let (board, logger) = (self.board, self.logger)
-        Self.onOwnThreads(order.count, chunkSize: 256, threads: threads) { range in
+        let stopping = self.stopping
+        Self.onOwnThreads(order.count, chunkSize: 256, threads: threads, until: stopping) { range in
             var local: [(user: String, list: CachedList)] = []
             local.reserveCapacity(range.count)
             var scores = [Float](repeating: 0, count: retrieval == nil ? recommender.items.count : 0)
@@ -161,11 +172,14 @@ public struct Precomputer: Sendable {
     /// Runs `body` over chunks of `0..<count` on `threads` threads of its own (the calling one
     /// and new ones): a long batch job must not occupy the shared pools the server's requests
     /// run on.
-    static func onOwnThreads(_ count: Int, chunkSize: Int, threads: Int, _ body: @escaping @Sendable (Range<Int>) -> Void) {
+    /// Once `stop` is set, no chunk starts.
+    static func onOwnThreads(
+        _ count: Int, chunkSize: Int, threads: Int, until stop: StopFlag = StopFlag(), _ body: @escaping @Sendable (Range<Int>) -> Void
+    ) {
         let chunks = (count + chunkSize - 1) / chunkSize
         let next = Atomic<Int>(0)
         let work: @Sendable () -> Void = {
-            while true {
+            while !stop.isSet {
                 let chunk = next.add(1, ordering: .relaxed).oldValue
                 guard chunk < chunks else { return }
                 body((chunk * chunkSize)..<min(count, (chunk + 1) * chunkSize))
@@ -183,4 +197,11 @@ public struct Precomputer: Sendable {
         work()
         for _ in 0..<helpers { done.wait() }
     }
+}
+
+/// A flag set once, read from any thread.
+final class StopFlag: Sendable {
+    private let flag = Atomic<Bool>(false)
+    func set() { flag.store(true, ordering: .releasing) }
+    var isSet: Bool { flag.load(ordering: .acquiring) }
 }

@@ -330,6 +330,8 @@ public final class DeploymentController: Service, Sendable {
             Task.detached(priority: .utility) {
                 do {
                     _ = try await self.precomputeNow(model)
+                } catch is CancellationError {
+                    // Stopped: the server is shutting down.
                 } catch {
                     self.logger.error("precomputing failed", metadata: ["model": "\(model.key)", "error": "\(error)"])
                 }
@@ -360,6 +362,15 @@ public final class DeploymentController: Service, Sendable {
                 await self.watchOnce()
             }
         }
+        await stopBatchJobs()
+    }
+
+    /// Stops the batch job and returns once no run is left: a run in progress stops after its
+    /// chunks in hand (what it finished stays checkpointed) and none starts again. Graceful
+    /// shutdown calls it, so no job outlives the server.
+    public func stopBatchJobs() async {
+        precomputer.stop()
+        for task in precomputing.withLock({ Array($0.values) }) { _ = try? await task.value }
     }
 
     /// One pass of the watcher: changes made elsewhere, the catalog, canaries, the schedule.
