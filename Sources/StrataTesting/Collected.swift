@@ -31,17 +31,11 @@ public final class Collected<Element: Sendable>: Sendable {
     /// Stops collecting (and ends the sequence's iteration).
     public func cancel() { task.withLock { $0?.cancel() } }
 
-    /// Waits until at least `count` elements have arrived and answers them; `nudge`, when
-    /// given, runs before each look (to send again what may have been missed). Throws after
+    /// Waits until at least `count` elements have arrived and answers them. Throws after
     /// `timeout`, which only bounds a hang.
     @discardableResult
-    public func waitFor(
-        _ count: Int, _ description: String, timeout: Duration = .seconds(60), nudge: (@Sendable () async -> Void)? = nil
-    ) async throws -> [Element] {
-        try await waitUntil(description, timeout: timeout) {
-            if let nudge { await nudge() }
-            return elements.withLock { $0.count } >= count
-        }
+    public func waitFor(_ count: Int, _ description: String, timeout: Duration = .seconds(60)) async throws -> [Element] {
+        try await waitUntil(description, timeout: timeout) { elements.withLock { $0.count } >= count }
         return all
     }
 }
