@@ -3,8 +3,8 @@ import Synchronization
 /// What an async sequence yields, collected by a task of its own so that a test waits for it
 /// with a deadline: `await iterator.next()` on a message that never comes hangs the whole run.
 public final class Collected<Element: Sendable>: Sendable {
-    private let elements = Elements()
-    private let task = Mutex<Task<Void, Never>?>(nil)
+    private let elements: Elements
+    private let task: Task<Void, Never>
 
     /// The collected elements, shared with the collecting task.
     private final class Elements: Sendable {
@@ -13,14 +13,15 @@ public final class Collected<Element: Sendable>: Sendable {
     }
 
     public init<Sequence: AsyncSequence & Sendable>(_ sequence: Sequence) where Sequence.Element == Element {
-        let started = Task { [elements] in
+        let elements = Elements()
+        self.elements = elements
+        task = Task {
             do {
                 for try await element in sequence { elements.withLock { $0.append(element) } }
             } catch {
                 // The sequence failed: what it yielded before stays collected.
             }
         }
-        task.withLock { $0 = started }
     }
 
     deinit { cancel() }
@@ -29,7 +30,7 @@ public final class Collected<Element: Sendable>: Sendable {
     public var all: [Element] { elements.withLock { $0 } }
 
     /// Stops collecting (and ends the sequence's iteration).
-    public func cancel() { task.withLock { $0?.cancel() } }
+    public func cancel() { task.cancel() }
 
     /// Waits until at least `count` elements have arrived and answers them. Throws after
     /// `timeout`, which only bounds a hang.

@@ -177,20 +177,21 @@ public func runProcess(_ executable: String, _ arguments: [String], timeout: Dur
         errorData.withLock { $0 = PipeReading.readToEnd(errors.fileHandleForReading) }
         done.signal()
     }.start()
-    let finished = Mutex(false)
-    let timedOut = Mutex(false)
-    let seconds = Double(timeout.components.seconds) + Double(timeout.components.attoseconds) / 1e18
-    DispatchQueue.global().asyncAfter(deadline: .now() + seconds) {
-        guard !finished.withLock({ $0 }), process.isRunning else { return }
-        timedOut.withLock { $0 = true }
-        kill(process.processIdentifier, SIGKILL)
+    // Killed past the deadline unless it has exited (decided under one lock with the exit).
+    let state = Mutex((exited: false, killed: false))
+    DispatchQueue.global().asyncAfter(deadline: .now() + timeout / .seconds(1)) {
+        state.withLock { state in
+            guard !state.exited else { return }
+            state.killed = true
+            kill(process.processIdentifier, SIGKILL)
+        }
     }
     let data = PipeReading.readToEnd(output.fileHandleForReading)
     process.waitUntilExit()
-    finished.withLock { $0 = true }
+    state.withLock { $0.exited = true }
     done.wait()
     let (out, err) = (String(decoding: data, as: UTF8.self), String(decoding: errorData.withLock { $0 }, as: UTF8.self))
-    if timedOut.withLock({ $0 }) {
+    if state.withLock({ $0.killed }) {
         throw WaitFailed(
             "\(executable) \(arguments.joined(separator: " ")) ran past \(timeout) and was killed; it printed:\n\(out.suffix(2000))\n\(err.suffix(4000))")
     }

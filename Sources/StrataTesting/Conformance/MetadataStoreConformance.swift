@@ -11,9 +11,8 @@ import Testing
 /// round-trip exactly, a unique-key violation leaves the store usable, concurrent callers are
 /// serialised, and the worker lease behaves as `WorkerLease` documents for the dialect.
 ///
-/// The queries are written here through `MetadataStore`'s `SQLDatabase` (without importing
-/// SQLKit, which the layer rules keep to the metadata and registry modules): the store's API
-/// is SQL, so its conformance is too.
+/// The queries are written here through `MetadataStore`'s `SQLDatabase`: the store's API is SQL,
+/// so its conformance is too (the layer rules let StrataTesting import SQLKit for this).
 public enum MetadataStoreConformance {
     /// Runs every check against the store `url` opens (`MetadataStore.open(url:)`'s forms).
     /// `sqlite::memory:` opens a new, empty database each time, so the checks that need a second
