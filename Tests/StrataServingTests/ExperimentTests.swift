@@ -61,13 +61,13 @@ import Testing
             ], shadow: nil, salt: nil, principal: ServingFixture.approver)
         var rng = SplitMix64(seed: 11)
         var events: [IncomingEvent] = []
-        for index in 0..<8000 {
+        for index in 0..<4000 {
             let user = "sim-\(index)"
             let answer = try await fixture.service.recommend(RecommendationRequest(user: user, n: 2))
             let id = ("recommendation_id", FieldValue?.some(.string(answer.id.text)))
             for item in answer.items {
                 events.append(fixture.event("impression", user: user, item: item.id, [id]))
-                if rng.chance(answer.variant == "B" ? 0.07 : 0.05) {
+                if rng.chance(answer.variant == "B" ? 0.08 : 0.05) {
                     events.append(fixture.event("click", user: user, item: item.id, [id]))
                     if rng.chance(0.3) {
                         events.append(
@@ -89,7 +89,7 @@ import Testing
         #expect(b.revenuePerUser > 0)
         #expect(report.verdict.contains("B is better than A"))
         let a = try #require(report.rows.first { $0.variant == "A" })
-        #expect(a.counts.impressions + b.counts.impressions == 16000)
+        #expect(a.counts.impressions + b.counts.impressions == 8000)
         #expect(a.ctrInterval.low < a.ctr && a.ctr < a.ctrInterval.high)
     }
 }

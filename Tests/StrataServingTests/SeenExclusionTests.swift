@@ -13,11 +13,11 @@ import Testing
 @Suite(.serialized) struct SeenExclusionTests {
     static let day: Int64 = 86_400_000
 
-    /// Generated histories that ended three months ago (`days` long: 30 gives hundreds of
+    /// Generated histories that ended three months ago (`days` long: 15 gives hundreds of
     /// interactions per user), imported without a catalog, with an ALS model trained, promoted
     /// and precomputed.
-    static func importedShop(days: Int = 30, configure: (inout StrataConfig) -> Void = { _ in }) async throws -> ServingFixture {
-        let fixture = try await ServingFixture(historyLimit: nil, catalog: false, configure: configure) { generator in
+    static func importedShop(days: Int = 15, configure: (inout StrataConfig) -> Void = { _ in }) async throws -> ServingFixture {
+        let fixture = try await ServingFixture(historyLimit: nil, catalog: false, trainedVersions: 1, configure: configure) { generator in
             generator.users = 40
             generator.items = 300
             generator.days = days
