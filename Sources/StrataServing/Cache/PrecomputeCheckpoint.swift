@@ -1,6 +1,7 @@
 import Foundation
 import StrataCore
 import StrataLake
+import Synchronization
 
 /// The batch job's durable record of the lists it computed for one model version, in the data
 /// directory (`serving/precompute/NAME@VERSION.lists`): appended a chunk at a time while a run
@@ -12,6 +13,11 @@ import StrataLake
 /// the version's artifact and catalogue size, so a file left by another registry is ignored. A
 /// torn tail — the chunk being written when the process died — is dropped on load.
 struct PrecomputeCheckpoint: Sendable {
+    /// One write at a time to any checkpoint: a run's rewrite and a forget's (read, drop, rewrite)
+    /// each replace the file through the same temporary name, and an append landing between a
+    /// forget's read and its rename would be lost with the old file.
+    private static let writes = Mutex(())
+
     let path: String
     let artifact: String
     let itemCount: Int
@@ -45,11 +51,13 @@ struct PrecomputeCheckpoint: Sendable {
     /// Drops a forgotten user's list from the checkpoints of `keys` (rewriting only the files
     /// that hold one): a restart must not bring it back, nor keep it on disk.
     static func forget(user: String, directory: String, keys: Set<String>) throws {
-        for key in keys {
-            guard let checkpoint = existing(directory: directory, key: key) else { continue }
-            var lists = checkpoint.load()
-            guard lists.removeValue(forKey: user) != nil else { continue }
-            try checkpoint.rewrite(lists)
+        try writes.withLock { _ in
+            for key in keys {
+                guard let checkpoint = existing(directory: directory, key: key) else { continue }
+                var lists = checkpoint.load()
+                guard lists.removeValue(forKey: user) != nil else { continue }
+                try checkpoint.replace(with: lists)
+            }
         }
     }
 
@@ -81,11 +89,15 @@ struct PrecomputeCheckpoint: Sendable {
         var batch = FramedBatch()
         if !FileManager.default.fileExists(atPath: path) { batch.append(payload: header) }
         batch.append(payload: Self.encode(lists[...]))
-        try Self.write(to: path, append: true) { try $0(batch.bytes) }
+        try Self.writes.withLock { _ in try Self.write(to: path, append: true) { try $0(batch.bytes) } }
     }
 
     /// Replaces the file with exactly `table` (written beside it, then renamed into place).
     func rewrite(_ table: [String: CachedList]) throws {
+        try Self.writes.withLock { _ in try replace(with: table) }
+    }
+
+    private func replace(with table: [String: CachedList]) throws {
         let temporary = "\(path).tmp"
         let entries = table.map { (user: $0.key, list: $0.value) }
         try Self.write(to: temporary, append: false) { emit in

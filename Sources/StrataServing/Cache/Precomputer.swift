@@ -73,6 +73,12 @@ public struct Precomputer: Sendable {
         } catch {
             logger.warning("could not checkpoint the precomputed table", metadata: ["model": "\(model.key)", "error": "\(error)"])
         }
+        // A user forgotten after `compute` filtered the table, whose forget ran before this
+        // publish and rewrite, would be back in both: drop them again.
+        for user in table.keys where isForgotten(user, by: model) {
+            try await cache.forget(user: user, models: [model.key])
+            try forget(user: user, models: [model.key])
+        }
         return table.count
     }
 
@@ -84,7 +90,7 @@ public struct Precomputer: Sendable {
         let since = activeWindowMillis > 0 ? computedAt - activeWindowMillis : Int64.min
         let checkpoint = PrecomputeCheckpoint(directory: lake.directory.precompute, model: model)
         // Users forgotten after this model was trained get no list from their trained vector.
-        let forgotten = { (user: String) in !lake.forgets.isEmpty && lake.forgets.forgot(userID: user, after: model.version.createdAt) }
+        let forgotten = { (user: String) in isForgotten(user, by: model) }
 
         // The plan: keep what is fresh, compute the rest most recently active first.
         var stored = checkpoint.load()
@@ -159,6 +165,12 @@ public struct Precomputer: Sendable {
     }
 
     /// Drops a forgotten user's lists from the checkpoints of `models`.
+    /// Whether `user` was forgotten after `model` was trained (their trained vector must not
+    /// give them a list).
+    func isForgotten(_ user: String, by model: ServedModel) -> Bool {
+        !lake.forgets.isEmpty && lake.forgets.forgot(userID: user, after: model.version.createdAt)
+    }
+
     public func forget(user: String, models: Set<String>) throws {
         try PrecomputeCheckpoint.forget(user: user, directory: lake.directory.precompute, keys: models)
     }
