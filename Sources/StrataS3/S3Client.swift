@@ -68,7 +68,7 @@ public final class S3Client: Sendable {
         self.location = location
         self.partSize = max(5 << 20, partSize)
         self.attempts = max(1, attempts)
-        let configuration = URLSessionConfiguration.ephemeral
+        let configuration = URLSessionConfiguration.uncached
         configuration.timeoutIntervalForRequest = 60
         self.session = URLSession(configuration: configuration)
     }

@@ -37,7 +37,7 @@ import Testing
         // The limit only bounds a hang: MLflow's Python start takes minutes on a busy machine.
         try await waitUntil("mlflow server to answer /health", timeout: .seconds(300), interval: .milliseconds(250)) {
             guard server.isRunning else { throw StrataError.internal("mlflow server exited (status \(server.terminationStatus))") }
-            guard let (_, response) = try? await URLSession.shared.data(from: URL(string: "\(base)/health")!) else { return false }
+            guard let (_, response) = try? await URLSession.uncached.data(from: URL(string: "\(base)/health")!) else { return false }
             return (response as? HTTPURLResponse)?.statusCode == 200
         }
 

@@ -49,7 +49,7 @@ import Testing
         print("schemathesis:\n\(summary)")
         #expect(result.status == 0, "schemathesis found failures:\n\(result.output.suffix(6000))")
         // Still up, nothing crashed.
-        let (_, response) = try await URLSession.shared.data(from: URL(string: "\(base)/healthz")!)
+        let (_, response) = try await URLSession.uncached.data(from: URL(string: "\(base)/healthz")!)
         #expect((response as? HTTPURLResponse)?.statusCode == 200)
         server.stop(signal: SIGTERM)
         #expect(!server.remainingLog().contains("Fatal error"))

@@ -29,7 +29,7 @@ import Testing
         let server = try ServerProcess(dataDirectory: data, arguments: ["--config", config])
         defer { server.stop(signal: SIGTERM) }
         func get(_ path: String) async throws -> JSONValue {
-            let (body, _) = try await URLSession.shared.data(from: URL(string: "http://127.0.0.1:\(server.port)\(path)")!)
+            let (body, _) = try await URLSession.uncached.data(from: URL(string: "http://127.0.0.1:\(server.port)\(path)")!)
             return try JSONValue.parse(String(decoding: body, as: UTF8.self))
         }
         func alertRuns() async throws -> [JSONValue] {

@@ -48,7 +48,7 @@ import Testing
             dataDirectory: data, arguments: ["--config", configPath], environment: ["STRATA_METADATA_URL": metadataURL, "STRATA_ONLINE_URL": redis.url])
         defer { server.stop(signal: SIGTERM) }
         let base = "http://127.0.0.1:\(server.port)"
-        let configuration = URLSessionConfiguration.ephemeral
+        let configuration = URLSessionConfiguration.uncached
         configuration.timeoutIntervalForRequest = 120  // a slow answer on a busy machine is not a failed one
         let session = URLSession(configuration: configuration)
         let get: @Sendable (String) async -> (Int, JSONValue?) = { path in

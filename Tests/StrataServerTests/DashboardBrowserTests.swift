@@ -46,7 +46,7 @@ import Testing
                 request.setValue("application/x-ndjson", forHTTPHeaderField: "Content-Type")
                 request.httpBody = Data(body.utf8)
             }
-            let (data, response) = try await URLSession.shared.data(for: request)
+            let (data, response) = try await URLSession.uncached.data(for: request)
             return ((response as? HTTPURLResponse)?.statusCode ?? 0, try? JSONValue.parse(String(decoding: data, as: UTF8.self)))
         }
         // Live data: events now, recommendations served, a click on one of them, one bad event.

@@ -24,7 +24,7 @@ import Testing
         @Sendable func get(_ path: String) async throws -> JSONValue {
             var request = URLRequest(url: URL(string: base + path)!)
             request.timeoutInterval = 120
-            let (body, _) = try await URLSession.shared.data(for: request)
+            let (body, _) = try await URLSession.uncached.data(for: request)
             return try JSONValue.parse(String(decoding: body, as: UTF8.self))
         }
         try await waitUntil("an A/B test with impressions in both variants", timeout: .seconds(900), interval: .seconds(1)) {

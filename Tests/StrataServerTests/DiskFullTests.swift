@@ -43,7 +43,7 @@ import Testing
             request.setValue("application/x-ndjson", forHTTPHeaderField: "Content-Type")
             request.httpBody = Data(body.utf8)
             request.timeoutInterval = 120  // a slow answer on a busy machine is not a refusal
-            guard let (data, response) = try? await URLSession.shared.data(for: request) else { return (0, nil) }
+            guard let (data, response) = try? await URLSession.uncached.data(for: request) else { return (0, nil) }
             return ((response as? HTTPURLResponse)?.statusCode ?? 0, try? JSONValue.parse(String(decoding: data, as: UTF8.self)))
         }
         var acknowledged: [String] = []
@@ -66,7 +66,7 @@ import Testing
         #expect(answer?["error"]?["message"]?.stringValue?.lowercased().contains("free space") == true)
         #expect(acknowledged.count > 1000)
         // Still up; a retry while full is refused again, not half-stored.
-        let (_, health) = try await URLSession.shared.data(from: URL(string: "http://127.0.0.1:\(server.port)/healthz")!)
+        let (_, health) = try await URLSession.uncached.data(from: URL(string: "http://127.0.0.1:\(server.port)/healthz")!)
         #expect((health as? HTTPURLResponse)?.statusCode == 200)
         // (Space the refused write gave back may let this one fit: then it is stored whole and
         // acknowledged like any other, and checked with them below.)

@@ -138,7 +138,7 @@ import Testing
         #expect(read == 0, "the server closed the connection (recv returned \(read))")
         #expect(elapsed > 0.9 && elapsed < 20, "closed after \(elapsed) s with idle_timeout 1s (the default is 30s)")
         // The server still answers others.
-        let (_, response) = try await URLSession.shared.data(from: URL(string: "http://127.0.0.1:\(server.port)/healthz")!)
+        let (_, response) = try await URLSession.uncached.data(from: URL(string: "http://127.0.0.1:\(server.port)/healthz")!)
         #expect((response as? HTTPURLResponse)?.statusCode == 200)
     }
 
@@ -153,10 +153,10 @@ import Testing
         for presented in [key, key + "x", String(key.dropLast())] {
             var request = URLRequest(url: URL(string: "http://127.0.0.1:\(server.port)/v1/lake")!)
             request.setValue("Bearer \(presented)", forHTTPHeaderField: "Authorization")
-            _ = try await URLSession.shared.data(for: request)
+            _ = try await URLSession.uncached.data(for: request)
             var other = URLRequest(url: URL(string: "http://127.0.0.1:\(server.port)/v1/keys")!)
             other.setValue(presented, forHTTPHeaderField: "X-API-Key")
-            _ = try await URLSession.shared.data(for: other)
+            _ = try await URLSession.uncached.data(for: other)
         }
         server.stop(signal: SIGTERM)
         let log = server.startupLog + server.remainingLog()

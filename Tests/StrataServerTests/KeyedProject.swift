@@ -49,7 +49,7 @@ struct KeyedClient: Sendable {
             request.httpBody = Data(body.utf8)
         }
         request.timeoutInterval = 120
-        let (answer, response) = try await URLSession.shared.data(for: request)
+        let (answer, response) = try await URLSession.uncached.data(for: request)
         return ((response as? HTTPURLResponse)?.statusCode ?? 0, (try? JSONValue.parse(String(decoding: answer, as: UTF8.self))) ?? .null)
     }
 }

@@ -121,7 +121,7 @@ import Testing
         defer { _ = api2.stop(signal: SIGTERM) }
         let nginx = try #require(try NginxServer(upstreams: [api1.port, api2.port]))
         let base = "http://127.0.0.1:\(nginx.port)"
-        let session = URLSession(configuration: .ephemeral)
+        let session = URLSession(configuration: .uncached)
 
         func version(at port: Int, user: String) async -> Int64? {
             guard let (body, _) = try? await session.data(from: URL(string: "http://127.0.0.1:\(port)/v1/recommendations/\(user)?n=5")!) else { return nil }

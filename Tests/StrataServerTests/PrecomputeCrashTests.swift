@@ -79,7 +79,7 @@ import Testing
         }
         var sources: [String: Int] = [:]
         for user in Set(ids).sorted().prefix(40) {
-            let (body, _) = try await URLSession.shared.data(from: URL(string: "http://127.0.0.1:\(second.port)/v1/recommendations/\(user)?n=10")!)
+            let (body, _) = try await URLSession.uncached.data(from: URL(string: "http://127.0.0.1:\(second.port)/v1/recommendations/\(user)?n=10")!)
             sources[try JSONValue.parse(String(decoding: body, as: UTF8.self))["source"]?.stringValue ?? "?", default: 0] += 1
         }
         #expect(sources["cache"] ?? 0 >= 30, "known users answer from the precomputed table: \(sources)")

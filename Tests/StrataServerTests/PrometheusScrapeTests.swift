@@ -82,7 +82,7 @@ import Testing
 private func prometheusAPI(port: Int, _ endpoint: String, _ query: [URLQueryItem] = []) async -> JSONValue? {
     var components = URLComponents(string: "http://127.0.0.1:\(port)/api/v1/\(endpoint)")!
     components.queryItems = query.isEmpty ? nil : query
-    guard let (data, _) = try? await URLSession.shared.data(from: components.url!) else { return nil }
+    guard let (data, _) = try? await URLSession.uncached.data(from: components.url!) else { return nil }
     return try? JSONValue.parse(String(decoding: data, as: UTF8.self))
 }
 

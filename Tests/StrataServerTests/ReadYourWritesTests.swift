@@ -58,7 +58,7 @@ import Testing
         let server = try ServerProcess(dataDirectory: data, arguments: ["--config", config])
         defer { server.stop(signal: SIGTERM) }
         let base = "http://127.0.0.1:\(server.port)"
-        let session = URLSession(configuration: .ephemeral)
+        let session = URLSession(configuration: .uncached)
         @Sendable func recommend(_ user: String) async throws -> (source: String, items: [String]) {
             var request = URLRequest(url: URL(string: "\(base)/v1/recommendations/\(user)?n=10")!)
             request.timeoutInterval = 120

@@ -21,11 +21,11 @@ import Testing
         defer { directory.remove() }
         let (config, data, users) = try await SwapUnderLoadTests.prepare(directory)
         func answer(_ server: ServerProcess, _ user: String) async throws -> JSONValue {
-            let (body, _) = try await URLSession.shared.data(from: URL(string: "http://127.0.0.1:\(server.port)/v1/recommendations/\(user)?n=5")!)
+            let (body, _) = try await URLSession.uncached.data(from: URL(string: "http://127.0.0.1:\(server.port)/v1/recommendations/\(user)?n=5")!)
             return try JSONValue.parse(String(decoding: body, as: UTF8.self))
         }
         @Sendable func cachedUsers(_ server: ServerProcess) async throws -> Int64? {
-            let (body, _) = try await URLSession.shared.data(from: URL(string: "http://127.0.0.1:\(server.port)/v1/deployments/default")!)
+            let (body, _) = try await URLSession.uncached.data(from: URL(string: "http://127.0.0.1:\(server.port)/v1/deployments/default")!)
             return try JSONValue.parse(String(decoding: body, as: UTF8.self))["variants"]?.arrayValue?.first?["cache"]?["users"]?.intValue
         }
         var server = try ServerProcess(dataDirectory: data, arguments: ["--config", config], environment: ["STRATA_ONLINE_URL": redis.url])

@@ -175,7 +175,7 @@ final class ServerProcess: @unchecked Sendable {
         request.httpBody = Data(body.serializedBytes)
         // A slow answer on a busy machine is not a failure; the limit only bounds a hang.
         request.timeoutInterval = 120
-        let (data, _) = try await URLSession.shared.data(for: request)
+        let (data, _) = try await URLSession.uncached.data(for: request)
         return try JSONValue.parse(String(decoding: data, as: UTF8.self))
     }
 
@@ -188,7 +188,7 @@ final class ServerProcess: @unchecked Sendable {
         request.httpBody = Data(ndjson.utf8)
         request.timeoutInterval = 120
         do {
-            let (_, response) = try await URLSession.shared.data(for: request)
+            let (_, response) = try await URLSession.uncached.data(for: request)
             return (response as? HTTPURLResponse)?.statusCode
         } catch {
             return nil

@@ -101,7 +101,7 @@ import Testing
         let server = try ServerProcess(dataDirectory: data, arguments: ["--config", config])
         defer { server.stop(signal: SIGTERM) }
         let base = "http://127.0.0.1:\(server.port)"
-        let session = URLSession(configuration: .ephemeral)
+        let session = URLSession(configuration: .uncached)
         let recorder = Recorder()
         let clock = ContinuousClock()
         let origin = clock.now

@@ -150,7 +150,7 @@ public final class AlertService: Service, Sendable {
             request.timeoutInterval = 10
             request.setValue("application/json", forHTTPHeaderField: "Content-Type")
             request.httpBody = Data(payload.serializedBytes)
-            if let (_, response) = try? await URLSession.shared.data(for: request), let status = (response as? HTTPURLResponse)?.statusCode,
+            if let (_, response) = try? await URLSession.uncached.data(for: request), let status = (response as? HTTPURLResponse)?.statusCode,
                 (200..<300).contains(status)
             {
                 return true

@@ -25,7 +25,7 @@ public struct WorkerForwarding<Context: RequestContext>: RouterMiddleware {
         self.locate = locate
         self.maxBodyBytes = maxBodyBytes
         self.patience = patience
-        let configuration = URLSessionConfiguration.ephemeral
+        let configuration = URLSessionConfiguration.uncached
         configuration.timeoutIntervalForRequest = 60
         configuration.httpMaximumConnectionsPerHost = 64
         self.session = URLSession(configuration: configuration)

@@ -30,7 +30,7 @@ struct ServerOptions: ParsableArguments {
         let data: Data
         let response: URLResponse
         do {
-            (data, response) = try await URLSession.shared.data(for: request)
+            (data, response) = try await URLSession.uncached.data(for: request)
         } catch {
             throw StrataError(.unavailable, code: "server_unreachable", "no Strata server answers at \(baseURL) (start one with strata serve, or pass --url)")
         }
