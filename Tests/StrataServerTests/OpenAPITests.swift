@@ -59,10 +59,11 @@ import Testing
         let cache = MemoryRecommendationCache()
         let controller = DeploymentController(
             store: DeploymentStore(records: DeploymentRecords(store: store)),
-            service: RecommendationService(lake: lake, features: features, activity: activity, cache: cache, metrics: ServingMetrics()), registry: registry,
+            service: RecommendationService(
+                sources: ServingSources(lake: lake), features: features, activity: activity, cache: cache, metrics: ServingMetrics()), registry: registry,
             loader: ModelLoader(registry: registry, runs: runs, blobs: blobs),
-            precomputer: Precomputer(lake: lake, activity: activity, cache: cache, topN: 50, threads: 1),
-            audit: audit, lake: lake, logger: quietLogger)
+            precomputer: Precomputer(sources: ServingSources(lake: lake), activity: activity, cache: cache, topN: 50, threads: 1),
+            audit: audit, logger: quietLogger)
         let server = StrataHTTPServer(
             lake: lake, config: config, features: features,
             governance: RegistryServices(keys: keys, audit: audit, registry: registry, trainer: trainer, blobs: blobs, models: config.training.models),

@@ -81,11 +81,13 @@ import Testing
         let features = try FeatureStore(lake: lake, definitions: config.contract.features, logger: quietLogger)
         let activity = try ServingActivity(lake: lake, settings: ServingSettings(config), logger: quietLogger)
         let cache = MemoryRecommendationCache()
-        let service = RecommendationService(lake: lake, features: features, activity: activity, cache: cache, metrics: ServingMetrics())
+        let service = RecommendationService(
+            sources: ServingSources(lake: lake), features: features, activity: activity, cache: cache, metrics: ServingMetrics())
         let controller = DeploymentController(
             store: DeploymentStore(records: DeploymentRecords(store: store)), service: service, registry: registry,
             loader: ModelLoader(registry: registry, runs: runs, blobs: blobs),
-            precomputer: Precomputer(lake: lake, activity: activity, cache: cache, topN: 50, threads: 2), audit: audit, lake: lake, logger: quietLogger)
+            precomputer: Precomputer(sources: ServingSources(lake: lake), activity: activity, cache: cache, topN: 50, threads: 2), audit: audit,
+            logger: quietLogger)
         try await controller.start()
         #expect(service.reranker?.reference == version.reference)
         _ = try await lake.ingestor.ingest(events: [event("view", "newcomer", "i50", now), event("view", "newcomer", "i61", now)], source: "test")

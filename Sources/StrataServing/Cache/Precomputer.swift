@@ -19,7 +19,7 @@ import Synchronization
 /// server) starts from what was finished. Cost: O(trained users) to plan, O(stale users ×
 /// (retrieval + n log n)) to compute — with the index, independent of the catalogue's size.
 public struct Precomputer: Sendable {
-    let lake: Lake
+    let sources: ServingSources
     let activity: ServingActivity
     let cache: any RecommendationCacheStore
     let topN: Int
@@ -33,10 +33,10 @@ public struct Precomputer: Sendable {
     let stopping = StopFlag()
 
     public init(
-        lake: Lake, activity: ServingActivity, cache: any RecommendationCacheStore, topN: Int, threads: Int = Parallel.coreCount,
+        sources: ServingSources, activity: ServingActivity, cache: any RecommendationCacheStore, topN: Int, threads: Int = Parallel.coreCount,
         logger: Logger = Logger(label: "strata.precompute")
     ) {
-        self.lake = lake
+        self.sources = sources
         self.activity = activity
         self.cache = cache
         self.topN = topN
@@ -61,15 +61,15 @@ public struct Precomputer: Sendable {
         guard !stopping.isSet else { throw CancellationError() }
         // The lists are stamped before the activity is read and the activity has applied every
         // event logged by then: an interaction that is not excluded from a list makes it stale.
-        let computedAt = lake.clock.nowMillis()
-        await activity.waitUntilApplied(through: lake.events.end)
+        let computedAt = sources.clock.nowMillis()
+        await activity.waitUntilApplied(through: sources.events.end)
         let table = try await OwnThread.run { ComputationsAtExit.run(stopping) { compute(model, computedAt: computedAt) } }
         // Stopped half-way: the finished lists are checkpointed for the next run; none is published.
         guard !stopping.isSet else { throw CancellationError() }
         try await cache.publish(model: model.key, table: table, computedAt: computedAt)
         // The checkpoint becomes the published table: what the next run starts from.
         do {
-            try PrecomputeCheckpoint(directory: lake.directory.precompute, model: model).rewrite(table)
+            try PrecomputeCheckpoint(directory: sources.precomputeDirectory, model: model).rewrite(table)
         } catch {
             logger.warning("could not checkpoint the precomputed table", metadata: ["model": "\(model.key)", "error": "\(error)"])
         }
@@ -88,7 +88,7 @@ public struct Precomputer: Sendable {
         let users = recommender.users.ids
         let lastInteractions = activity.lastInteractions(users)
         let since = activeWindowMillis > 0 ? computedAt - activeWindowMillis : Int64.min
-        let checkpoint = PrecomputeCheckpoint(directory: lake.directory.precompute, model: model)
+        let checkpoint = PrecomputeCheckpoint(directory: sources.precomputeDirectory, model: model)
         // Users forgotten after this model was trained get no list from their trained vector.
         let forgotten = { (user: String) in isForgotten(user, by: model) }
 
@@ -158,7 +158,7 @@ public struct Precomputer: Sendable {
         _ = board.finish(model.key)
         var table = lists.withLock { $0 }
         // A user forgotten while the run went gets no list either.
-        if !lake.forgets.isEmpty {
+        if !sources.forgets.isEmpty {
             for user in table.keys where forgotten(user) { table[user] = nil }
         }
         return table
@@ -168,16 +168,16 @@ public struct Precomputer: Sendable {
     /// Whether `user` was forgotten after `model` was trained (their trained vector must not
     /// give them a list).
     func isForgotten(_ user: String, by model: ServedModel) -> Bool {
-        !lake.forgets.isEmpty && lake.forgets.forgot(userID: user, after: model.version.createdAt)
+        !sources.forgets.isEmpty && sources.forgets.forgot(userID: user, after: model.version.createdAt)
     }
 
     public func forget(user: String, models: Set<String>) throws {
-        try PrecomputeCheckpoint.forget(user: user, directory: lake.directory.precompute, keys: models)
+        try PrecomputeCheckpoint.forget(user: user, directory: sources.precomputeDirectory, keys: models)
     }
 
     /// Drops the checkpoints and progress of versions whose tables are no longer kept.
     public func retain(models: Set<String>) {
-        PrecomputeCheckpoint.retain(directory: lake.directory.precompute, keep: models)
+        PrecomputeCheckpoint.retain(directory: sources.precomputeDirectory, keep: models)
         board.retain(models)
     }
 

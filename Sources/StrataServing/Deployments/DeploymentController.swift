@@ -18,7 +18,6 @@ public final class DeploymentController: Service, Sendable {
     let loader: ModelLoader
     let precomputer: Precomputer
     let audit: AuditLog
-    let lake: Lake
     let logger: Logger
     let config: ServingConfig
     /// The model the default deployment serves when none is stored yet.
@@ -38,7 +37,7 @@ public final class DeploymentController: Service, Sendable {
 
     public init(
         store: DeploymentStore, service: RecommendationService, registry: ModelRegistry, loader: ModelLoader, precomputer: Precomputer, audit: AuditLog,
-        lake: Lake, logger: Logger, bus: (any DeploymentChangeBus)? = nil, runsBatchJobs: Bool = true
+        logger: Logger, bus: (any DeploymentChangeBus)? = nil, runsBatchJobs: Bool = true
     ) {
         self.bus = bus
         self.runsBatchJobs = runsBatchJobs
@@ -48,10 +47,9 @@ public final class DeploymentController: Service, Sendable {
         self.loader = loader
         self.precomputer = precomputer
         self.audit = audit
-        self.lake = lake
         self.logger = logger
         self.config = service.activity.settings.serving
-        self.lastPrecompute = Mutex(lake.clock.nowMillis())
+        self.lastPrecompute = Mutex(service.sources.clock.nowMillis())
         self.defaultModel = service.activity.settings.defaultModel
     }
 
@@ -104,7 +102,7 @@ public final class DeploymentController: Service, Sendable {
             do {
                 let model = try await loader.load(spec.reference)
                 if spec.version == nil { production[spec.model] = model.version.version }
-                model.refreshCatalog(from: lake.catalog)
+                model.refreshCatalog(from: service.sources.catalog)
                 return ServingState.Variant(spec: spec, model: model, error: nil)
             } catch {
                 if spec.version == nil { production[spec.model] = 0 }
@@ -239,7 +237,7 @@ public final class DeploymentController: Service, Sendable {
                 VariantSpec(name: "canary", model: version.model, version: version.version, weight: steps[0]),
             ]
             deployment.canary = CanaryState(
-                variant: "canary", steps: steps, intervalMillis: intervalMillis, stepStartedAt: lake.clock.nowMillis(), principal: principal.label)
+                variant: "canary", steps: steps, intervalMillis: intervalMillis, stepStartedAt: service.sources.clock.nowMillis(), principal: principal.label)
             return try await store.save(
                 deployment, expectedRevision: deployment.revision, principal: principal.label, kind: "canary.started",
                 detail: "\(version.reference) at \(steps.map { "\(Int($0))%" }.joined(separator: " → ")), every \(DurationText.format(millis: intervalMillis))")
@@ -277,7 +275,7 @@ public final class DeploymentController: Service, Sendable {
             guard let served = states.flatMap(\.models).first(where: { $0.key == model }) else { continue }
             written[model] = try await precomputeNow(served)
         }
-        lastPrecompute.withLock { $0 = lake.clock.nowMillis() }
+        lastPrecompute.withLock { $0 = service.sources.clock.nowMillis() }
         return written
     }
 
@@ -390,7 +388,7 @@ public final class DeploymentController: Service, Sendable {
         }
         await refreshReranker()
         for state in service.allStates {
-            for model in state.models { model.refreshCatalog(from: lake.catalog) }
+            for model in state.models { model.refreshCatalog(from: service.sources.catalog) }
             if runsBatchJobs, state.deployment.canary?.status == .running {
                 do {
                     try await judgeCanary(state)
@@ -399,8 +397,10 @@ public final class DeploymentController: Service, Sendable {
                 }
             }
         }
-        if runsBatchJobs, config.precomputeIntervalMillis > 0, lake.clock.nowMillis() - lastPrecompute.withLock({ $0 }) >= config.precomputeIntervalMillis {
-            lastPrecompute.withLock { $0 = lake.clock.nowMillis() }
+        if runsBatchJobs, config.precomputeIntervalMillis > 0,
+            service.sources.clock.nowMillis() - lastPrecompute.withLock({ $0 }) >= config.precomputeIntervalMillis
+        {
+            lastPrecompute.withLock { $0 = service.sources.clock.nowMillis() }
             let controller = self
             Task.detached(priority: .utility) { _ = try? await controller.precompute() }
         }
@@ -446,7 +446,7 @@ public final class DeploymentController: Service, Sendable {
             try await abortCanary(name, reason: reason, principal: "strata (canary guardrail)")
             return
         }
-        guard lake.clock.nowMillis() - canary.stepStartedAt >= canary.intervalMillis else { return }
+        guard service.sources.clock.nowMillis() - canary.stepStartedAt >= canary.intervalMillis else { return }
         try await changes.run {
             guard var deployment = try await store.get(name), var canary = deployment.canary, canary.status == .running,
                 deployment.revision == state.deployment.revision
@@ -454,7 +454,7 @@ public final class DeploymentController: Service, Sendable {
             let canarySpec = deployment.variants.first { $0.name == canary.variant }!
             if canary.step + 1 < canary.steps.count {
                 canary.step += 1
-                canary.stepStartedAt = lake.clock.nowMillis()
+                canary.stepStartedAt = service.sources.clock.nowMillis()
                 let share = canary.steps[canary.step]
                 deployment.variants = [
                     VariantSpec(name: deployment.control.name, model: deployment.control.model, version: deployment.control.version, weight: 100 - share),

@@ -41,7 +41,7 @@ public final class ServingState: Sendable {
 /// `serving.exclude_seen` says — the same for every source) and business filters apply before
 /// the top-n is cut.
 public final class RecommendationService: Sendable {
-    let lake: Lake
+    public let sources: ServingSources
     let features: (any OnlineFeatureReader)?
     public let activity: ServingActivity
     public let cache: any RecommendationCacheStore
@@ -51,8 +51,10 @@ public final class RecommendationService: Sendable {
     private let states = Mutex<[String: ServingState]>([:])
     private let rerankerState = Mutex<LoadedReranker?>(nil)
 
-    public init(lake: Lake, features: (any OnlineFeatureReader)?, activity: ServingActivity, cache: any RecommendationCacheStore, metrics: ServingMetrics) {
-        self.lake = lake
+    public init(
+        sources: ServingSources, features: (any OnlineFeatureReader)?, activity: ServingActivity, cache: any RecommendationCacheStore, metrics: ServingMetrics
+    ) {
+        self.sources = sources
         self.features = features
         self.activity = activity
         self.cache = cache
@@ -94,10 +96,10 @@ public final class RecommendationService: Sendable {
         // log's followers have not got there yet. Where that cannot be done (the log could not
         // be read, or the features come from another process) the precomputed list is not
         // trusted and the live model answers from what is known.
-        let acknowledged = lake.events.end
+        let acknowledged = sources.events.end
         var caughtUp = activity.applyThrough(acknowledged)
         if let features, !(await features.applyThrough(acknowledged)) { caughtUp = false }
-        let now = lake.clock.nowMillis()
+        let now = sources.clock.nowMillis()
         let impressedSince = (request.excludeImpressed ?? (config.impressedExclusionMillis > 0)) ? now - max(config.impressedExclusionMillis, 1) : nil
         var exclusions = activity.exclusions(request.user, impressedSince: impressedSince)
         exclusions.ids.formUnion(request.exclude)
@@ -111,7 +113,7 @@ public final class RecommendationService: Sendable {
             let trending = trending(excluding: exclusions, filter: request.filter, range: pageRange(request))
             return Recommendation(
                 id: RecommendationID(deployment: name, variant: "none", model: "none", nonce: nonce), deployment: name, variant: "none", lineage: nil,
-                source: .trending, items: trending.items, nextCursor: nil, contractVersion: lake.ingestor.contract.version, scoreBasis: trending.basis,
+                source: .trending, items: trending.items, nextCursor: nil, contractVersion: sources.contractVersion, scoreBasis: trending.basis,
                 context: request.context)
         }
         var index = state.assign(request.user)
@@ -158,7 +160,7 @@ public final class RecommendationService: Sendable {
             variant: variant.spec.name, lineage: servedModel?.lineage, source: final.source, items: final.items,
             nextCursor: final.items.count == range.count
                 ? PageCursor(offset: range.upperBound, model: servedModel?.key ?? "trending", variant: variant.spec.name) : nil,
-            contractVersion: lake.ingestor.contract.version, reranker: final.reranker, scoreBasis: trending?.basis, context: request.context)
+            contractVersion: sources.contractVersion, reranker: final.reranker, scoreBasis: trending?.basis, context: request.context)
         metrics.record(
             deployment: name, variant: variant.spec.name, source: final.source, nanoseconds: MonotonicClock.nanoseconds() - start, miss: miss)
         // The baseline holds each training user's best score from the trained vectors: drift
@@ -224,7 +226,7 @@ public final class RecommendationService: Sendable {
         for id in exclusions.allIDs { if let index = recommender.items.index(of: id) { excludedIndices.insert(index) } }
         let recentIndices = recent.compactMap { recommender.items.index(of: $0) }
         // A user forgotten after this model was trained is a new user to it.
-        let userIndex = lake.forgets.forgot(userID: user, after: model.version.createdAt) ? nil : recommender.users.index(of: user)
+        let userIndex = sources.forgets.forgot(userID: user, after: model.version.createdAt) ? nil : recommender.users.index(of: user)
         guard !recentIndices.isEmpty || userIndex != nil else { return Ranked(items: [], source: .trending, miss: miss) }
         // Live: the most recent items folded into a user vector (so a click changes the next
         // answer); a trained user without recent items keeps their trained vector (and their
@@ -277,12 +279,12 @@ public final class RecommendationService: Sendable {
         items: [(id: String, score: Float)], basis: ServingActivity.TrendingBasis
     ) {
         let ranking = activity.trending()
-        let consultCatalog = lake.catalog.itemCount > 0 || !filter.isEmpty
+        let consultCatalog = sources.catalog.itemCount > 0 || !filter.isEmpty
         var items: [(id: String, score: Float)] = []
         var rank = 0
         for (id, score) in ranking.items where !exclusions.excludes(id) {
             if consultCatalog {
-                let entry = lake.catalog.itemsForServing([id])[0]
+                let entry = sources.catalog.itemsForServing([id])[0]
                 if entry?.isRecommendable == false { continue }
                 if !filter.isEmpty, !filter.matches(entry) { continue }
             }
@@ -313,7 +315,7 @@ public final class RecommendationService: Sendable {
         _ model: ServedModel, deployment: String, user: String, range: Range<Int>, exclusions: UserExclusions, recent: [String], filter: ItemFilter,
         shown: [String]
     ) {
-        let now = lake.clock.nowMillis()
+        let now = sources.clock.nowMillis()
         Task.detached(priority: .background) {
             let start = MonotonicClock.nanoseconds()
             let cached = await self.cache.get(model: model.key, user: user)
@@ -367,6 +369,6 @@ public final class RecommendationService: Sendable {
         return Recommendation(
             id: RecommendationID(deployment: name, variant: state.variants[0].spec.name, model: model.key, nonce: RecommendationID.nonce()),
             deployment: name, variant: state.variants[0].spec.name, lineage: model.lineage, source: .live, items: items, nextCursor: nil,
-            contractVersion: lake.ingestor.contract.version)
+            contractVersion: sources.contractVersion)
     }
 }

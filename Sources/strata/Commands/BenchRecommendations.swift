@@ -125,11 +125,13 @@ struct BenchRecommendations: AsyncParsableCommand {
         cacheConfig.backends.online = online
         let (cache, _) = try Backends.recommendationCache(cacheConfig, logger: logger)
         print("recommendation cache: \(online)")
-        let service = RecommendationService(lake: lake, features: features, activity: activity, cache: cache, metrics: ServingMetrics())
+        let service = RecommendationService(
+            sources: ServingSources(lake: lake), features: features, activity: activity, cache: cache, metrics: ServingMetrics())
         let loader = ModelLoader(registry: registry, runs: RunStore(store: store), blobs: blobs)
         let controller = DeploymentController(
             store: DeploymentStore(records: DeploymentRecords(store: store)), service: service, registry: registry, loader: loader,
-            precomputer: Precomputer(lake: lake, activity: activity, cache: cache, topN: config.serving.cacheTopN, threads: threads), audit: audit, lake: lake,
+            precomputer: Precomputer(sources: ServingSources(lake: lake), activity: activity, cache: cache, topN: config.serving.cacheTopN, threads: threads),
+            audit: audit,
             logger: logger)
         try await controller.start()
         let precomputeStart = MonotonicClock.nanoseconds()

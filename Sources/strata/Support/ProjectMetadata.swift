@@ -109,13 +109,14 @@ extension ProjectMetadata {
     func deploymentController(lake: Lake, features: (any OnlineFeatureReader)?, batchJobs: Bool = true, logger: Logger) throws -> DeploymentController {
         let activity = try ServingActivity(lake: lake, settings: ServingSettings(config), logger: logger.with("component", "serving"))
         let (cache, bus) = try Backends.recommendationCache(config, logger: logger)
-        let service = RecommendationService(lake: lake, features: features, activity: activity, cache: cache, metrics: ServingMetrics())
+        let sources = ServingSources(lake: lake)
+        let service = RecommendationService(sources: sources, features: features, activity: activity, cache: cache, metrics: ServingMetrics())
         return DeploymentController(
             store: DeploymentStore(records: DeploymentRecords(store: store)), service: service, registry: registry,
             loader: ModelLoader(registry: registry, runs: runs, blobs: blobs, searchBreadth: config.serving.ann.efSearch),
             precomputer: Precomputer(
-                lake: lake, activity: activity, cache: cache, topN: config.serving.cacheTopN, threads: config.serving.precompute.threads,
-                logger: logger.with("component", "precompute")), audit: audit, lake: lake,
+                sources: sources, activity: activity, cache: cache, topN: config.serving.cacheTopN, threads: config.serving.precompute.threads,
+                logger: logger.with("component", "precompute")), audit: audit,
             logger: logger.with("component", "serving"), bus: bus, runsBatchJobs: batchJobs)
     }
 }
