@@ -61,6 +61,8 @@ let package = Package(
         ),
         // Layer 3's algorithms and metrics: pure computation over arrays (BLAS/LAPACK for dense math).
         // hnswlib (Debian libhnswlib-dev, header-only C++) behind a small C interface.
+        // glibc's allocator statistics over every arena, for `strata bench memory`.
+        .target(name: "CMallocStats"),
         .target(name: "CHNSW", cxxSettings: [.unsafeFlags(["-std=c++14", "-O3"])]),
         .target(name: "StrataML", dependencies: ["StrataCore", "CBLAS", "CLAPACKE", "CXGBoost", "CHNSW"]),
         // A Parquet reader and writer (no Swift package exists offline); pure codec, no I/O policy.
@@ -103,7 +105,7 @@ let package = Package(
             name: "strata",
             dependencies: [
                 "StrataCore", "StrataLake", "StrataML", "StrataFeatures", "StrataServer", "StrataMetadata", "StrataRegistry", "StrataTraining", "StrataServing",
-                "StrataRedis", "StrataS3", "StrataKafka",
+                "StrataRedis", "StrataS3", "StrataKafka", "CMallocStats",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]

@@ -11,7 +11,7 @@ struct Bench: AsyncParsableCommand {
         abstract: "Benchmarks (build with -c release).",
         subcommands: [
             Ingest.self, BenchALS.self, BenchServing.self, BenchRecommendations.self, BenchFeatures.self, BenchHTTP.self, BenchKafka.self, BenchS3.self,
-            BenchExperiments.self, BenchScale.self,
+            BenchExperiments.self, BenchScale.self, BenchMemory.self,
         ])
 
     struct Ingest: AsyncParsableCommand {

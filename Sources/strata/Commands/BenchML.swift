@@ -140,6 +140,8 @@ enum MemoryProbe {
 
     static func peakBytes() -> Int { read("VmHWM") }
 
+    static func residentBytes() -> Int { read("VmRSS") }
+
     private static func read(_ key: String) -> Int {
         guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
             let line = status.split(separator: "\n").first(where: { $0.hasPrefix(key + ":") }),
