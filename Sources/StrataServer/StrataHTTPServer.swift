@@ -73,7 +73,8 @@ public struct StrataHTTPServer: Sendable {
             ? nil
             : AlertService(
                 rules: config.alerts, project: config.project, monitoring: config.monitoring, experiments: config.serving.experiments,
-                retrainModels: config.retraining.models, lake: lake, features: features, drift: drift, serving: serving, retrainer: retrainer,
+                retrainModels: config.retraining.models, clock: lake.clock, ingestCounts: { lake.ingestor.counts }, features: features, drift: drift,
+                serving: serving, retrainer: retrainer,
                 audit: governance?.audit, logger: logger)
         self.authenticates = governance != nil && authenticate
         self.logger = logger

@@ -42,7 +42,8 @@ import Testing
             var monitoring = MonitoringConfig()
             monitoring.windowMillis = window
             return AlertService(
-                rules: rules, project: "shop", monitoring: monitoring, experiments: ExperimentSettings(), retrainModels: [], lake: lake, features: features,
+                rules: rules, project: "shop", monitoring: monitoring, experiments: ExperimentSettings(), retrainModels: [], clock: lake.clock,
+                ingestCounts: { lake.ingestor.counts }, features: features,
                 drift: nil, serving: nil, retrainer: retrain ? retrainer : nil, audit: audit, logger: quietLogger)
         }
 

@@ -19,7 +19,9 @@ import Synchronization
 /// action is audited.
 public final class AlertService: Service, Sendable {
     public let engine: AlertEngine
-    let lake: Lake
+    let clock: any WallClock
+    /// The ingestor's running totals (accepted, rejected), for the ingestion rates.
+    let ingestCounts: @Sendable () -> IngestCounters
     let features: FeatureStore?
     let drift: DriftWatcher?
     let serving: DeploymentController?
@@ -40,15 +42,17 @@ public final class AlertService: Service, Sendable {
     /// `project`, `monitoring`, `serving.experiments` and `retraining.models` are those of
     /// strata.yaml; the other readers are whichever layers this process runs (nil: none).
     public init(
-        rules: [AlertRule], project: String, monitoring: MonitoringConfig, experiments: ExperimentSettings, retrainModels: [String]?, lake: Lake,
-        features: FeatureStore?, drift: DriftWatcher?, serving: DeploymentController?, retrainer: Retrainer?, audit: AuditLog?, logger: Logger
+        rules: [AlertRule], project: String, monitoring: MonitoringConfig, experiments: ExperimentSettings, retrainModels: [String]?, clock: any WallClock,
+        ingestCounts: @escaping @Sendable () -> IngestCounters, features: FeatureStore?, drift: DriftWatcher?, serving: DeploymentController?,
+        retrainer: Retrainer?, audit: AuditLog?, logger: Logger
     ) {
         self.project = project
         self.monitoring = monitoring
         self.experiments = experiments
         self.retrainModels = retrainModels
         self.engine = AlertEngine(rules: rules)
-        self.lake = lake
+        self.clock = clock
+        self.ingestCounts = ingestCounts
         self.features = features
         self.drift = drift
         self.serving = serving
@@ -71,7 +75,7 @@ public final class AlertService: Service, Sendable {
     /// One evaluation of every rule, and the actions of those that began firing.
     public func evaluateOnce() async {
         // Drift comes from the watcher's latest pass (it recomputes on the same interval).
-        let now = lake.clock.nowMillis()
+        let now = clock.nowMillis()
         let values = measure(now: now)
         for transition in engine.evaluate(values, now: now) {
             let value = transition.value.map { String(format: "%.4g", $0) } ?? "–"
@@ -211,7 +215,7 @@ public final class AlertService: Service, Sendable {
     }
 
     func currentTotals() -> [String: Double] {
-        let counts = lake.ingestor.counts
+        let counts = ingestCounts()
         var totals: [String: Double] = ["accepted": Double(counts.accepted), "rejected": Double(counts.rejected)]
         if let serving {
             var requests = 0
