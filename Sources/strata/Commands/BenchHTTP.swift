@@ -4,7 +4,9 @@ import StrataCore
 
 /// `strata bench http`: an open-loop load generator for a running server. Requests go out at
 /// a fixed rate whether or not earlier ones were answered, and latency counts from when each
-/// was due, so queueing in the server shows in the percentiles.
+/// was due, so queueing in the server shows in the percentiles. Requests carry the API key the
+/// server's production settings require; any answer that is not 2xx fails the benchmark (a
+/// refusal measured as an answer would be a false figure).
 struct BenchHTTP: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "http",
@@ -18,6 +20,8 @@ struct BenchHTTP: AsyncParsableCommand {
     @Option(help: "Seconds per run.") var seconds = 10.0
     @Option(help: "Keep-alive connections (one thread each).") var connections = 16
     @Option(help: "Measured runs after one warm-up run; medians are reported.") var repeats = 3
+    @Option(help: "API key sent as a bearer token (default: STRATA_API_KEY).")
+    var apiKey = ProcessInfo.processInfo.environment["STRATA_API_KEY"] ?? ""
 
     func validate() throws {
         guard rate > 0, seconds > 0, connections > 0, repeats > 0, ids > 0 else {
@@ -31,12 +35,16 @@ struct BenchHTTP: AsyncParsableCommand {
         guard parts.count == 2, let port = Int(parts[1]) else { throw ValidationError("--target takes host:port") }
         let host = String(parts[0])
         var rng = SplitMix64(seed: 11)
-        let requests = (0..<min(ids, 100_000)).map { _ in LoadClient.get(path: path.replacingOccurrences(of: "{n}", with: String(rng.nextInt(below: ids)))) }
+        let headers = apiKey.isEmpty ? "" : "Authorization: Bearer \(apiKey)\r\n"
+        let requests = (0..<min(ids, 100_000)).map { _ in
+            LoadClient.get(path: path.replacingOccurrences(of: "{n}", with: String(rng.nextInt(below: ids))), headers: headers)
+        }
 
         print("strata bench http: GET \(path) at \(Int(rate)) requests/s, \(connections) keep-alive connections, \(seconds) s per run")
         print("run        achieved/s   failures    p50 µs    p90 µs    p99 µs  p99.9 µs    max µs")
         var p99s: [Double] = []
         var p50s: [Double] = []
+        var failed = 0
         for round in 0...repeats {
             let outcome = LoadClient.runPaced(
                 host: host, port: port, requests: requests, connections: connections, rate: rate, seconds: round == 0 ? min(seconds, 3) : seconds)
@@ -50,6 +58,7 @@ struct BenchHTTP: AsyncParsableCommand {
                     percentile(0.9),
                     percentile(0.99), percentile(0.999), sorted.last!))
             if let failure = outcome.firstFailure { print("  first failure: \(failure.prefix(200))") }
+            failed += outcome.failures
             if round > 0 {
                 p99s.append(percentile(0.99))
                 p50s.append(percentile(0.5))
@@ -57,6 +66,9 @@ struct BenchHTTP: AsyncParsableCommand {
         }
         p99s.sort()
         p50s.sort()
+        guard failed == 0 else {
+            throw ValidationError("\(failed) requests were not answered 2xx (see each run's first failure): these figures are not valid")
+        }
         print(String(format: "median over %d runs: p50 %.0f µs, p99 %.0f µs", repeats, p50s[p50s.count / 2], p99s[p99s.count / 2]))
     }
 }
