@@ -57,12 +57,13 @@ import Testing
         let features = try FeatureStore(lake: lake, definitions: config.contract.features, logger: quietLogger)
         let activity = try ServingActivity(lake: lake, settings: ServingSettings(config), logger: quietLogger)
         let cache = MemoryRecommendationCache()
+        let sources = ServingSources(lake: lake)
         let controller = DeploymentController(
             store: DeploymentStore(records: DeploymentRecords(store: store)),
             service: RecommendationService(
-                sources: ServingSources(lake: lake), features: features, activity: activity, cache: cache, metrics: ServingMetrics()), registry: registry,
+                sources: sources, features: features, activity: activity, cache: cache, metrics: ServingMetrics()), registry: registry,
             loader: ModelLoader(registry: registry, runs: runs, blobs: blobs),
-            precomputer: Precomputer(sources: ServingSources(lake: lake), activity: activity, cache: cache, topN: 50, threads: 1),
+            precomputer: Precomputer(sources: sources, activity: activity, cache: cache, topN: 50, threads: 1),
             audit: audit, logger: quietLogger)
         let server = StrataHTTPServer(
             lake: lake, config: config, features: features,

@@ -143,12 +143,13 @@ final class ServingFixture: @unchecked Sendable {
     func makeController(bus: (any DeploymentChangeBus)? = nil) -> DeploymentController {
         let activity = try! ServingActivity(lake: lake, settings: ServingSettings(config), logger: quietLogger)
         let cache = MemoryRecommendationCache()
+        let sources = ServingSources(lake: lake)
         let service = RecommendationService(
-            sources: ServingSources(lake: lake), features: features, activity: activity, cache: cache, metrics: ServingMetrics())
+            sources: sources, features: features, activity: activity, cache: cache, metrics: ServingMetrics())
         return DeploymentController(
             store: DeploymentStore(records: DeploymentRecords(store: store)), service: service, registry: registry,
             loader: ModelLoader(registry: registry, runs: runs, blobs: blobs),
-            precomputer: Precomputer(sources: ServingSources(lake: lake), activity: activity, cache: cache, topN: 50, threads: 2), audit: audit,
+            precomputer: Precomputer(sources: sources, activity: activity, cache: cache, topN: 50, threads: 2), audit: audit,
             logger: quietLogger,
             bus: bus)
     }

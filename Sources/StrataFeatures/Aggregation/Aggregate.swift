@@ -95,6 +95,20 @@ struct Aggregate: Sendable, Equatable {
         get { parts?.latestStale ?? false }
         set { writableParts().latestStale = newValue }
     }
+    /// Takes `low` into the minimum and `high` into the maximum (one value: both), through one
+    /// access to the parts.
+    mutating func widenExtremes(_ low: FieldValue, _ high: FieldValue) {
+        let box = writableParts()
+        if box.minimum == nil || Self.order(low) < Self.order(box.minimum!) { box.minimum = low }
+        if box.maximum == nil || Self.order(high) > Self.order(box.maximum!) { box.maximum = high }
+    }
+
+    /// Makes `event` the latest when it comes after the one kept.
+    mutating func offerLatest(_ event: WindowEvent) {
+        let box = writableParts()
+        if box.latest.map({ $0.precedes(event) }) ?? true { box.latest = event }
+    }
+
     /// Most recent distinct values, newest first (at most `n`); kept for lifetime and bucketed
     /// windows, while exact windows read them from their events.
     var recent: [WindowEvent] {
@@ -116,11 +130,9 @@ struct Aggregate: Sendable, Equatable {
                 numericCount += 1
             }
         case .min, .max:
-            guard let value = event.value else { break }
-            if minimum == nil || Self.order(value) < Self.order(minimum!) { minimum = value }
-            if maximum == nil || Self.order(value) > Self.order(maximum!) { maximum = value }
+            if let value = event.value { widenExtremes(value, value) }
         case .last:
-            if event.value != nil, latest.map({ $0.precedes(event) }) ?? true { latest = event }
+            if event.value != nil { offerLatest(event) }
         case .distinctCount:
             if let value = event.value { distinct[value, default: 0] += 1 }
         case .recentItems:
@@ -162,10 +174,9 @@ struct Aggregate: Sendable, Equatable {
             for partial in other.sum.partials { sum.add(partial) }
             numericCount += other.numericCount
         case .min, .max:
-            if let value = other.minimum, minimum == nil || Self.order(value) < Self.order(minimum!) { minimum = value }
-            if let value = other.maximum, maximum == nil || Self.order(value) > Self.order(maximum!) { maximum = value }
+            if let low = other.minimum, let high = other.maximum { widenExtremes(low, high) }
         case .last:
-            if let candidate = other.latest, latest.map({ $0.precedes(candidate) }) ?? true { latest = candidate }
+            if let candidate = other.latest { offerLatest(candidate) }
         case .distinctCount:
             for (value, occurrences) in other.distinct { distinct[value, default: 0] += occurrences }
         case .recentItems:

@@ -93,9 +93,7 @@ final class ExactWindow: FeatureWindow, @unchecked Sendable {
                 aggregate.minimum = nil
                 aggregate.maximum = nil
                 for index in 0..<high {
-                    guard let value = events[index].value else { continue }
-                    if aggregate.minimum == nil || Aggregate.order(value) < Aggregate.order(aggregate.minimum!) { aggregate.minimum = value }
-                    if aggregate.maximum == nil || Aggregate.order(value) > Aggregate.order(aggregate.maximum!) { aggregate.maximum = value }
+                    if let value = events[index].value { aggregate.widenExtremes(value, value) }
                 }
                 aggregate.extremesStale = false
             }

@@ -75,7 +75,7 @@ public struct Precomputer: Sendable {
         }
         // A user forgotten after `compute` filtered the table, whose forget ran before this
         // publish and rewrite, would be back in both: drop them again.
-        for user in table.keys where isForgotten(user, by: model) {
+        for user in forgottenUsers(in: table, by: model) {
             try await cache.forget(user: user, models: [model.key])
             try forget(user: user, models: [model.key])
         }
@@ -90,7 +90,7 @@ public struct Precomputer: Sendable {
         let since = activeWindowMillis > 0 ? computedAt - activeWindowMillis : Int64.min
         let checkpoint = PrecomputeCheckpoint(directory: sources.precomputeDirectory, model: model)
         // Users forgotten after this model was trained get no list from their trained vector.
-        let forgotten = { (user: String) in isForgotten(user, by: model) }
+        let forgotten = { (user: String) in !sources.forgets.isEmpty && sources.forgets.forgot(userID: user, after: model.version.createdAt) }
 
         // The plan: keep what is fresh, compute the rest most recently active first.
         var stored = checkpoint.load()
@@ -158,19 +158,18 @@ public struct Precomputer: Sendable {
         _ = board.finish(model.key)
         var table = lists.withLock { $0 }
         // A user forgotten while the run went gets no list either.
-        if !sources.forgets.isEmpty {
-            for user in table.keys where forgotten(user) { table[user] = nil }
-        }
+        for user in forgottenUsers(in: table, by: model) { table[user] = nil }
         return table
     }
 
-    /// Drops a forgotten user's lists from the checkpoints of `models`.
-    /// Whether `user` was forgotten after `model` was trained (their trained vector must not
-    /// give them a list).
-    func isForgotten(_ user: String, by model: ServedModel) -> Bool {
-        !sources.forgets.isEmpty && sources.forgets.forgot(userID: user, after: model.version.createdAt)
+    /// The users of `table` forgotten after `model` was trained (their trained vector must not
+    /// give them a list); none without a pass over the table when nobody was forgotten.
+    func forgottenUsers(in table: [String: CachedList], by model: ServedModel) -> [String] {
+        guard !sources.forgets.isEmpty else { return [] }
+        return table.keys.filter { sources.forgets.forgot(userID: $0, after: model.version.createdAt) }
     }
 
+    /// Drops a forgotten user's lists from the checkpoints of `models`.
     public func forget(user: String, models: Set<String>) throws {
         try PrecomputeCheckpoint.forget(user: user, directory: sources.precomputeDirectory, keys: models)
     }

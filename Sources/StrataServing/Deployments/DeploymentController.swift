@@ -35,6 +35,9 @@ public final class DeploymentController: Service, Sendable {
     /// process); API replicas read the worker's tables from the shared cache.
     public let runsBatchJobs: Bool
 
+    /// Serving's clock (canary steps, the batch job's schedule).
+    private var clock: any WallClock { service.sources.clock }
+
     public init(
         store: DeploymentStore, service: RecommendationService, registry: ModelRegistry, loader: ModelLoader, precomputer: Precomputer, audit: AuditLog,
         logger: Logger, bus: (any DeploymentChangeBus)? = nil, runsBatchJobs: Bool = true
@@ -237,7 +240,7 @@ public final class DeploymentController: Service, Sendable {
                 VariantSpec(name: "canary", model: version.model, version: version.version, weight: steps[0]),
             ]
             deployment.canary = CanaryState(
-                variant: "canary", steps: steps, intervalMillis: intervalMillis, stepStartedAt: service.sources.clock.nowMillis(), principal: principal.label)
+                variant: "canary", steps: steps, intervalMillis: intervalMillis, stepStartedAt: clock.nowMillis(), principal: principal.label)
             return try await store.save(
                 deployment, expectedRevision: deployment.revision, principal: principal.label, kind: "canary.started",
                 detail: "\(version.reference) at \(steps.map { "\(Int($0))%" }.joined(separator: " → ")), every \(DurationText.format(millis: intervalMillis))")
@@ -275,7 +278,7 @@ public final class DeploymentController: Service, Sendable {
             guard let served = states.flatMap(\.models).first(where: { $0.key == model }) else { continue }
             written[model] = try await precomputeNow(served)
         }
-        lastPrecompute.withLock { $0 = service.sources.clock.nowMillis() }
+        lastPrecompute.withLock { $0 = clock.nowMillis() }
         return written
     }
 
@@ -398,9 +401,9 @@ public final class DeploymentController: Service, Sendable {
             }
         }
         if runsBatchJobs, config.precomputeIntervalMillis > 0,
-            service.sources.clock.nowMillis() - lastPrecompute.withLock({ $0 }) >= config.precomputeIntervalMillis
+            clock.nowMillis() - lastPrecompute.withLock({ $0 }) >= config.precomputeIntervalMillis
         {
-            lastPrecompute.withLock { $0 = service.sources.clock.nowMillis() }
+            lastPrecompute.withLock { $0 = clock.nowMillis() }
             let controller = self
             Task.detached(priority: .utility) { _ = try? await controller.precompute() }
         }
@@ -446,7 +449,7 @@ public final class DeploymentController: Service, Sendable {
             try await abortCanary(name, reason: reason, principal: "strata (canary guardrail)")
             return
         }
-        guard service.sources.clock.nowMillis() - canary.stepStartedAt >= canary.intervalMillis else { return }
+        guard clock.nowMillis() - canary.stepStartedAt >= canary.intervalMillis else { return }
         try await changes.run {
             guard var deployment = try await store.get(name), var canary = deployment.canary, canary.status == .running,
                 deployment.revision == state.deployment.revision
@@ -454,7 +457,7 @@ public final class DeploymentController: Service, Sendable {
             let canarySpec = deployment.variants.first { $0.name == canary.variant }!
             if canary.step + 1 < canary.steps.count {
                 canary.step += 1
-                canary.stepStartedAt = service.sources.clock.nowMillis()
+                canary.stepStartedAt = clock.nowMillis()
                 let share = canary.steps[canary.step]
                 deployment.variants = [
                     VariantSpec(name: deployment.control.name, model: deployment.control.model, version: deployment.control.version, weight: 100 - share),

@@ -30,10 +30,25 @@ struct BenchFeatures: AsyncParsableCommand {
           click_rate_24h: {entity: user, aggregation: ratio, numerator: clicks_24h, denominator: views_24h}
         """
 
+    /// The example configuration up to its features, with `features` (a `features:` section)
+    /// in their place.
+    static func config(features: String) throws -> StrataConfig {
+        let yaml = ExampleConfig.yaml
+        return try StrataConfig.parse(yaml: String(yaml[..<yaml.range(of: "\nfeatures:")!.lowerBound]) + "\n" + features + "\n", file: "(bench)")
+    }
+
+    /// Generated events as the log holds them (ingested at their own time).
+    static func logged(_ history: [IncomingEvent]) -> [Event] {
+        history.map { event in
+            let time: Int64 = if case .millis(let t) = event.time { t } else { 0 }
+            return Event(
+                type: event.type, eventID: event.eventID, userID: event.userID, timestamp: time, ingestedAt: time,
+                fields: event.fields.compactMap { field in field.value.map { (field.name, $0) } })
+        }
+    }
+
     func run() async throws {
-        var yaml = ExampleConfig.yaml
-        yaml = String(yaml[..<yaml.range(of: "\nfeatures:")!.lowerBound]) + "\n" + Self.yaml + "\n"
-        let config = try StrataConfig.parse(yaml: yaml, file: "(bench)")
+        let config = try Self.config(features: Self.yaml)
         let definitions = config.contract.features
         print("strata bench features: \(definitions.count) feature definitions, \(events) events, one core for streaming and reads")
 
@@ -43,12 +58,7 @@ struct BenchFeatures: AsyncParsableCommand {
         generatorConfig.days = 30
         var generator = SyntheticGenerator(contract: config.contract, config: generatorConfig)
         let incoming = generator.history(limit: events)
-        let stream: [Event] = incoming.enumerated().map { index, event in
-            let time: Int64 = if case .millis(let t) = event.time { t } else { 0 }
-            return Event(
-                type: event.type, eventID: event.eventID, userID: event.userID, timestamp: time, ingestedAt: time,
-                fields: event.fields.compactMap { field in field.value.map { (field.name, $0) } })
-        }
+        let stream = Self.logged(incoming)
         // The log's binary records, to include decoding as the streaming service does it.
         let payloads: [[UInt8]] = stream.map { event in
             var bytes: [UInt8] = []

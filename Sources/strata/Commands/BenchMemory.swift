@@ -61,19 +61,14 @@ struct BenchMemory: AsyncParsableCommand {
         let config = try StrataConfig.parse(yaml: ExampleConfig.yaml, file: "(bench)")
         var generator = SyntheticGenerator(contract: config.contract, config: generatorConfig)
         let history = generator.history(limit: events)
-        let stream: [Event] = history.map { event in
-            let time: Int64 = if case .millis(let t) = event.time { t } else { 0 }
-            return Event(
-                type: event.type, eventID: event.eventID, userID: event.userID, timestamp: time, ingestedAt: time,
-                fields: event.fields.compactMap { field in field.value.map { (field.name, $0) } })
-        }
+        let stream = BenchFeatures.logged(history)
         print("strata bench memory: \(users) users, \(items) items, \(stream.count) events over \(days) days (heap growth per structure)")
 
         var rows: [Row] = []
         var kept: [AnyObject] = []
         // Feature state, one aggregation kind at a time.
         for kind in Self.kinds {
-            let definitions = try Self.definitions(kind.yaml)
+            let definitions = try BenchFeatures.config(features: "features:\n  f: \(kind.yaml)").contract.features
             let before = Self.heap()
             let engine = FeatureEngine(definitions: definitions)
             for (offset, event) in stream.enumerated() { engine.apply(event, offset: Int64(offset), now: event.timestamp) }
@@ -134,11 +129,4 @@ struct BenchMemory: AsyncParsableCommand {
 
     /// Heap bytes in use now.
     static func heap() -> Int { Int(strata_heap_in_use()) }
-
-    /// The example contract with `yaml` as its only feature (named `f`).
-    static func definitions(_ yaml: String) throws -> [FeatureDefinition] {
-        var text = ExampleConfig.yaml
-        text = String(text[..<text.range(of: "\nfeatures:")!.lowerBound]) + "\nfeatures:\n  f: \(yaml)\n"
-        return try StrataConfig.parse(yaml: text, file: "(bench)").contract.features
-    }
 }

@@ -125,12 +125,13 @@ struct BenchRecommendations: AsyncParsableCommand {
         cacheConfig.backends.online = online
         let (cache, _) = try Backends.recommendationCache(cacheConfig, logger: logger)
         print("recommendation cache: \(online)")
+        let sources = ServingSources(lake: lake)
         let service = RecommendationService(
-            sources: ServingSources(lake: lake), features: features, activity: activity, cache: cache, metrics: ServingMetrics())
+            sources: sources, features: features, activity: activity, cache: cache, metrics: ServingMetrics())
         let loader = ModelLoader(registry: registry, runs: RunStore(store: store), blobs: blobs)
         let controller = DeploymentController(
             store: DeploymentStore(records: DeploymentRecords(store: store)), service: service, registry: registry, loader: loader,
-            precomputer: Precomputer(sources: ServingSources(lake: lake), activity: activity, cache: cache, topN: config.serving.cacheTopN, threads: threads),
+            precomputer: Precomputer(sources: sources, activity: activity, cache: cache, topN: config.serving.cacheTopN, threads: threads),
             audit: audit,
             logger: logger)
         try await controller.start()
